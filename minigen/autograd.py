@@ -1,0 +1,367 @@
+"""The graph and the backward walk.
+
+Every differentiable op is a ``Function``: ``forward`` computes on raw arrays, ``backward`` maps
+the gradient of the output to the gradients of the inputs. Calling an op records one Function
+node per call (only when grad mode is on and some input requires grad); the output Tensor keeps
+its node in ``creator`` and the node keeps its inputs, so a graph is the chain of references
+output -> node -> inputs -> their nodes ... No node holds its output Tensor, so a graph has no
+reference cycle and is freed by reference counting alone.
+
+One backward per op, two ways to run it. ``backward(self, xp, gy, *inputs, y)`` is written with
+plain operators and the functions of an array namespace ``xp``:
+
+* first-order (``create_graph=False``): ``xp`` is numpy (or cupy) and ``gy``, the inputs and
+  ``y`` are raw arrays: the backward costs what the array math costs, and records nothing;
+* higher-order (``create_graph=True``): ``xp`` is ``minigen.ops.graph_namespace`` and they are
+  Tensors, so the same lines record a graph of the gradient, which can be differentiated again.
+
+The names backward code may use from ``xp`` are listed in ``minigen/ops/graph_namespace.py``.
+"""
+import contextlib
+import threading
+
+from . import backend
+from .errors import ShapeError, describe
+from .tensor import Tensor
+
+_SCALAR = backend.scalar_type
+
+
+class GraphError(RuntimeError):
+    """Misuse of the graph: a second backward through a freed graph, a wrong gradient shape, ..."""
+
+
+# ----------------------------------------------------------------------------- grad mode
+
+class _GradMode(threading.local):
+    enabled = True
+
+
+_mode = _GradMode()
+
+
+def is_grad_enabled():
+    return _mode.enabled
+
+
+class _SetGradEnabled(contextlib.ContextDecorator):
+    def __init__(self, enabled):
+        self.enabled = enabled
+
+    def __enter__(self):
+        self.previous = _mode.enabled
+        _mode.enabled = self.enabled
+
+    def __exit__(self, *exc):
+        _mode.enabled = self.previous
+
+
+def no_grad():
+    """Context manager (and decorator): ops inside record no graph."""
+    return _SetGradEnabled(False)
+
+
+def enable_grad():
+    """Context manager (and decorator): ops inside record the graph again."""
+    return _SetGradEnabled(True)
+
+
+# ----------------------------------------------------------------------------- Function
+
+class Function:
+    """One differentiable op. Subclasses write ``forward`` and ``backward``; users call ``apply``.
+
+    ``forward(self, xp, *xs)`` gets the raw arrays of the inputs and returns the output array.
+    ``backward(self, xp, gy, *xs, y)`` gets the gradient of the output, the inputs and the
+    output (raw arrays or Tensors, see the module docstring) and returns one gradient per input,
+    a tuple for several inputs, the bare gradient for one; None where an input needs none.
+    Options of an op (an axis, a shape) are set in ``__init__`` and kept as attributes.
+
+    Example, the op y = x³::
+
+        class Cube(Function):
+            def forward(self, xp, x):
+                return x * x * x
+            def backward(self, xp, gy, x, y):
+                return gy * 3 * x * x
+
+        y = Cube().apply(x)
+    """
+    inputs = None     # the input Tensors, kept while the node may still be walked
+    y = None          # the output array, kept for backward
+
+    @property
+    def name(self):
+        """The op's name in messages: the class name in lower case, unless a class sets one."""
+        return type(self).__name__.lower()
+
+    def forward(self, xp, *xs):
+        raise NotImplementedError(f"{self.name}.forward is not written")
+
+    def backward(self, xp, gy, *xs_and_y):
+        raise NotImplementedError(f"{self.name}.backward is not written")
+
+    def needs_grad(self, i):
+        """Whether input ``i`` wants a gradient: lets backward skip work for constants."""
+        return self.inputs[i].requires_grad
+
+    def apply(self, *inputs):
+        """Run forward on the inputs' arrays; record this node if a gradient may flow through it."""
+        if backend.cupy_loaded:
+            xp = _namespace_of_inputs(self, inputs)
+        else:
+            xp = _NUMPY
+        try:
+            y = self.forward(xp, *[x.data for x in inputs])
+        except ValueError as exc:      # numpy's broadcasting and shape errors name no op
+            raise ShapeError(f"{self.name}: {exc}; inputs: "
+                             f"{', '.join(describe(x) for x in inputs)}") from None
+        if isinstance(y, _SCALAR):     # numpy ufuncs turn 0-d arrays into scalars
+            y = xp.asarray(y)
+        if _mode.enabled:
+            for x in inputs:
+                if x.requires_grad:
+                    self.inputs = inputs
+                    self.y = y
+                    return Tensor(y, True, self)
+        return Tensor(y)
+
+    def __repr__(self):
+        return f'<{self.name}>'
+
+
+_NUMPY = backend.numpy_namespace
+
+
+def _namespace_of_inputs(fn, inputs):
+    """The raw namespace of the inputs' device; an error naming the op if they are on several."""
+    devices = [backend.device_of(x.data) for x in inputs]
+    if len(set(devices)) > 1:
+        listing = ', '.join(f'input {i} {describe(x)} on {d}'
+                            for i, (x, d) in enumerate(zip(inputs, devices)))
+        raise backend.BackendError(
+            f"{fn.name}: inputs live on different devices ({listing}); "
+            f"move them to one device with .to('cpu') or .to('cuda')")
+    return backend.namespace_of(inputs[0].data)
+
+
+# ----------------------------------------------------------------------------- the walk
+
+def _topological_order(roots, op_name='backward'):
+    """Nodes reachable from ``roots``, each after every node that consumes its output.
+
+    Iterative depth-first search (a recursive one would overflow Python's stack on a chain of
+    100,000 ops): a node is appended when all its inputs' nodes are finished, so the list runs
+    from the leaves to the roots and the backward walk reads it in reverse.
+    """
+    order, visited = [], set()
+    stack = list(roots)
+    while stack:
+        fn = stack.pop()
+        if fn is None:                  # marker: the node under it has all its inputs finished
+            order.append(stack.pop())
+            continue
+        if fn in visited:
+            continue
+        if fn.inputs is None:
+            raise GraphError(
+                f"{op_name}: trying to backward through the graph a second time (node "
+                f"{fn.name}): its saved arrays were freed after the first backward. "
+                "Pass retain_graph=True to the first backward to keep them.")
+        visited.add(fn)
+        stack.append(fn)
+        stack.append(None)
+        for x in fn.inputs:
+            creator = x.creator
+            if creator is not None and creator not in visited:
+                stack.append(creator)
+    return order
+
+
+def _prune(order, targets):
+    """Keep only the nodes through which a gradient reaches one of ``targets`` (ids of Tensors)."""
+    useful = set()
+    for fn in order:  # inputs' nodes come first, so each input's verdict is known
+        for x in fn.inputs:
+            if id(x) in targets or (x.creator is not None and x.creator in useful):
+                useful.add(fn)
+                break
+    return [fn for fn in order if fn in useful]
+
+
+def _gradient_error(fn, gxs):
+    for i, (x, gx) in enumerate(zip(fn.inputs, gxs)):
+        if gx is not None and (gx.shape != x.data.shape or gx.dtype != x.data.dtype):
+            return GraphError(
+                f"{fn.name}.backward returned a gradient of shape {tuple(gx.shape)} {gx.dtype} "
+                f"for input {i}, which has shape {tuple(x.data.shape)} {x.data.dtype}: a "
+                "gradient must have its input's shape and dtype (reduce broadcast axes with "
+                "xp.sum_to)")
+    return GraphError(f"{fn.name}.backward returned a malformed gradient")
+
+
+def run_backward(roots, root_grads, retain_graph=False, create_graph=False, targets=None):
+    """Backpropagate ``root_grads`` (one per Tensor in ``roots``) through the graph.
+
+    Without ``targets``, gradients are added into ``.grad`` of the leaves that require grad.
+    With ``targets`` (Tensors), their gradients are returned and no ``.grad`` is touched (this
+    is ``mg.grad``). With ``create_graph``, backward runs on Tensors (see the module docstring).
+    """
+    grads = {}                      # node -> gradient of its output, summed over its consumers
+    leaves = None if targets is None else {}   # mg.grad: id(leaf) -> (leaf, summed gradient)
+    for root, g in zip(roots, root_grads):
+        if root.creator is None:
+            _add_leaf(leaves, root, g, create_graph)
+        else:
+            _add(grads, root.creator, g)
+    order = _topological_order([r.creator for r in roots if r.creator is not None])
+    wanted = {}                     # node -> the target Tensor it produced (mg.grad)
+    if targets is not None:
+        order = _prune(order, {id(t) for t in targets})
+        wanted = {t.creator: t for t in targets if t.creator is not None}
+    captured = {}
+    previous_mode, _mode.enabled = _mode.enabled, create_graph
+    try:
+        # Reverse topological order: a node runs only after every consumer of its output has
+        # added its share into grads[node], so gy is the complete gradient of its output.
+        for fn in reversed(order):
+            gy = grads.pop(fn, None)
+            if fn in wanted:
+                captured[id(wanted[fn])] = gy
+            if gy is not None:
+                _backward_node(fn, gy, grads, leaves, create_graph)
+            if not retain_graph:
+                fn.inputs = fn.y = None     # free the saved arrays; a second walk fails clearly
+    finally:
+        _mode.enabled = previous_mode
+    if targets is None:
+        return None
+    for leaf, g in leaves.values():
+        captured[id(leaf)] = g
+    return [captured.get(id(t)) for t in targets]
+
+
+def _backward_node(fn, gy, grads, leaves, create_graph):
+    """Run one node's backward and hand each input's gradient on: to its node, or its leaf."""
+    inputs = fn.inputs
+    if create_graph:
+        from .ops import graph_namespace
+        y = Tensor(fn.y, True, fn)          # the output again: a Tensor of this same node
+        gxs = fn.backward(graph_namespace, gy, *inputs, y)
+    else:
+        xp = backend.namespace_of(fn.y) if backend.cupy_loaded else _NUMPY
+        if len(inputs) == 1:            # the common arities spelled out: no list to build
+            gxs = (fn.backward(xp, gy, inputs[0].data, fn.y),)
+        elif len(inputs) == 2:
+            gxs = fn.backward(xp, gy, inputs[0].data, inputs[1].data, fn.y)
+        else:
+            gxs = fn.backward(xp, gy, *[x.data for x in inputs], fn.y)
+    if len(inputs) == 1 and create_graph:
+        gxs = (gxs,)
+    if type(gxs) is not tuple or len(gxs) != len(inputs):
+        raise GraphError(f"{fn.name}.backward must return {len(inputs)} gradients, one per "
+                         f"input; it returned {type(gxs).__name__}")
+    for x, gx in zip(inputs, gxs):
+        if gx is None or not x.requires_grad:
+            continue
+        if gx.shape != x.data.shape or gx.dtype != x.data.dtype:
+            raise _gradient_error(fn, gxs)
+        if x.creator is not None:
+            # A Tensor used by several ops receives one gradient from each: they add up.
+            _add(grads, x.creator, gx)
+        else:
+            _add_leaf(leaves, x, gx, create_graph)
+
+
+def _add(grads, fn, g):
+    previous = grads.get(fn)
+    grads[fn] = g if previous is None else previous + g   # never in place: g may be shared
+
+
+def _add_leaf(leaves, x, g, create_graph):
+    """Add a leaf's gradient into ``x.grad`` (or, for mg.grad, into ``leaves``)."""
+    if leaves is not None:
+        entry = leaves.get(id(x))
+        leaves[id(x)] = (x, g) if entry is None else (x, entry[1] + g)
+    elif create_graph:
+        g = g if isinstance(g, Tensor) else Tensor(g)
+        x.grad = g if x.grad is None else x.grad + g
+    elif x.grad is None:
+        # A copy: the raw gradient may be the very array handed to another leaf (add's
+        # backward gives gy to both inputs), or one the caller passed in.
+        x.grad = Tensor(g.copy())
+    else:
+        x.grad.data = x.grad.data + g
+
+
+# ----------------------------------------------------------------------------- public entry points
+
+def backward(tensor, grad=None, retain_graph=False, create_graph=False):
+    """``tensor.backward()``: add d(tensor)/d(leaf) into ``leaf.grad`` for every leaf."""
+    grad = _root_grad(tensor, grad, 'backward', create_graph)
+    run_backward([tensor], [grad], retain_graph=retain_graph or create_graph,
+                 create_graph=create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """Gradients of ``outputs`` with respect to ``inputs``, returned as a tuple (PyTorch's
+    ``torch.autograd.grad``): ``.grad`` of the leaves is left alone. With ``create_graph=True``
+    the gradients are differentiable Tensors (grad of grad)."""
+    outputs = _as_list(outputs, 'grad', 'outputs')
+    inputs = _as_list(inputs, 'grad', 'inputs')
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    grad_outputs = list(grad_outputs) if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
+    for i, x in enumerate(inputs):
+        if not x.requires_grad:
+            raise GraphError(f"grad: input {i} {tuple(x.shape)} does not require grad")
+    root_grads = [_root_grad(y, g, 'grad', create_graph) for y, g in zip(outputs, grad_outputs)]
+    if retain_graph is None:
+        retain_graph = create_graph
+    found = run_backward(outputs, root_grads, retain_graph, create_graph, targets=inputs)
+    result = []
+    for i, (x, g) in enumerate(zip(inputs, found)):
+        if g is None:
+            if not allow_unused:
+                raise GraphError(
+                    f"grad: input {i} {tuple(x.shape)} was not used to compute the outputs; "
+                    "pass allow_unused=True to get None for it")
+            result.append(None)
+        else:
+            result.append(g if isinstance(g, Tensor) else Tensor(g))
+    return tuple(result)
+
+
+def _as_list(obj, op_name, what):
+    items = [obj] if isinstance(obj, Tensor) else list(obj)
+    for i, t in enumerate(items):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op_name}: {what}[{i}] is a {type(t).__name__}, not a Tensor")
+    return items
+
+
+def _root_grad(tensor, grad, op_name, graph):
+    """The gradient that seeds the walk at an output: a raw array, or a Tensor when ``graph``."""
+    if not tensor.requires_grad:
+        raise GraphError(f"{op_name}: the tensor {tuple(tensor.shape)} does not require grad "
+                         "and has no graph: nothing to differentiate")
+    if grad is None:
+        if tensor.data.size != 1:
+            raise GraphError(
+                f"{op_name}: the gradient can be implied only for a scalar output; this output "
+                f"has shape {tuple(tensor.shape)}, so pass grad= (a tensor of that shape)")
+        g = backend.array_module(tensor.data).empty_like(tensor.data)
+        g.fill(1)
+    elif isinstance(grad, Tensor):
+        g = grad if graph else grad.data
+    else:
+        g = backend.as_array(grad, dtype=tensor.dtype, device=tensor.device)
+    if tuple(g.shape) != tensor.shape:
+        raise GraphError(f"{op_name}: grad has shape {tuple(g.shape)} but the output has shape "
+                         f"{tuple(tensor.shape)}")
+    if graph and not isinstance(g, Tensor):
+        g = Tensor(g)
+    return g

@@ -1,0 +1,8 @@
+"""The primitive differentiable ops. Each module holds op classes (forward and backward side by
+side) and their public functions; this package re-exports the functions."""
+from . import elementwise, linalg, reduce, shape  # noqa: F401
+from .elementwise import *  # noqa: F401,F403
+from .linalg import *  # noqa: F401,F403
+from .reduce import *  # noqa: F401,F403
+from .shape import *  # noqa: F401,F403
+from . import graph_namespace  # noqa: F401,E402

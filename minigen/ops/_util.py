@@ -1,0 +1,70 @@
+"""Helpers shared by the op modules: turning operands into Tensors, dtype promotion, axes."""
+import numbers
+
+from .. import backend
+from ..tensor import Tensor
+
+
+def as_tensor(value, like):
+    """A Python number or array as a constant Tensor beside the Tensor ``like``.
+
+    A number takes ``like``'s dtype (so ``x * 2`` stays float32, as in PyTorch), except a float
+    meeting an integer tensor, which gives float32.
+    """
+    if isinstance(value, Tensor):
+        return value
+    if backend.is_array(value):
+        return Tensor(backend.to_device(value, like.device))
+    if not isinstance(value, numbers.Number):
+        raise TypeError(f"expected a Tensor, an array or a number, got {type(value).__name__}")
+    dtype = like.dtype
+    if dtype.kind != 'f' and not isinstance(value, numbers.Integral):
+        dtype = backend.default_float()
+    return Tensor(backend.array_module(like.data).asarray(value, dtype=dtype))
+
+
+def operands(a, b):
+    """Both operands of a binary op as Tensors of one dtype.
+
+    Two float dtypes meet at the wider one through a differentiable cast (so each gradient
+    comes back in its input's dtype); an integer or boolean operand, which needs no gradient,
+    is cast to the float one's dtype.
+    """
+    if not isinstance(a, Tensor):
+        a = as_tensor(a, b)
+    if not isinstance(b, Tensor):
+        b = as_tensor(b, a)
+    if a.data.dtype is not b.data.dtype and a.data.dtype != b.data.dtype:
+        a, b = _promote(a, b)
+    return a, b
+
+
+def _promote(a, b):
+    from .elementwise import astype
+    a_float, b_float = a.dtype.kind == 'f', b.dtype.kind == 'f'
+    if a_float and b_float:
+        wide = backend.result_dtype(a.dtype, b.dtype)
+        return astype(a, wide), astype(b, wide)
+    if a_float:
+        return a, Tensor(b.data.astype(a.dtype))
+    if b_float:
+        return Tensor(a.data.astype(b.dtype)), b
+    return a, b
+
+
+def normalize_axes(axis, ndim, op_name):
+    """``axis`` (None, an int or a tuple, negatives allowed) as a sorted tuple of axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    out = []
+    for a in axes:
+        if not -ndim <= a < max(ndim, 1):
+            raise ValueError(f"{op_name}: axis {a} is out of range for a tensor of {ndim} dims")
+        out.append(a % ndim if ndim else 0)
+    return tuple(sorted(out))
+
+
+def kept_shape(shape, axes):
+    """The shape a reduction over ``axes`` has with keepdims=True."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))

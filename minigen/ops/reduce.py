@@ -1,0 +1,197 @@
+"""Reductions along axes, and softmax / log-softmax.
+
+A reduction's gradient is spread back over the reduced axes: ``gy`` is reshaped to the
+keepdims shape (``kept``) and broadcast to the input's shape.
+"""
+from ..autograd import Function
+from ._util import kept_shape, normalize_axes
+
+
+class _Reduction(Function):
+    """Common set-up: the normalised axes, keepdims, and the keepdims shape of the output."""
+
+    def __init__(self, axis, keepdims):
+        self.axis, self.keepdims = axis, keepdims
+
+    def prepare(self, x):
+        if self.axis is None:           # the common full reduction, without the bookkeeping
+            self.axes, self.kept, self.count = None, (1,) * x.ndim, x.size
+            return
+        self.axes = normalize_axes(self.axis, x.ndim, self.name)
+        self.kept = kept_shape(x.shape, self.axes)
+        self.count = 1
+        for a in self.axes:
+            self.count *= x.shape[a]
+
+    def reduced_shape(self, x):
+        """The output's shape without keepdims."""
+        return tuple(n for i, n in enumerate(x.shape) if self.axes is not None
+                     and i not in self.axes)
+
+    def spread(self, xp, g, shape):
+        """g (the output's shape) back over the reduced axes: broadcast to ``shape``."""
+        if not self.keepdims and self.axes is not None:
+            g = xp.reshape(g, self.kept)    # put the reduced axes back, as size 1
+        return xp.broadcast_to(g, shape)
+
+
+class Sum(_Reduction):
+    """y = Σ x over the axes;  gx = gy broadcast back over them."""
+
+    def forward(self, xp, x):
+        self.prepare(x)
+        return xp.sum(x, axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, xp, gy, x, y):
+        return self.spread(xp, gy, x.shape)
+
+
+class Mean(_Reduction):
+    """y = (1/n) Σ x over the axes (n elements each);  gx = gy / n broadcast back."""
+
+    def forward(self, xp, x):
+        self.prepare(x)
+        return xp.mean(x, axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, xp, gy, x, y):
+        return self.spread(xp, gy / self.count, x.shape)
+
+
+class Var(_Reduction):
+    """y = Σ (x − x̄)² / (n − c) over the axes (c the correction, 1 by default as in PyTorch);
+    gx = gy · 2 (x − x̄) / (n − c)."""
+
+    def __init__(self, axis, keepdims, correction):
+        super().__init__(axis, keepdims)
+        self.correction = correction
+
+    def forward(self, xp, x):
+        self.prepare(x)
+        return xp.var(x, axis=self.axes, keepdims=self.keepdims, ddof=self.correction)
+
+    def backward(self, xp, gy, x, y):
+        centred = x - xp.sum(x, axis=self.axes, keepdims=True) / self.count     # x − x̄
+        scale = 2 / (self.count - self.correction)
+        return self.spread(xp, gy * scale, x.shape) * centred
+
+
+class _Extreme(_Reduction):
+    """max or min: gx = gy at the arg-extreme elements. Where several elements tie for the
+    extreme, they share the gradient equally (as PyTorch's amax/amin do)."""
+
+    def forward(self, xp, x):
+        self.prepare(x)
+        y = self.pick(xp, x, axis=self.axes, keepdims=True)
+        hits = x == y
+        self.share = (hits / hits.sum(axis=self.axes, keepdims=True)).astype(x.dtype)  # saved
+        return y if self.keepdims else xp.reshape(y, self.reduced_shape(x))
+
+    def backward(self, xp, gy, x, y):
+        return self.spread(xp, gy, x.shape) * self.share
+
+
+class Max(_Extreme):
+    """y = max x over the axes."""
+
+    @staticmethod
+    def pick(xp, x, **kw):
+        return xp.max(x, **kw)
+
+
+class Min(_Extreme):
+    """y = min x over the axes."""
+
+    @staticmethod
+    def pick(xp, x, **kw):
+        return xp.min(x, **kw)
+
+
+class LogSumExp(_Reduction):
+    """y = log Σ eˣ over the axes, computed as m + log Σ e^(x − m) with m = max x so that no
+    exponential overflows;  gx = gy · e^(x − y) (the softmax)."""
+
+    def forward(self, xp, x):
+        self.prepare(x)
+        m = xp.max(x, axis=self.axes, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)       # all −inf (or +inf) along an axis: no shift
+        y = xp.log(xp.sum(xp.exp(x - m), axis=self.axes, keepdims=True)) + m
+        return y if self.keepdims else xp.reshape(y, self.reduced_shape(x))
+
+    def backward(self, xp, gy, x, y):
+        return self.spread(xp, gy, x.shape) * xp.exp(x - xp.reshape(y, self.kept))
+
+
+class Softmax(Function):
+    """y = e^(x − m) / Σ e^(x − m) along ``axis`` (m = max, so exp cannot overflow);
+    gx = y · (gy − Σ gy·y)  (the Σ along the axis)."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, xp, x):
+        e = xp.exp(x - xp.max(x, axis=self.axis, keepdims=True))
+        return e / xp.sum(e, axis=self.axis, keepdims=True)
+
+    def backward(self, xp, gy, x, y):
+        return y * (gy - xp.sum(gy * y, axis=self.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    """y = x − logsumexp(x) along ``axis``;  gx = gy − e^y · Σ gy  (the Σ along the axis)."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, xp, x):
+        shifted = x - xp.max(x, axis=self.axis, keepdims=True)
+        return shifted - xp.log(xp.sum(xp.exp(shifted), axis=self.axis, keepdims=True))
+
+    def backward(self, xp, gy, x, y):
+        return gy - xp.exp(y) * xp.sum(gy, axis=self.axis, keepdims=True)
+
+
+def sum(x, axis=None, keepdims=False):
+    """Σ over ``axis`` (None: all; an int or a tuple)."""
+    return Sum(axis, keepdims).apply(x)
+
+
+def mean(x, axis=None, keepdims=False):
+    return Mean(axis, keepdims).apply(x)
+
+
+def var(x, axis=None, keepdims=False, correction=1):
+    """Variance with Bessel's correction by default (``correction=1``, PyTorch's default;
+    NumPy's default is 0)."""
+    return Var(axis, keepdims, correction).apply(x)
+
+
+def max(x, axis=None, keepdims=False):
+    """Largest element over ``axis``; tied maxima share the gradient equally."""
+    return Max(axis, keepdims).apply(x)
+
+
+def min(x, axis=None, keepdims=False):
+    """Smallest element over ``axis``; tied minima share the gradient equally."""
+    return Min(axis, keepdims).apply(x)
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    """log Σ exp(x) over ``axis``, without overflow."""
+    return LogSumExp(axis, keepdims).apply(x)
+
+
+def _one_axis(axis, x, op_name):
+    return normalize_axes(axis, x.ndim, op_name)[0]
+
+
+def softmax(x, axis=-1):
+    """exp(x) / Σ exp(x) along ``axis`` (default the last), without overflow."""
+    return Softmax(_one_axis(axis, x, 'softmax')).apply(x)
+
+
+def log_softmax(x, axis=-1):
+    """x − logsumexp(x) along ``axis`` (default the last), without overflow."""
+    return LogSoftmax(_one_axis(axis, x, 'log_softmax')).apply(x)
+
+
+__all__ = ['sum', 'mean', 'var', 'max', 'min', 'logsumexp', 'softmax', 'log_softmax']

@@ -1,0 +1,353 @@
+"""Ops that move elements around without changing them: reshape, permute, broadcast, index, join.
+
+Their backward moves the gradient back the inverse way: reshape back, permute by the inverse
+order, sum over broadcast axes, scatter into zeros (adding up repeated indices), slice apart.
+"""
+import numbers
+
+from .. import backend
+from ..autograd import Function
+from ..errors import ShapeError, describe
+from ..tensor import Tensor
+from ._util import normalize_axes
+
+
+class Reshape(Function):
+    """y = x with a new shape (same elements, same order);  gx = gy reshaped to x's shape."""
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, xp, x):
+        return xp.reshape(x, self.shape)
+
+    def backward(self, xp, gy, x, y):
+        return xp.reshape(gy, x.shape)
+
+
+class Permute(Function):
+    """y = x with its axes reordered: y.shape[i] = x.shape[axes[i]];
+    gx = gy permuted by the inverse order."""
+
+    def __init__(self, axes):
+        self.axes = axes
+        self.inverse = tuple(sorted(range(len(axes)), key=axes.__getitem__))
+
+    def forward(self, xp, x):
+        return xp.transpose(x, self.axes)
+
+    def backward(self, xp, gy, x, y):
+        return xp.transpose(gy, self.inverse)
+
+
+class BroadcastTo(Function):
+    """y = x repeated along broadcast axes to ``shape``;  gx = Σ gy over those axes."""
+    name = 'broadcast_to'
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, xp, x):
+        return xp.broadcast_to(x, self.shape)
+
+    def backward(self, xp, gy, x, y):
+        return xp.sum_to(gy, x.shape)
+
+
+class SumTo(Function):
+    """y = x summed down to ``shape`` (broadcasting's adjoint);  gx = gy broadcast back."""
+    name = 'sum_to'
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, xp, x):
+        return xp.sum_to(x, self.shape)
+
+    def backward(self, xp, gy, x, y):
+        return xp.broadcast_to(gy, x.shape)
+
+
+class GetItem(Function):
+    """y = x[index] (ints, slices, None, Ellipsis, integer or boolean arrays);
+    gx = zeros like x with gy added at ``index``: an element picked twice gets both gradients."""
+
+    def __init__(self, index):
+        self.index = index
+
+    def forward(self, xp, x):
+        return x[self.index]
+
+    def backward(self, xp, gy, x, y):
+        return xp.scatter_add(x.shape, self.index, gy)
+
+
+class ScatterAdd(Function):
+    """y = zeros(shape) with x added at ``index`` (repeats add up);  gx = gy[index]."""
+    name = 'scatter_add'
+
+    def __init__(self, shape, index):
+        self.shape, self.index = shape, index
+
+    def forward(self, xp, x):
+        return xp.scatter_add(self.shape, self.index, x)
+
+    def backward(self, xp, gy, x, y):
+        return gy[self.index]
+
+
+class Concat(Function):
+    """y = the inputs joined along ``axis``;  g(input k) = gy sliced at input k's place."""
+    name = 'cat'
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, xp, *xs):
+        ends, end = [], 0
+        for x in xs:
+            end += x.shape[self.axis]
+            ends.append(end)
+        lead = (slice(None),) * self.axis
+        self.pieces = [lead + (slice(e - x.shape[self.axis], e),) for x, e in zip(xs, ends)]
+        return xp.concatenate(xs, axis=self.axis)
+
+    def backward(self, xp, gy, *xs_and_y):
+        return tuple(gy[piece] for piece in self.pieces)
+
+
+# ----------------------------------------------------------------------------- public names
+
+def _shape_arg(shape):
+    if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def reshape(x, shape):
+    """x with a new shape (one entry may be −1: inferred)."""
+    shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+    known = 1
+    for n in shape:
+        known *= n if n != -1 else 1
+    if shape.count(-1) > 1 or (-1 not in shape and known != x.data.size) or \
+            (-1 in shape and (known == 0 or x.data.size % known)):
+        raise ShapeError(f"reshape: cannot reshape {describe(x)} ({x.data.size} elements) "
+                         f"to {shape}")
+    return Reshape(shape).apply(x)
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    """Merge axes start_dim..end_dim into one."""
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    start, end = start_dim % x.ndim, end_dim % x.ndim
+    merged = 1
+    for n in x.shape[start:end + 1]:
+        merged *= n
+    return reshape(x, x.shape[:start] + (merged,) + x.shape[end + 1:])
+
+
+def permute(x, axes):
+    """x with its axes in the order ``axes`` (NumPy's ``transpose(x, axes)``)."""
+    axes = tuple(axes)
+    if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
+        raise ShapeError(f"permute: {axes} is not an order of the {x.ndim} axes of {describe(x)}")
+    return Permute(tuple(a % x.ndim for a in axes)).apply(x)
+
+
+def swapaxes(x, axis0, axis1):
+    """x with two axes swapped."""
+    a0 = normalize_axes(axis0, x.ndim, 'swapaxes')[0]
+    a1 = normalize_axes(axis1, x.ndim, 'swapaxes')[0]
+    order = list(range(x.ndim))
+    order[a0], order[a1] = order[a1], order[a0]
+    return Permute(tuple(order)).apply(x)
+
+
+def transpose(x, dim0=None, dim1=None):
+    """Swap two axes, as ``torch.transpose(x, dim0, dim1)``; with no axes, reverse them all."""
+    if dim0 is None and dim1 is None:
+        return permute(x, tuple(range(x.ndim))[::-1])
+    return swapaxes(x, dim0, dim1)
+
+
+def squeeze(x, axis=None):
+    """Drop axes of size 1 (all of them, or the given ones)."""
+    if axis is None:
+        axes = tuple(i for i, n in enumerate(x.shape) if n == 1)
+    else:
+        axes = normalize_axes(axis, x.ndim, 'squeeze')
+        bad = [a for a in axes if x.shape[a] != 1]
+        if bad:
+            raise ShapeError(f"squeeze: axis {bad[0]} of {describe(x)} has size "
+                             f"{x.shape[bad[0]]}, not 1")
+    return reshape(x, tuple(n for i, n in enumerate(x.shape) if i not in axes))
+
+
+def unsqueeze(x, axis):
+    """Insert an axis of size 1 at position ``axis`` (negative counts from the new end)."""
+    if not -x.ndim - 1 <= axis <= x.ndim:
+        raise ValueError(f"unsqueeze: axis {axis} is out of range for {describe(x)}")
+    axis = axis % (x.ndim + 1)
+    return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
+
+
+def broadcast_to(x, shape):
+    """x repeated along new or size-1 axes to ``shape`` (no copy)."""
+    shape = tuple(shape)
+    try:
+        ok = len(shape) >= x.ndim and backend.broadcast_shapes(x.shape, shape) == shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ShapeError(f"broadcast_to: cannot broadcast {describe(x)} to {shape}")
+    if shape == x.shape:
+        return x
+    return BroadcastTo(shape).apply(x)
+
+
+def expand(x, *shape):
+    """PyTorch's expand: broadcast_to where −1 keeps the size of that axis."""
+    shape = _shape_arg(shape)
+    lead = len(shape) - x.ndim
+    shape = tuple(x.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
+    return broadcast_to(x, shape)
+
+
+def sum_to(x, shape):
+    """x summed down to ``shape``: the adjoint of broadcast_to."""
+    shape = tuple(shape)
+    if shape == x.shape:
+        return x
+    return SumTo(shape).apply(x)
+
+
+def _index_data(index):
+    """Tensors inside an index become their arrays (indices carry no gradient)."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        return backend.as_array(index)
+    return index
+
+
+def getitem(x, index):
+    """x[index], NumPy's indexing rules; the gradient adds up at repeated indices."""
+    index = _index_data(index)
+    try:
+        return GetItem(index).apply(x)
+    except IndexError as exc:
+        raise IndexError(f"getitem: index {index!r} does not fit {describe(x)}: {exc}") from None
+
+
+def scatter_add(shape, index, values):
+    """zeros(shape) with ``values`` added at ``index`` (repeated indices add up)."""
+    return ScatterAdd(tuple(shape), _index_data(index)).apply(values)
+
+
+def cat(tensors, axis=0, *, dim=None):
+    """Join tensors along an existing axis (``concatenate``)."""
+    axis = axis if dim is None else dim
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat: needs at least one tensor")
+    first = tensors[0]
+    axis = normalize_axes(axis, first.ndim, 'cat')[0]
+    for i, t in enumerate(tensors):
+        if t.ndim != first.ndim or any(
+                n != m for k, (n, m) in enumerate(zip(t.shape, first.shape)) if k != axis):
+            raise ShapeError(f"cat: tensor {i} {describe(t)} does not match tensor 0 "
+                             f"{describe(first)} outside axis {axis}")
+    return Concat(axis).apply(*_same_dtype(tensors))
+
+
+concatenate = cat
+
+
+def _same_dtype(tensors):
+    from .elementwise import astype
+    dtype = backend.result_dtype(*[t.dtype for t in tensors])
+    return [astype(t, dtype) for t in tensors]
+
+
+def stack(tensors, axis=0, *, dim=None):
+    """Join tensors of one shape along a new axis."""
+    axis = axis if dim is None else dim
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: needs at least one tensor")
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise ShapeError(f"stack: tensor {i} {describe(t)} differs in shape from tensor 0 "
+                             f"{describe(tensors[0])}")
+    return cat([unsqueeze(t, axis) for t in tensors], axis)
+
+
+def split(x, split_size_or_sections, axis=0):
+    """Pieces of x along ``axis``: of ``split_size`` each (the last may be smaller), or of the
+    listed sizes (PyTorch's meaning, not NumPy's split points)."""
+    axis = normalize_axes(axis, x.ndim, 'split')[0]
+    n = x.shape[axis]
+    if isinstance(split_size_or_sections, numbers.Integral):
+        size = split_size_or_sections
+        if size <= 0:
+            raise ValueError(f"split: split_size must be positive, got {size}")
+        sizes = [min(size, n - start) for start in range(0, n, size)]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise ShapeError(f"split: sizes {sizes} add up to {sum(sizes)}, but axis "
+                             f"{axis} of {describe(x)} has {n}")
+    lead, start, pieces = (slice(None),) * axis, 0, []
+    for size in sizes:
+        pieces.append(getitem(x, lead + (slice(start, start + size),)))
+        start += size
+    return tuple(pieces)
+
+
+
+def chunk(x, chunks, axis=0):
+    """x split into ``chunks`` pieces of equal size along ``axis`` (the last may be smaller)."""
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    n = x.shape[normalize_axes(axis, x.ndim, 'chunk')[0]]
+    return split(x, max(-(-n // chunks), 1), axis)
+
+
+def one_hot(indices, num_classes, dtype=None):
+    """Rows of the identity: ``one_hot([2, 0], 3) == [[0, 0, 1], [1, 0, 0]]``.
+
+    float32 by default (it usually feeds a matmul; PyTorch gives int64). Indices need no grad.
+    """
+    idx = indices.data if isinstance(indices, Tensor) else backend.as_array(indices)
+    if idx.dtype.kind not in 'iu':
+        raise TypeError(f"one_hot: indices must be integers, got {idx.dtype}")
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= num_classes):
+        bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
+        raise ValueError(f"one_hot: index {bad} is out of range for num_classes={num_classes}")
+    xp = backend.array_module(idx)
+    dtype = backend.default_float() if dtype is None else backend.to_dtype(dtype)
+    return Tensor(xp.eye(num_classes, dtype=dtype)[idx])
+
+
+def embedding(indices, weight):
+    """Rows of ``weight`` (V, D) picked by integer ``indices`` of any shape: (..., D).
+    Its backward scatters gy into the rows with accumulation (a row used twice gets both)."""
+    idx = indices.data if isinstance(indices, Tensor) else backend.as_array(indices)
+    if idx.dtype.kind not in 'iu':
+        raise TypeError(f"embedding: indices must be integers, got {idx.dtype}")
+    if weight.ndim != 2:
+        raise ShapeError(f"embedding: weight must be (num_embeddings, dim); got {describe(weight)}")
+    rows = weight.shape[0]
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= rows):
+        bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
+        raise IndexError(f"embedding: index {bad} is out of range for a weight of {rows} rows")
+    return GetItem(idx).apply(weight)
+
+
+__all__ = ['reshape', 'flatten', 'permute', 'swapaxes', 'transpose', 'squeeze', 'unsqueeze',
+           'broadcast_to', 'expand', 'sum_to', 'getitem', 'scatter_add', 'cat', 'concatenate',
+           'stack', 'split', 'chunk', 'one_hot', 'embedding']

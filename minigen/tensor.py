@@ -1,0 +1,471 @@
+"""The Tensor: an array, the node that made it, and (for leaves) its accumulated gradient.
+
+A Tensor is deliberately thin (``__slots__``, no work in ``__init__``) because one is made per op
+per step. Its math methods are one-line calls into ``minigen.ops``, where each op's forward and
+backward live; creation functions (``tensor``, ``zeros``, ``randn``, ...) are at the bottom.
+"""
+import numbers
+
+from . import backend
+
+float32, float64, int64 = backend.float32, backend.float64, backend.int64
+
+
+def _axis(axis, dim):
+    """Ops take NumPy's ``axis`` or PyTorch's ``dim``; both mean the same."""
+    return dim if axis is None else axis
+
+
+def _keep(keepdims, keepdim):
+    return bool(keepdims or keepdim)
+
+
+class Tensor:
+    """An n-dimensional array that records the ops applied to it, for reverse-mode autograd.
+
+    ``data`` is the numpy (or cupy) array; ``creator`` the Function node that produced it (None
+    for a leaf); ``grad`` the gradient summed into a leaf by ``backward()``.
+    """
+    __slots__ = ('data', 'grad', 'creator', 'requires_grad', 'name', '__weakref__')
+    __array_ufunc__ = None        # numpy defers to our reflected operators: array * t is a Tensor
+    __array_priority__ = 1000     # the same, for cupy
+
+    def __init__(self, data, requires_grad=False, creator=None, name=None):
+        self.data = data
+        self.requires_grad = requires_grad
+        self.creator = creator
+        self.grad = None
+        self.name = name
+
+    # ------------------------------------------------------------------ facts
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def device(self):
+        return backend.device_of(self.data)
+
+    @property
+    def is_leaf(self):
+        return self.creator is None
+
+    @property
+    def grad_fn(self):
+        return self.creator
+
+    def size(self, dim=None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def numel(self):
+        return self.data.size
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __repr__(self):
+        body = backend.array_repr(self.data, prefix='tensor(')
+        extras = []
+        if self.dtype not in (float32, int64, backend.bool_):
+            extras.append(f'dtype={self.dtype}')
+        if self.device != 'cpu':
+            extras.append(f"device='{self.device}'")
+        if self.creator is not None:
+            extras.append(f'grad_fn=<{self.creator.name}>')
+        elif self.requires_grad:
+            extras.append('requires_grad=True')
+        if self.name:
+            extras.append(f'name={self.name!r}')
+        return 'tensor(' + body + ''.join(', ' + e for e in extras) + ')'
+
+    # ------------------------------------------------------------------ leaving the graph
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item: only a one-element tensor converts to a Python number; "
+                             f"this one has shape {self.shape}")
+        return self.data.item()
+
+    def numpy(self):
+        """The values as a numpy array (shares memory on the CPU, copied from the GPU)."""
+        return backend.to_host(self.data)
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        return bool(self.data)
+
+    def detach(self):
+        """The same values as a new leaf that does not require grad: a cut in the graph."""
+        return Tensor(self.data)
+
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and not backend.is_floating(self.dtype):
+            raise TypeError(f"requires_grad_: only floating-point tensors can require "
+                            f"gradients; this one is {self.dtype}")
+        if not requires_grad and self.creator is not None:
+            raise ValueError("requires_grad_(False): this tensor is the output of an op; "
+                             "use .detach() to cut it from the graph")
+        self.requires_grad = requires_grad
+        return self
+
+    def to(self, device_or_dtype=None, dtype=None, device=None):
+        """``t.to('cuda')``, ``t.to(mg.float64)``, ``t.to('cpu', mg.float64)``: differentiable."""
+        if isinstance(device_or_dtype, str) and device_or_dtype in backend.DEVICE_NAMES:
+            device = device_or_dtype
+        elif device_or_dtype is not None:
+            dtype = device_or_dtype
+        out = self
+        if device is not None and backend.normalize_device(device) != self.device:
+            out = _ops.to_device(out, backend.normalize_device(device))
+        if dtype is not None and backend.to_dtype(dtype) != self.dtype:
+            out = _ops.astype(out, backend.to_dtype(dtype))
+        return out
+
+    def cpu(self):
+        return self.to('cpu')
+
+    def cuda(self):
+        return self.to('cuda')
+
+    def astype(self, dtype):
+        return _ops.astype(self, backend.to_dtype(dtype))
+
+    def float(self):
+        return self.astype(float32)
+
+    def double(self):
+        return self.astype(float64)
+
+    # ------------------------------------------------------------------ autograd
+    def backward(self, grad=None, retain_graph=False, create_graph=False):
+        """Add d(self)/d(leaf) into ``leaf.grad`` of every leaf that requires grad."""
+        _autograd.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+
+    # ------------------------------------------------------------------ operators
+    def __add__(self, other):
+        return _ops.add(self, other)
+
+    def __radd__(self, other):
+        return _ops.add(other, self)
+
+    def __sub__(self, other):
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return _ops.sub(other, self)
+
+    def __mul__(self, other):
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return _ops.mul(other, self)
+
+    def __truediv__(self, other):
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops.div(other, self)
+
+    def __pow__(self, other):
+        return _ops.pow(self, other)
+
+    def __rpow__(self, other):
+        return _ops.pow(other, self)
+
+    def __matmul__(self, other):
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.matmul(other, self)
+
+    def __neg__(self):
+        return _ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops.abs(self)
+
+    def __getitem__(self, index):
+        return _ops.getitem(self, index)
+
+    # Comparisons give tensors that need no gradient (a mask is piecewise constant).
+    def _compare(self, other, how):
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor(getattr(self.data, how)(other))
+
+    def __eq__(self, other):
+        return self._compare(other, '__eq__')
+
+    def __ne__(self, other):
+        return self._compare(other, '__ne__')
+
+    def __lt__(self, other):
+        return self._compare(other, '__lt__')
+
+    def __le__(self, other):
+        return self._compare(other, '__le__')
+
+    def __gt__(self, other):
+        return self._compare(other, '__gt__')
+
+    def __ge__(self, other):
+        return self._compare(other, '__ge__')
+
+    __hash__ = object.__hash__    # == is elementwise, so hash by identity as PyTorch does
+
+    # ------------------------------------------------------------------ elementwise
+    def exp(self):
+        return _ops.exp(self)
+
+    def log(self):
+        return _ops.log(self)
+
+    def log1p(self):
+        return _ops.log1p(self)
+
+    def expm1(self):
+        return _ops.expm1(self)
+
+    def sqrt(self):
+        return _ops.sqrt(self)
+
+    def abs(self):
+        return _ops.abs(self)
+
+    def sin(self):
+        return _ops.sin(self)
+
+    def cos(self):
+        return _ops.cos(self)
+
+    def tanh(self):
+        return _ops.tanh(self)
+
+    def sigmoid(self):
+        return _ops.sigmoid(self)
+
+    def relu(self):
+        return _ops.relu(self)
+
+    def pow(self, exponent):
+        return _ops.pow(self, exponent)
+
+    def clamp(self, min=None, max=None):
+        return _ops.clamp(self, min, max)
+
+    def maximum(self, other):
+        return _ops.maximum(self, other)
+
+    def minimum(self, other):
+        return _ops.minimum(self, other)
+
+    # ------------------------------------------------------------------ reductions
+    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
+        return _ops.sum(self, _axis(axis, dim), _keep(keepdims, keepdim))
+
+    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
+        return _ops.mean(self, _axis(axis, dim), _keep(keepdims, keepdim))
+
+    def var(self, axis=None, keepdims=False, *, dim=None, keepdim=False, correction=1):
+        return _ops.var(self, _axis(axis, dim), _keep(keepdims, keepdim), correction=correction)
+
+    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
+        return _ops.max(self, _axis(axis, dim), _keep(keepdims, keepdim))
+
+    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
+        return _ops.min(self, _axis(axis, dim), _keep(keepdims, keepdim))
+
+    def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
+        return _ops.logsumexp(self, _axis(axis, dim), _keep(keepdims, keepdim))
+
+    def softmax(self, axis=-1, *, dim=None):
+        return _ops.softmax(self, _axis(axis if dim is None else None, dim))
+
+    def log_softmax(self, axis=-1, *, dim=None):
+        return _ops.log_softmax(self, _axis(axis if dim is None else None, dim))
+
+    # ------------------------------------------------------------------ shape
+    def reshape(self, *shape):
+        return _ops.reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    view = reshape
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _ops.flatten(self, start_dim, end_dim)
+
+    def transpose(self, dim0, dim1):
+        """Swap two axes (PyTorch's meaning); ``permute`` takes a whole order."""
+        return _ops.transpose(self, dim0, dim1)
+
+    def swapaxes(self, axis0, axis1):
+        return _ops.swapaxes(self, axis0, axis1)
+
+    def permute(self, *dims):
+        return _ops.permute(self, dims[0] if len(dims) == 1 else dims)
+
+    @property
+    def T(self):
+        return _ops.permute(self, tuple(range(self.ndim))[::-1])
+
+    def squeeze(self, axis=None, *, dim=None):
+        return _ops.squeeze(self, _axis(axis, dim))
+
+    def unsqueeze(self, axis=None, *, dim=None):
+        return _ops.unsqueeze(self, _axis(axis, dim))
+
+    def expand(self, *shape):
+        return _ops.expand(self, *shape)
+
+    def broadcast_to(self, shape):
+        return _ops.broadcast_to(self, shape)
+
+    def split(self, split_size_or_sections, axis=0, *, dim=None):
+        return _ops.split(self, split_size_or_sections, _axis(axis if dim is None else None, dim))
+
+    def chunk(self, chunks, axis=0, *, dim=None):
+        return _ops.chunk(self, chunks, _axis(axis if dim is None else None, dim))
+
+    def matmul(self, other):
+        return _ops.matmul(self, other)
+
+
+# ----------------------------------------------------------------------------- creation
+
+def _make(data, dtype, requires_grad, device, op_name):
+    t = Tensor(data)
+    if requires_grad:
+        if not backend.is_floating(t.dtype):
+            raise TypeError(f"{op_name}: only floating-point tensors can require gradients; "
+                            f"this one is {t.dtype}")
+        t.requires_grad = True
+    return t
+
+
+def _default_dtype(data):
+    """float32 for Python floats (PyTorch's default); arrays keep their own dtype."""
+    if backend.is_array(data):
+        return None
+    if isinstance(data, Tensor):
+        return None
+    if isinstance(data, bool):
+        return backend.bool_
+    if isinstance(data, numbers.Integral):
+        return int64
+    probe = backend.as_array(data)
+    if probe.dtype.kind == 'f':
+        return float32
+    if probe.dtype.kind in 'iu':
+        return int64
+    return None
+
+
+def tensor(data, dtype=None, requires_grad=False, device=None, name=None):
+    """A new leaf Tensor holding a copy of ``data`` (a number, nested lists, an array, a Tensor).
+
+    float32 by default for Python floats; ``dtype=`` takes mg.float32/mg.float64, numpy dtypes
+    and their names. ``mg.tensor([[1.0, 2.0]], requires_grad=True)``.
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    dtype = backend.to_dtype(dtype) if dtype is not None else _default_dtype(data)
+    array = backend.as_array(data, dtype=dtype, device=device, copy=True)
+    t = _make(array, dtype, requires_grad, device, 'tensor')
+    t.name = name
+    return t
+
+
+def _shape(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def _float_dtype(dtype):
+    return float32 if dtype is None else backend.to_dtype(dtype)
+
+
+def zeros(*shape, dtype=None, requires_grad=False, device=None):
+    xp = backend.module_for_device(device)
+    return _make(xp.zeros(_shape(shape), _float_dtype(dtype)), dtype, requires_grad, device, 'zeros')
+
+
+def ones(*shape, dtype=None, requires_grad=False, device=None):
+    xp = backend.module_for_device(device)
+    return _make(xp.ones(_shape(shape), _float_dtype(dtype)), dtype, requires_grad, device, 'ones')
+
+
+def full(shape, fill_value, dtype=None, requires_grad=False, device=None):
+    xp = backend.module_for_device(device)
+    shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+    array = xp.full(shape, fill_value, _float_dtype(dtype))
+    return _make(array, dtype, requires_grad, device, 'full')
+
+
+def randn(*shape, dtype=None, requires_grad=False, device=None):
+    """Standard normal samples from the backend's generator (seeded by ``mg.manual_seed``)."""
+    xp = backend.module_for_device(device)
+    array = backend.generator(xp).standard_normal(_shape(shape), dtype=_float_dtype(dtype))
+    return _make(array, dtype, requires_grad, device, 'randn')
+
+
+def rand(*shape, dtype=None, requires_grad=False, device=None):
+    """Uniform samples in [0, 1) from the backend's generator."""
+    xp = backend.module_for_device(device)
+    array = backend.generator(xp).random(_shape(shape), dtype=_float_dtype(dtype))
+    return _make(array, dtype, requires_grad, device, 'rand')
+
+
+def arange(start, stop=None, step=1, dtype=None, requires_grad=False, device=None):
+    """Like numpy.arange; integer arguments give int64, float ones float32 (as PyTorch)."""
+    xp = backend.module_for_device(device)
+    if stop is None:
+        start, stop = 0, start
+    if dtype is None:
+        ints = all(isinstance(v, numbers.Integral) for v in (start, stop, step))
+        dtype = int64 if ints else float32
+    array = xp.arange(start, stop, step, dtype=backend.to_dtype(dtype))
+    return _make(array, dtype, requires_grad, device, 'arange')
+
+
+def zeros_like(t, dtype=None, requires_grad=False):
+    xp = backend.array_module(t.data)
+    dtype = t.dtype if dtype is None else backend.to_dtype(dtype)
+    return _make(xp.zeros(t.shape, dtype), dtype, requires_grad, None, 'zeros_like')
+
+
+def ones_like(t, dtype=None, requires_grad=False):
+    xp = backend.array_module(t.data)
+    dtype = t.dtype if dtype is None else backend.to_dtype(dtype)
+    return _make(xp.ones(t.shape, dtype), dtype, requires_grad, None, 'ones_like')
+
+
+def manual_seed(seed):
+    """Seed every backend's random generator: the same seed gives the same numbers."""
+    backend.manual_seed(seed)
+
+
+# Imported last: both modules need the Tensor class defined above.
+from . import autograd as _autograd  # noqa: E402
+from . import ops as _ops  # noqa: E402
