@@ -11,6 +11,7 @@ when |analytic − numeric| ≤ atol + rtol·|numeric|. It also checks that a ze
 gives zero input gradients. It uses only the public API.
 """
 import warnings
+from dataclasses import dataclass
 
 from . import backend
 from .autograd import grad as autograd_grad
@@ -19,6 +20,15 @@ from .tensor import Tensor
 
 class GradcheckError(AssertionError):
     """An analytic gradient that disagrees with finite differences; the message is the report."""
+
+
+@dataclass
+class GradcheckResult:
+    """What a check found: the worst errors over every checked element, and the report."""
+    ok: bool
+    max_abs_err: float = 0.0
+    max_rel_err: float = 0.0      # |a − n| / |n| where |n| > atol (elsewhere it means little)
+    report: str = ''
 
 
 def _outputs(fn, inputs, name):
@@ -61,6 +71,15 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     ``GradcheckError`` with a report (or returns False with ``raise_exception=False``).
     Inputs that are not Tensors, or do not require grad, are passed through unchecked.
     """
+    result = check_gradients(fn, inputs, eps, atol, rtol, nsample, seed, name)
+    if not result.ok and raise_exception:
+        raise GradcheckError(result.report)
+    return result.ok
+
+
+def check_gradients(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, nsample=None, seed=0,
+                    name=None):
+    """The work of ``gradcheck``, returned as a ``GradcheckResult`` instead of raised."""
     name = name or getattr(fn, '__qualname__', None) or type(fn).__name__
     inputs = _prepare(list(inputs), name)
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
@@ -71,21 +90,19 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     picked_outs = [k for k, o in enumerate(outs) if o.requires_grad]
     diff_outs = [outs[k] for k in picked_outs]
     if not diff_outs:
-        raise GradcheckError(f"gradcheck failed: {name}: no output depends differentiably on "
-                             f"the inputs (no output requires grad)")
+        return GradcheckResult(False, report=f"gradcheck failed: {name}: no output depends "
+                               "differentiably on the inputs (no output requires grad)")
     vs = [_random_like(o, rng) for o in diff_outs]
     analytic = _analytic(diff_outs, [inputs[i] for i in checked], vs)
+    result = GradcheckResult(True)
     try:
         _check_zero_upstream(fn, inputs, checked, name)
         for i, g in zip(checked, analytic):
             numeric, picked = _numeric(fn, inputs, i, picked_outs, vs, eps, nsample, rng, name)
-            _compare(name, i, inputs[i], g, numeric, picked, eps, atol, rtol, fn, inputs,
-                     checked, vs)
-    except GradcheckError:
-        if raise_exception:
-            raise
-        return False
-    return True
+            _compare(name, i, inputs[i], g, numeric, picked, eps, atol, rtol, result)
+    except GradcheckError as failure:
+        result.ok, result.report = False, str(failure)
+    return result
 
 
 def _random_like(t, rng):
@@ -142,12 +159,15 @@ def _check_zero_upstream(fn, inputs, checked, name):
                 "backward does not multiply by grad_output?")
 
 
-def _compare(name, i, x, analytic, numeric, picked, eps, atol, rtol, fn, inputs, checked, vs):
+def _compare(name, i, x, analytic, numeric, picked, eps, atol, rtol, result):
     a_flat = analytic.reshape(-1)
     errors = []
     for j in picked:
         n, a = numeric[j], float(a_flat[j])
         err = abs(a - n)
+        result.max_abs_err = max(result.max_abs_err, err)
+        if abs(n) > atol:
+            result.max_rel_err = max(result.max_rel_err, err / abs(n))
         allowed = atol + rtol * abs(n)
         if not err <= allowed:          # also catches NaN
             errors.append((err / allowed if allowed else float('inf'), j, n, a, err))
@@ -164,7 +184,7 @@ def _compare(name, i, x, analytic, numeric, picked, eps, atol, rtol, fn, inputs,
         f"rel err {rel:.3g}",
         f"  {len(errors)} of {len(picked)} checked elements out of tolerance",
     ]
-    hint = _hint(x, analytic, numeric, picked, fn, inputs, checked, vs, i)
+    hint = _hint(x, analytic, numeric, picked)
     if hint:
         lines[-1] += f"; {hint}"
     raise GradcheckError('\n'.join(lines))
@@ -177,7 +197,7 @@ def _index_text(x, j):
     return '[' + ', '.join(map(str, idx)) + ']'
 
 
-def _hint(x, analytic, numeric, picked, fn, inputs, checked, vs, i):
+def _hint(x, analytic, numeric, picked):
     """A guess at the kind of bug, from the pattern of the disagreement."""
     a = backend.float_array([float(analytic.reshape(-1)[j]) for j in picked])
     n = backend.float_array([numeric[j] for j in picked])
@@ -201,6 +221,16 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     """Check the gradient of the gradient: gradcheck of (inputs, v) -> d<v, fn(inputs)>/d(inputs),
     computed with ``create_graph=True``, where v is a random upstream gradient that is itself
     checked (as PyTorch's gradgradcheck does)."""
+    result = check_second_gradients(fn, inputs, grad_outputs, eps, atol, rtol, nsample, seed,
+                                    name)
+    if not result.ok and raise_exception:
+        raise GradcheckError(result.report)
+    return result.ok
+
+
+def check_second_gradients(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
+                           nsample=None, seed=0, name=None):
+    """The work of ``gradgradcheck``, returned as a ``GradcheckResult``."""
     name = name or getattr(fn, '__qualname__', None) or type(fn).__name__
     inputs = _prepare(list(inputs), name)
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
@@ -221,5 +251,4 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
         return tuple(g for g in gs if g is not None)
 
     first_derivative.__qualname__ = f'grad of {name}'
-    return gradcheck(first_derivative, inputs + vs, eps=eps, atol=atol, rtol=rtol,
-                     raise_exception=raise_exception, nsample=nsample, seed=seed)
+    return check_gradients(first_derivative, inputs + vs, eps, atol, rtol, nsample, seed)

@@ -1,0 +1,74 @@
+"""Reductions and softmax: hand-worked examples, ties, stability, bad axes."""
+import numpy as np
+import pytest
+
+import minigen as mg
+
+
+def x64(values):
+    return mg.tensor(values, dtype=mg.float64, requires_grad=True)
+
+
+def test_sum_and_mean_along_axes_with_and_without_keepdims():
+    x = x64([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    assert x.sum().item() == 21.0
+    np.testing.assert_array_equal(x.sum(axis=0).numpy(), [5.0, 7.0, 9.0])
+    assert x.sum(dim=1, keepdim=True).shape == (2, 1)
+    assert x.mean(axis=(0, 1)).item() == 3.5
+    assert x.sum(axis=-1).shape == (2,)
+    x.mean(axis=1).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.full((2, 3), 1 / 3))
+
+
+def test_var_uses_bessels_correction_by_default_like_pytorch():
+    x = x64([1.0, 2.0, 3.0, 4.0])
+    assert x.var().item() == pytest.approx(np.var([1, 2, 3, 4], ddof=1))
+    assert x.var(correction=0).item() == pytest.approx(1.25)
+    x.var().backward()                                   # 2 (x − x̄) / (n − 1)
+    np.testing.assert_allclose(x.grad.numpy(), 2 * (np.arange(1, 5) - 2.5) / 3)
+
+
+def test_max_sends_gradient_to_the_maximum_and_splits_ties():
+    x = x64([[1.0, 5.0, 5.0], [7.0, 2.0, 3.0]])
+    y = x.max(axis=1)
+    np.testing.assert_array_equal(y.numpy(), [5.0, 7.0])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]])
+    z = x64([3.0, 1.0, 2.0])
+    z.min().backward()
+    np.testing.assert_array_equal(z.grad.numpy(), [0.0, 1.0, 0.0])
+
+
+def test_logsumexp_is_stable_and_handles_minus_infinity():
+    x = x64([[1000.0, 1000.0], [-np.inf, 0.0]])
+    y = mg.logsumexp(x, axis=1)
+    np.testing.assert_allclose(y.numpy(), [1000.0 + np.log(2.0), 0.0])
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[0.5, 0.5], [0.0, 1.0]])
+    with np.errstate(divide='ignore'):          # log(0) = −inf is the right answer here
+        all_inf = mg.logsumexp(mg.tensor([-np.inf, -np.inf]))
+    assert all_inf.item() == -np.inf
+
+
+def test_softmax_is_stable_and_rows_sum_to_one():
+    x = x64([[1000.0, 0.0, -1000.0], [1.0, 2.0, 3.0]])
+    with np.errstate(over='raise'):
+        p = mg.softmax(x, axis=-1)
+        lp = mg.log_softmax(x, axis=-1)
+    np.testing.assert_allclose(p.numpy().sum(axis=1), [1.0, 1.0])
+    np.testing.assert_allclose(p.numpy()[0], [1.0, 0.0, 0.0])
+    np.testing.assert_allclose(lp.numpy()[1], np.log(p.numpy()[1]))
+    assert np.isfinite(lp.numpy()).all()
+
+
+def test_softmax_gradient_of_a_sum_is_zero():
+    x = x64([[0.3, -1.2, 2.0]])
+    mg.softmax(x).sum().backward()              # Σ softmax = 1 whatever x is
+    np.testing.assert_allclose(x.grad.numpy(), 0.0, atol=1e-15)
+
+
+def test_axis_out_of_range_is_a_clear_error():
+    with pytest.raises(ValueError, match='sum: axis 2 is out of range for a tensor of 2 dims'):
+        mg.ones(2, 3).sum(axis=2)
+    with pytest.raises(ValueError, match='softmax: axis'):
+        mg.softmax(mg.ones(2, 3), axis=5)
