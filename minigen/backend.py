@@ -126,6 +126,10 @@ def is_array(obj):
     return isinstance(obj, numpy.ndarray) or (_cupy is not None and isinstance(obj, _cupy.ndarray))
 
 
+def is_numpy_scalar(obj):
+    return isinstance(obj, numpy.generic)
+
+
 def as_array(data, dtype=None, device=None, copy=False):
     """An array on ``device`` from a list, a scalar or an array of either backend."""
     xp = module_for_device(device)

@@ -14,7 +14,7 @@ import warnings
 from dataclasses import dataclass
 
 from . import backend
-from .autograd import grad as autograd_grad
+from .autograd import GraphError, grad as autograd_grad
 from .tensor import Tensor
 
 
@@ -93,7 +93,11 @@ def check_gradients(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, nsample=None, se
         return GradcheckResult(False, report=f"gradcheck failed: {name}: no output depends "
                                "differentiably on the inputs (no output requires grad)")
     vs = [_random_like(o, rng) for o in diff_outs]
-    analytic = _analytic(diff_outs, [inputs[i] for i in checked], vs)
+    try:
+        analytic = _analytic(diff_outs, [inputs[i] for i in checked], vs)
+    except GraphError as failure:       # e.g. a gradient of the wrong shape, named by the engine
+        return GradcheckResult(False, report=f"gradcheck failed: {name}: backward raised: "
+                                             f"{failure}")
     result = GradcheckResult(True)
     try:
         _check_zero_upstream(fn, inputs, checked, name)

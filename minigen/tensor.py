@@ -365,10 +365,8 @@ def _make(data, dtype, requires_grad, device, op_name):
 
 def _default_dtype(data):
     """float32 for Python floats (PyTorch's default); arrays keep their own dtype."""
-    if backend.is_array(data):
-        return None
-    if isinstance(data, Tensor):
-        return None
+    if backend.is_array(data) or backend.is_numpy_scalar(data) or isinstance(data, Tensor):
+        return None                 # numpy's float64 scalars stay float64, as in PyTorch
     if isinstance(data, bool):
         return backend.bool_
     if isinstance(data, numbers.Integral):

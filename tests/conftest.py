@@ -6,8 +6,8 @@ from hypothesis import settings
 
 import minigen as mg
 
-settings.register_profile('default', max_examples=40, deadline=None)
-settings.register_profile('slow', max_examples=400, deadline=None)
+settings.register_profile('default', max_examples=100, deadline=None)
+settings.register_profile('slow', max_examples=1000, deadline=None)
 settings.load_profile(os.environ.get('MINIGEN_HYPOTHESIS', 'default'))
 
 

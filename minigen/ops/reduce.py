@@ -112,8 +112,11 @@ class LogSumExp(_Reduction):
 
     def forward(self, xp, x):
         self.prepare(x)
-        m = xp.max(x, axis=self.axes, keepdims=True)
-        m = xp.where(xp.isfinite(m), m, 0)       # all −inf (or +inf) along an axis: no shift
+        if x.size == 0:                           # an empty sum: log 0 = −inf, as PyTorch
+            m = xp.zeros(self.kept, dtype=x.dtype)
+        else:
+            m = xp.max(x, axis=self.axes, keepdims=True)
+            m = xp.where(xp.isfinite(m), m, 0)   # all −inf (or +inf) along an axis: no shift
         y = xp.log(xp.sum(xp.exp(x - m), axis=self.axes, keepdims=True)) + m
         return y if self.keepdims else xp.reshape(y, self.reduced_shape(x))
 
