@@ -226,7 +226,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, targ
         # added its share into grads[node], so gy is the complete gradient of its output.
         for fn in reversed(order):
             gy = grads.pop(fn, None)
-            if fn in wanted:
+            if wanted and fn in wanted:
                 captured[id(wanted[fn])] = gy
             if gy is not None:
                 _backward_node(fn, gy, grads, leaves, create_graph)
@@ -264,13 +264,18 @@ def _backward_node(fn, gy, grads, leaves, create_graph):
     for x, gx in zip(inputs, gxs):
         if gx is None or not x.requires_grad:
             continue
-        if gx.shape != x.data.shape or gx.dtype != x.data.dtype:
+        data = x.data
+        if gx.shape != data.shape or gx.dtype != data.dtype:
             raise _gradient_error(fn, gxs)
-        if x.creator is not None:
-            # A Tensor used by several ops receives one gradient from each: they add up.
-            _add(grads, x.creator, gx)
-        else:
+        creator = x.creator
+        if creator is None:
             _add_leaf(leaves, x, gx, create_graph)
+        elif creator in grads:
+            # A Tensor used by several ops receives one gradient from each: they add up
+            # (into a new array: gx may be shared with another input).
+            grads[creator] = grads[creator] + gx
+        else:
+            grads[creator] = gx
 
 
 def _add(grads, fn, g):

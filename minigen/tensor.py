@@ -283,7 +283,7 @@ class Tensor:
 
     # ------------------------------------------------------------------ reductions
     def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        return _ops.sum(self, _axis(axis, dim), _keep(keepdims, keepdim))
+        return _ops.sum(self, axis if dim is None else dim, keepdims or keepdim)
 
     def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
         return _ops.mean(self, _axis(axis, dim), _keep(keepdims, keepdim))
