@@ -55,6 +55,11 @@ class _SetGradEnabled(contextlib.ContextDecorator):
     def __exit__(self, *exc):
         _mode.enabled = self.previous
 
+    def _recreate_cm(self):
+        # As a decorator, each call gets its own instance: a shared one would let a nested or
+        # recursive call overwrite ``previous`` and leave grad mode off afterwards.
+        return type(self)(self.enabled)
+
 
 def no_grad():
     """Context manager (and decorator): ops inside record no graph."""
@@ -112,10 +117,18 @@ class Function:
         else:
             xp = _NUMPY
         try:
-            y = self.forward(xp, *[x.data for x in inputs])
-        except ValueError as exc:      # numpy's broadcasting and shape errors name no op
-            raise ShapeError(f"{self.name}: {exc}; inputs: "
-                             f"{', '.join(describe(x) for x in inputs)}") from None
+            if len(inputs) == 2:        # the common arities spelled out: no list to build
+                y = self.forward(xp, inputs[0].data, inputs[1].data)
+            elif len(inputs) == 1:
+                y = self.forward(xp, inputs[0].data)
+            else:
+                y = self.forward(xp, *[x.data for x in inputs])
+        except ShapeError:
+            raise
+        except ValueError as exc:      # numpy's errors name no op: say which one, and its inputs
+            kind = ShapeError if 'shape' in str(exc) or 'broadcast' in str(exc) else ValueError
+            raise kind(f"{self.name}: {exc}; inputs: "
+                       f"{', '.join(describe(x) for x in inputs)}") from None
         if isinstance(y, _SCALAR):     # numpy ufuncs turn 0-d arrays into scalars
             y = xp.asarray(y)
         if _mode.enabled:
@@ -178,15 +191,17 @@ def _topological_order(roots, op_name='backward'):
     return order
 
 
-def _prune(order, targets):
-    """Keep only the nodes through which a gradient reaches one of ``targets`` (ids of Tensors)."""
+def _prune(order, targets, target_nodes):
+    """The nodes ``mg.grad`` must visit: those through which a gradient reaches a target
+    (``targets``: ids of Tensors), and the nodes that produced a target (``target_nodes``),
+    where the target's gradient is read off. Returns (nodes to visit, nodes to run)."""
     useful = set()
     for fn in order:  # inputs' nodes come first, so each input's verdict is known
         for x in fn.inputs:
             if id(x) in targets or (x.creator is not None and x.creator in useful):
                 useful.add(fn)
                 break
-    return [fn for fn in order if fn in useful]
+    return [fn for fn in order if fn in useful or fn in target_nodes], useful
 
 
 def _gradient_error(fn, gxs):
@@ -200,7 +215,8 @@ def _gradient_error(fn, gxs):
     return GraphError(f"{fn.name}.backward returned a malformed gradient")
 
 
-def run_backward(roots, root_grads, retain_graph=False, create_graph=False, targets=None):
+def run_backward(roots, root_grads, retain_graph=False, create_graph=False, targets=None,
+                 op_name='backward'):
     """Backpropagate ``root_grads`` (one per Tensor in ``roots``) through the graph.
 
     Without ``targets``, gradients are added into ``.grad`` of the leaves that require grad.
@@ -214,11 +230,14 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, targ
             _add_leaf(leaves, root, g, create_graph)
         else:
             _add(grads, root.creator, g)
-    order = _topological_order([r.creator for r in roots if r.creator is not None])
-    wanted = {}                     # node -> the target Tensor it produced (mg.grad)
+    order = _topological_order([r.creator for r in roots if r.creator is not None], op_name)
+    wanted = {}                     # node -> the target Tensors it produced (mg.grad)
+    useful = None                   # the nodes whose backward mg.grad needs (None: all)
     if targets is not None:
-        order = _prune(order, {id(t) for t in targets})
-        wanted = {t.creator: t for t in targets if t.creator is not None}
+        for t in targets:
+            if t.creator is not None:
+                wanted.setdefault(t.creator, []).append(t)
+        order, useful = _prune(order, {id(t) for t in targets}, wanted)
     captured = {}
     previous_mode, _mode.enabled = _mode.enabled, create_graph
     try:
@@ -227,8 +246,9 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, targ
         for fn in reversed(order):
             gy = grads.pop(fn, None)
             if wanted and fn in wanted:
-                captured[id(wanted[fn])] = gy
-            if gy is not None:
+                for t in wanted[fn]:
+                    captured[id(t)] = gy
+            if gy is not None and (useful is None or fn in useful):
                 _backward_node(fn, gy, grads, leaves, create_graph)
             if not retain_graph:
                 fn.inputs = fn.y = None     # free the saved arrays; a second walk fails clearly
@@ -250,22 +270,22 @@ def _backward_node(fn, gy, grads, leaves, create_graph):
         gxs = fn.backward(graph_namespace, gy, *inputs, y)
     else:
         xp = backend.namespace_of(fn.y) if backend.cupy_loaded else _NUMPY
-        if len(inputs) == 1:            # the common arities spelled out: no list to build
-            gxs = (fn.backward(xp, gy, inputs[0].data, fn.y),)
-        elif len(inputs) == 2:
+        if len(inputs) == 2:            # the common arities spelled out: no list to build
             gxs = fn.backward(xp, gy, inputs[0].data, inputs[1].data, fn.y)
+        elif len(inputs) == 1:
+            gxs = fn.backward(xp, gy, inputs[0].data, fn.y)
         else:
             gxs = fn.backward(xp, gy, *[x.data for x in inputs], fn.y)
-    if len(inputs) == 1 and create_graph:
+    if type(gxs) is not tuple:
         gxs = (gxs,)
-    if type(gxs) is not tuple or len(gxs) != len(inputs):
+    if len(gxs) != len(inputs):
         raise GraphError(f"{fn.name}.backward must return {len(inputs)} gradients, one per "
-                         f"input; it returned {type(gxs).__name__}")
+                         f"input; it returned {len(gxs)}")
     for x, gx in zip(inputs, gxs):
         if gx is None or not x.requires_grad:
             continue
         data = x.data
-        if gx.shape != data.shape or gx.dtype != data.dtype:
+        if gx.shape != data.shape or gx.dtype is not data.dtype and gx.dtype != data.dtype:
             raise _gradient_error(fn, gxs)
         creator = x.creator
         if creator is None:
@@ -289,14 +309,23 @@ def _add_leaf(leaves, x, g, create_graph):
         entry = leaves.get(id(x))
         leaves[id(x)] = (x, g) if entry is None else (x, entry[1] + g)
     elif create_graph:
-        g = g if isinstance(g, Tensor) else Tensor(g)
-        x.grad = g if x.grad is None else x.grad + g
+        if x.grad is None:
+            # A Tensor of g's own node, but with its own array: g may be shared with another
+            # leaf (add's backward gives gy to both inputs) or be the caller's.
+            x.grad = Tensor(g.data.copy(), g.requires_grad, g.creator)
+        else:
+            x.grad = x.grad + g
     elif x.grad is None:
-        # A copy: the raw gradient may be the very array handed to another leaf (add's
-        # backward gives gy to both inputs), or one the caller passed in.
-        x.grad = Tensor(g.copy())
+        x.grad = Tensor(_owned_copy(g))        # a copy, for the same reason
     else:
-        x.grad.data = x.grad.data + g
+        total = x.grad.data + g
+        x.grad.data = backend.array_module(g).asarray(total) if isinstance(total, _SCALAR) \
+            else total
+
+
+def _owned_copy(g):
+    """A fresh array with g's values (numpy ufuncs give 0-d inputs back as scalars)."""
+    return backend.array_module(g).array(g, copy=True) if isinstance(g, _SCALAR) else g.copy()
 
 
 # ----------------------------------------------------------------------------- public entry points
@@ -326,8 +355,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     root_grads = [_root_grad(y, g, 'grad', create_graph) for y, g in zip(outputs, grad_outputs)]
     if retain_graph is None:
         retain_graph = create_graph
-    found = run_backward(outputs, root_grads, retain_graph, create_graph, targets=inputs)
-    result = []
+    found = run_backward(outputs, root_grads, retain_graph, create_graph, targets=inputs,
+                         op_name='grad')
+    result, seen = [], {id(g) for g in root_grads}
     for i, (x, g) in enumerate(zip(inputs, found)):
         if g is None:
             if not allow_unused:
@@ -335,8 +365,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                     f"grad: input {i} {tuple(x.shape)} was not used to compute the outputs; "
                     "pass allow_unused=True to get None for it")
             result.append(None)
+        elif isinstance(g, Tensor):
+            result.append(g)
         else:
-            result.append(g if isinstance(g, Tensor) else Tensor(g))
+            # each result its own array: one may be shared (x + x) or be a grad_outputs array
+            shared = id(g) in seen or isinstance(g, _SCALAR) or g.base is not None
+            result.append(Tensor(_owned_copy(g) if shared else g))
+            seen.add(id(g))
     return tuple(result)
 
 
@@ -361,6 +396,8 @@ def _root_grad(tensor, grad, op_name, graph):
         g = backend.array_module(tensor.data).empty_like(tensor.data)
         g.fill(1)
     elif isinstance(grad, Tensor):
+        if grad.dtype != tensor.dtype:
+            grad = grad.astype(tensor.dtype)
         g = grad if graph else grad.data
     else:
         g = backend.as_array(grad, dtype=tensor.dtype, device=tensor.device)

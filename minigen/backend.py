@@ -214,6 +214,11 @@ def unravel_index(flat_index, shape):
     return numpy.unravel_index(flat_index, shape)
 
 
+def zeros_host(shape):
+    """float64 zeros on the host."""
+    return numpy.zeros(shape, dtype=float64)
+
+
 def float_array(values):
     """A float64 host array (for small bookkeeping such as gradcheck's reports)."""
     return numpy.asarray(values, dtype=float64)

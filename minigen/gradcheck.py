@@ -48,7 +48,8 @@ def _prepare(inputs, name):
         if isinstance(x, Tensor) and x.dtype.kind == 'f':
             if x.dtype != backend.float64:
                 upcast.append(i)
-            x = Tensor(x.data.astype(backend.float64), requires_grad=x.requires_grad,
+            # C order, so that perturbing reshape(-1)'s view perturbs the input itself
+            x = Tensor(x.data.astype(backend.float64, order='C'), requires_grad=x.requires_grad,
                        name=x.name)
         prepared.append(x)
     if upcast:
@@ -118,7 +119,7 @@ def _random_like(t, rng):
 def _analytic(outs, xs, vs):
     """d(Σ <v, out>)/dx for each x, as float64 host arrays (zeros for an unused input)."""
     grads = autograd_grad(outs, xs, grad_outputs=vs, retain_graph=True, allow_unused=True)
-    return [backend.to_host(x.data) * 0 if g is None else backend.to_host(g.data)
+    return [backend.zeros_host(x.shape) if g is None else backend.to_host(g.data)
             for x, g in zip(xs, grads)]
 
 

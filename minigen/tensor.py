@@ -130,7 +130,8 @@ class Tensor:
 
     def to(self, device_or_dtype=None, dtype=None, device=None):
         """``t.to('cuda')``, ``t.to(mg.float64)``, ``t.to('cpu', mg.float64)``: differentiable."""
-        if isinstance(device_or_dtype, str) and device_or_dtype in backend.DEVICE_NAMES:
+        if isinstance(device_or_dtype, str) and (device_or_dtype in backend.DEVICE_NAMES
+                                                 or device_or_dtype.startswith('cuda:')):
             device = device_or_dtype
         elif device_or_dtype is not None:
             dtype = device_or_dtype

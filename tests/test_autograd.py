@@ -210,3 +210,84 @@ def test_float64_flows_end_to_end():
     assert loss.dtype == mg.float64
     loss.backward()
     assert x.grad.dtype == mg.float64 and w.grad.dtype == mg.float64
+
+
+# ----------------------------------------------------------------------------- regressions
+
+def test_grad_with_respect_to_an_intermediate_tensor_alone():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    (gh,) = mg.grad((h * h).sum(), [h])
+    np.testing.assert_array_equal(gh.numpy(), [4.0, 8.0])
+    y = (x * 3).sum()
+    (gy,) = mg.grad(y, [y])
+    assert gy.item() == 1.0
+
+
+def test_create_graph_leaves_do_not_share_grad_tensors_or_the_callers_grad():
+    a, b = mg.tensor([1.0, 2.0], requires_grad=True), mg.tensor([1.0, 2.0], requires_grad=True)
+    (a + b).sum().backward(create_graph=True)
+    assert a.grad is not b.grad and a.grad.data is not b.grad.data
+    (a * 5).sum().backward()
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0])
+    g = mg.tensor([5.0, 6.0])
+    c = mg.tensor([0.0, 0.0], requires_grad=True)
+    c.backward(g, create_graph=True)
+    c.backward(g)
+    np.testing.assert_array_equal(g.numpy(), [5.0, 6.0])
+    np.testing.assert_array_equal(c.grad.numpy(), [10.0, 12.0])
+
+
+def test_no_grad_decorator_restores_grad_mode_after_nested_calls():
+    @mg.no_grad()
+    def recurse(n):
+        return recurse(n - 1) if n else None
+    recurse(2)
+    assert mg.is_grad_enabled()
+
+
+def test_cat_of_a_single_tensor_backpropagates():
+    a = mg.ones(2, requires_grad=True)
+    mg.cat([a]).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [1.0, 1.0])
+
+
+def test_numpy_scalar_options_keep_float32():
+    x = mg.randn(3, requires_grad=True)
+    for y in (x ** np.float64(2), x.clamp(np.float64(0.0), None),
+              mg.leaky_relu(x, np.float64(0.1)), mg.elu(x, np.float64(1.0))):
+        assert y.dtype == mg.float32
+        y.sum().backward()
+        assert x.grad.dtype == mg.float32
+
+
+def test_backward_casts_a_grad_tensor_of_another_dtype():
+    x = mg.ones(3, requires_grad=True)
+    x.exp().backward(mg.ones(3, dtype='float64'))
+    assert x.grad.dtype == mg.float32
+
+
+def test_gradient_of_a_0d_leaf_is_an_array():
+    x = mg.tensor(2.0, requires_grad=True)
+    (x * x).backward()
+    x.grad.data[...] = 0.0            # a numpy scalar would refuse this
+    (g,) = mg.grad(x * x * 1.0, [x])
+    assert g.shape == () and g.item() == 4.0
+
+
+def test_grad_results_never_share_arrays():
+    a = mg.tensor([1.0, 2.0], requires_grad=True)
+    b = mg.tensor([3.0, 4.0], requires_grad=True)
+    ga, gb = mg.grad((a + b).sum(), [a, b])
+    assert not np.shares_memory(ga.data, gb.data)
+    g = mg.tensor([1.0, 1.0])
+    (gx,) = mg.grad(a * 1.0, [a * 1.0], grad_outputs=[g], allow_unused=True)
+    assert gx is None
+
+
+def test_a_second_grad_call_names_grad():
+    x = mg.ones(2, requires_grad=True)
+    y = (x * 2).sum()
+    mg.grad(y, [x])
+    with pytest.raises(mg.GraphError, match='^grad: trying to backward through the graph'):
+        mg.grad(y, [x])

@@ -177,3 +177,9 @@ def test_functions_with_several_outputs_are_checked_through_each():
 
 def test_non_tensor_inputs_pass_through():
     assert mg.gradcheck(lambda x, k: x ** k, [rand64(3, low=0.5).abs(), 3])
+
+
+def test_non_contiguous_inputs_are_checked_correctly():
+    x = mg.tensor(np.random.default_rng(0).standard_normal((4, 3)).T, dtype='float64',
+                  requires_grad=True)
+    assert mg.gradcheck(lambda t: t.sin(), [x])

@@ -121,3 +121,28 @@ def test_clamp_without_bounds_or_with_crossed_bounds_is_refused():
 def test_operand_of_an_unsupported_type_is_refused():
     with pytest.raises(TypeError, match='expected a Tensor, an array or a number, got str'):
         mg.ones(2) + 'a'
+
+
+def test_where_with_two_numbers():
+    y = mg.where(mg.tensor([True, False]), 1.0, 0.0)
+    np.testing.assert_array_equal(y.numpy(), [1.0, 0.0])
+    assert y.dtype == mg.float32
+
+
+def test_power_zero_has_zero_gradient_even_at_zero():
+    x = mg.tensor([0.0, 2.0], requires_grad=True)
+    (x ** 0).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0])
+
+
+def test_unsupported_operand_names_the_op():
+    with pytest.raises(TypeError, match="^mul: expected a Tensor"):
+        mg.ones(2) * 's'
+    with pytest.raises(TypeError, match="^pow: the exponent must be a number"):
+        mg.ones(2) ** 's'
+
+
+def test_numpy_value_errors_are_not_called_shape_errors():
+    with pytest.raises(ValueError) as info:
+        mg.tensor([2]) ** mg.tensor([-1])
+    assert not isinstance(info.value, mg.ShapeError) and str(info.value).startswith('pow:')

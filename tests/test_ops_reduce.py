@@ -72,3 +72,23 @@ def test_axis_out_of_range_is_a_clear_error():
         mg.ones(2, 3).sum(axis=2)
     with pytest.raises(ValueError, match='softmax: axis'):
         mg.softmax(mg.ones(2, 3), axis=5)
+
+
+def test_var_of_one_element_is_nan_with_a_nan_gradient():
+    x = mg.randn(1, requires_grad=True)
+    with np.errstate(all='ignore'), pytest.warns(RuntimeWarning):
+        y = x.var()
+    y.backward()
+    assert np.isnan(y.item()) and np.isnan(x.grad.numpy()).all()
+
+
+def test_0d_tensor_accepts_axis_0_and_minus_1():
+    x = mg.tensor(3.0, requires_grad=True)
+    assert x.sum(axis=0).item() == 3.0 and x.sum(axis=-1).item() == 3.0
+    with pytest.raises(ValueError, match='axis 1 is out of range'):
+        x.sum(axis=1)
+
+
+def test_axis_named_twice_is_refused():
+    with pytest.raises(ValueError, match=r'sum: axis \(0, -2\) names an axis twice'):
+        mg.ones(2, 3).sum(axis=(0, -2))

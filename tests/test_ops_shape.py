@@ -93,3 +93,17 @@ def test_one_hot_and_embedding_refuse_bad_indices():
         mg.embedding(mg.tensor([5]), mg.ones(3, 2))
     with pytest.raises(TypeError, match='embedding: indices must be integers'):
         mg.embedding(mg.tensor([0.0]), mg.ones(3, 2))
+
+
+def test_out_of_range_axes_are_refused_not_wrapped():
+    with pytest.raises(mg.ShapeError, match='permute'):
+        mg.permute(mg.ones(2, 3), (0, 3))
+    with pytest.raises(mg.ShapeError, match='flatten: axis 3 is out of range'):
+        mg.ones(2, 3).flatten(3)
+    with pytest.raises(mg.ShapeError, match='expand: cannot expand'):
+        mg.ones(3).expand(-1, 3)
+
+
+def test_scatter_add_out_of_bounds_names_the_op():
+    with pytest.raises(IndexError, match=r'scatter_add: index .* shape \(2,\)'):
+        mg.scatter_add((2,), [5], mg.ones(1))

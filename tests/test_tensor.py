@@ -135,3 +135,11 @@ def test_no_grad_records_nothing():
 def test_tensors_hash_by_identity():
     a, b = mg.ones(2), mg.ones(2)
     assert len({a, b}) == 2
+
+
+def test_to_cuda_with_an_index_is_read_as_a_device():
+    if mg.backend.available()['cupy'] is True:
+        assert mg.ones(2).to('cuda:0').device == 'cuda'
+    else:
+        with pytest.raises(mg.BackendError, match='cupy|CuPy'):
+            mg.ones(2).to('cuda:0')

@@ -6,7 +6,7 @@ Binary ops broadcast, so each gradient is summed back to its input's shape with 
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
-from ._util import as_tensor, operands
+from ._util import as_tensor, number, operands
 
 
 # ----------------------------------------------------------------------------- binary
@@ -79,6 +79,8 @@ class PowScalar(Function):
         return x ** self.p
 
     def backward(self, xp, gy, x, y):
+        if self.p == 0:                          # x⁰ = 1: no gradient, not 0 · x⁻¹ (nan at 0)
+            return gy * 0
         return gy * self.p * x ** (self.p - 1)
 
 
@@ -341,49 +343,49 @@ class ToDevice(Function):
 
 def add(a, b):
     """a + b, broadcasting."""
-    return Add().apply(*operands(a, b))
+    return Add().apply(*operands(a, b, 'add'))
 
 
 def sub(a, b):
     """a − b, broadcasting."""
-    return Sub().apply(*operands(a, b))
+    return Sub().apply(*operands(a, b, 'sub'))
 
 
 def mul(a, b):
     """a · b, broadcasting."""
-    return Mul().apply(*operands(a, b))
+    return Mul().apply(*operands(a, b, 'mul'))
 
 
 def div(a, b):
     """a / b, broadcasting."""
-    return Div().apply(*operands(a, b))
+    return Div().apply(*operands(a, b, 'div'))
 
 
 def pow(x, exponent):
     """x ** exponent; the exponent is a number or a Tensor (then a > 0 where it needs a grad)."""
     if isinstance(exponent, Tensor) or not isinstance(x, Tensor):
-        return Pow().apply(*operands(x, exponent))
-    return PowScalar(exponent).apply(x)
+        return Pow().apply(*operands(x, exponent, 'pow'))
+    return PowScalar(number(exponent, 'pow', 'the exponent')).apply(x)
 
 
 def maximum(a, b):
     """Elementwise max(a, b); ties share the gradient half and half."""
-    return Maximum().apply(*operands(a, b))
+    return Maximum().apply(*operands(a, b, 'maximum'))
 
 
 def minimum(a, b):
     """Elementwise min(a, b); ties share the gradient half and half."""
-    return Minimum().apply(*operands(a, b))
+    return Minimum().apply(*operands(a, b, 'minimum'))
 
 
 def where(cond, a, b):
     """a where cond is true, else b (all three broadcast); no gradient flows to cond."""
     if not isinstance(cond, Tensor):
-        like = a if isinstance(a, Tensor) else b
-        cond = Tensor(backend.to_device(backend.as_array(cond), like.device))
+        like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
+        cond = Tensor(backend.as_array(cond, device=None if like is None else like.device))
     if cond.dtype != backend.bool_:
         cond = Tensor(cond.data.astype(bool))
-    a, b = operands(a, b)
+    a, b = operands(a, b, 'where')
     return Where().apply(cond, a, b)
 
 
@@ -436,11 +438,11 @@ def relu(x):
 
 
 def leaky_relu(x, negative_slope=0.01):
-    return LeakyReLU(negative_slope).apply(x)
+    return LeakyReLU(number(negative_slope, 'leaky_relu', 'negative_slope')).apply(x)
 
 
 def elu(x, alpha=1.0):
-    return ELU(alpha).apply(x)
+    return ELU(number(alpha, 'elu', 'alpha')).apply(x)
 
 
 def softplus(x):
@@ -451,6 +453,8 @@ def clamp(x, min=None, max=None):
     """Clip x to [min, max] (either may be None); the gradient is 0 outside, 1 inside."""
     if min is None and max is None:
         raise ValueError("clamp: give min, max or both")
+    min = None if min is None else number(min, 'clamp', 'min')
+    max = None if max is None else number(max, 'clamp', 'max')
     if min is not None and max is not None and min > max:
         raise ValueError(f"clamp: min {min} is greater than max {max}")
     return Clamp(min, max).apply(x)

@@ -41,7 +41,7 @@ def _promoted_shape(shape, a_ndim, b_ndim):
 
 def matmul(a, b):
     """a @ b: (M, K) @ (K, N) -> (M, N); 1-D and batched (..., M, K) operands as in NumPy."""
-    a, b = operands(a, b)
+    a, b = operands(a, b, 'matmul')
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError(f"matmul: operands must have at least 1 dim; got a: {describe(a)}, "
                          f"b: {describe(b)} (use * for a scalar)")

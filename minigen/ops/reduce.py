@@ -71,7 +71,8 @@ class Var(_Reduction):
 
     def backward(self, xp, gy, x, y):
         centred = x - xp.sum(x, axis=self.axes, keepdims=True) / self.count     # x − x̄
-        scale = 2 / (self.count - self.correction)
+        dof = self.count - self.correction
+        scale = 2 / dof if dof > 0 else float('nan')    # the forward is nan there too
         return self.spread(xp, gy * scale, x.shape) * centred
 
 

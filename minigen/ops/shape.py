@@ -141,7 +141,10 @@ def flatten(x, start_dim=0, end_dim=-1):
     """Merge axes start_dim..end_dim into one."""
     if x.ndim == 0:
         return reshape(x, (1,))
-    start, end = start_dim % x.ndim, end_dim % x.ndim
+    start = normalize_axes(start_dim, x.ndim, 'flatten')[0]
+    end = normalize_axes(end_dim, x.ndim, 'flatten')[0]
+    if start > end:
+        raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     merged = 1
     for n in x.shape[start:end + 1]:
         merged *= n
@@ -151,7 +154,9 @@ def flatten(x, start_dim=0, end_dim=-1):
 def permute(x, axes):
     """x with its axes in the order ``axes`` (NumPy's ``transpose(x, axes)``)."""
     axes = tuple(axes)
-    if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
+    ok = len(axes) == x.ndim and all(-x.ndim <= a < x.ndim for a in axes) and \
+        sorted(a % x.ndim for a in axes) == list(range(x.ndim))
+    if not ok:
         raise ShapeError(f"permute: {axes} is not an order of the {x.ndim} axes of {describe(x)}")
     return Permute(tuple(a % x.ndim for a in axes)).apply(x)
 
@@ -211,6 +216,9 @@ def expand(x, *shape):
     """PyTorch's expand: broadcast_to where −1 keeps the size of that axis."""
     shape = _shape_arg(shape)
     lead = len(shape) - x.ndim
+    if lead < 0 or any(n == -1 for n in shape[:lead]):
+        raise ShapeError(f"expand: cannot expand {describe(x)} to {shape} (−1 keeps an existing "
+                         "axis; new leading axes need a size)")
     shape = tuple(x.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
     return broadcast_to(x, shape)
 
@@ -245,7 +253,12 @@ def getitem(x, index):
 
 def scatter_add(shape, index, values):
     """zeros(shape) with ``values`` added at ``index`` (repeated indices add up)."""
-    return ScatterAdd(tuple(shape), _index_data(index)).apply(values)
+    index = _index_data(index)
+    try:
+        return ScatterAdd(tuple(shape), index).apply(values)
+    except IndexError as exc:
+        raise IndexError(f"scatter_add: index {index!r} does not fit shape {tuple(shape)}: "
+                         f"{exc}") from None
 
 
 def cat(tensors, axis=0, *, dim=None):
