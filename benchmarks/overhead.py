@@ -46,7 +46,6 @@ def torch_step(size):
         import torch
     except ImportError:
         return None
-    torch.set_num_threads(1)
     a, b, c = (torch.randn(size, size, requires_grad=True) for _ in range(3))
 
     def step():

@@ -80,6 +80,9 @@ class Function:
     ``backward(self, xp, gy, *xs, y)`` gets the gradient of the output, the inputs and the
     output (raw arrays or Tensors, see the module docstring) and returns one gradient per input,
     a tuple for several inputs, the bare gradient for one; None where an input needs none.
+    A gradient is ``gy`` itself, a view of it, or a new array, never an array the op keeps
+    (a saved input, ``y``, an attribute): leaves may receive it as their ``.grad``. Backward
+    never writes into its arguments.
     Options of an op (an axis, a shape) are set in ``__init__`` and kept as attributes.
 
     Example, the op y = x³::
@@ -225,6 +228,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, targ
     """
     grads = {}                      # node -> gradient of its output, summed over its consumers
     leaves = None if targets is None else {}   # mg.grad: id(leaf) -> (leaf, summed gradient)
+    handed = {id(g) for g in root_grads}       # ids of arrays a leaf's .grad must not share
     for root, g in zip(roots, root_grads):
         if root.creator is None:
             _add_leaf(leaves, root, g, create_graph)
@@ -249,7 +253,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, targ
                 for t in wanted[fn]:
                     captured[id(t)] = gy
             if gy is not None and (useful is None or fn in useful):
-                _backward_node(fn, gy, grads, leaves, create_graph)
+                _backward_node(fn, gy, grads, leaves, create_graph, handed)
             if not retain_graph:
                 fn.inputs = fn.y = None     # free the saved arrays; a second walk fails clearly
     finally:
@@ -261,7 +265,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, targ
     return [captured.get(id(t)) for t in targets]
 
 
-def _backward_node(fn, gy, grads, leaves, create_graph):
+def _backward_node(fn, gy, grads, leaves, create_graph, handed):
     """Run one node's backward and hand each input's gradient on: to its node, or its leaf."""
     inputs = fn.inputs
     if create_graph:
@@ -289,7 +293,16 @@ def _backward_node(fn, gy, grads, leaves, create_graph):
             raise _gradient_error(fn, gxs)
         creator = x.creator
         if creator is None:
-            _add_leaf(leaves, x, gx, create_graph)
+            if leaves is None and not create_graph and x.grad is None:
+                # The common case, inline. A leaf's .grad must own its array: gx may be the
+                # very array given to another leaf (add's backward gives gy to both inputs),
+                # the caller's grad, or a view; then (and only then) it is copied.
+                if id(gx) in handed or gx.base is not None or isinstance(gx, _SCALAR):
+                    gx = _owned_copy(gx)
+                handed.add(id(gx))
+                x.grad = Tensor(gx)
+            else:
+                _add_leaf(leaves, x, gx, create_graph)
         elif creator in grads:
             # A Tensor used by several ops receives one gradient from each: they add up
             # (into a new array: gx may be shared with another input).

@@ -293,14 +293,18 @@ def _swapaxes(x, axis0, axis1):
     return x.swapaxes(axis0, axis1)
 
 
-def _broadcast_to(x, shape):
-    out = array_module(x).empty(shape, dtype=x.dtype)
-    out[...] = x
-    return out
+def _broadcast_to_for(xp):
+    empty = xp.empty
+
+    def broadcast_to(x, shape):
+        out = empty(shape, dtype=x.dtype)
+        out[...] = x
+        return out
+    return broadcast_to
 
 
 _FAST_FORMS = {'sum': _sum, 'mean': _mean, 'max': _max, 'min': _min, 'reshape': _reshape,
-               'transpose': _transpose, 'swapaxes': _swapaxes, 'broadcast_to': _broadcast_to}
+               'transpose': _transpose, 'swapaxes': _swapaxes}
 
 _raw_namespaces = {}
 
@@ -321,6 +325,7 @@ def raw_namespace(xp):
         ns = types.ModuleType(f'minigen.backend.raw_{xp.__name__}')
         ns.__dict__.update(vars(xp))
         ns.__dict__.update(_FAST_FORMS)
+        ns.broadcast_to = _broadcast_to_for(xp)
         ns.sum_to, ns.scatter_add, ns.astype, ns.to_device = sum_to, scatter_add, astype, to_device
         _raw_namespaces[xp.__name__] = ns
     return ns

@@ -42,7 +42,7 @@ REDUCTIONS = {
     'min': (lambda x, axis, keep: x.min(axis, keep), np.min, 1),
     'logsumexp': (lambda x, axis, keep: x.logsumexp(axis, keep),
                   lambda x, axis, keepdims: np.log(np.sum(np.exp(x), axis=axis,
-                                                          keepdims=keepdims)), 0),
+                                                          keepdims=keepdims)), 1),
     'var': (lambda x, axis, keep: x.var(axis, keep),
             lambda x, axis, keepdims: np.var(x, axis=axis, keepdims=keepdims, ddof=1), 2),
 }
@@ -116,3 +116,15 @@ def test_softmax_rows_are_distributions_and_gradients_check(shape, data):
     p = mg.softmax(leaf(x), axis=axis).numpy()
     np.testing.assert_allclose(p.sum(axis=axis), 1.0)
     assert mg.gradcheck(lambda t: mg.log_softmax(t, axis=axis), [leaf(x)])
+
+
+@given(hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3, min_side=0,
+                                         max_side=3), st.data())
+def test_where_matches_numpy_and_finite_differences(shapes, data):
+    cond_shape, a_shape, b_shape = shapes.input_shapes
+    cond = data.draw(hnp.arrays(np.bool_, cond_shape))
+    a, b = values(a_shape, 'any', data.draw), values(b_shape, 'any', data.draw)
+    y = mg.where(mg.tensor(cond), leaf(a), leaf(b))
+    assert y.shape == shapes.result_shape
+    np.testing.assert_array_equal(y.numpy(), np.where(cond, a, b))
+    assert mg.gradcheck(lambda a, b: mg.where(mg.tensor(cond), a, b), [leaf(a), leaf(b)])
