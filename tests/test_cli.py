@@ -5,20 +5,28 @@ from minigen.cli import main
 from minigen.opcases import CASES
 
 
-def test_gradcheck_command_prints_a_row_per_check_and_passes(capsys):
+def test_gradcheck_command_prints_a_row_per_op_and_passes(capsys):
     assert main(['gradcheck']) == 0
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if line.endswith(' ok') or line.endswith('FAIL')]
-    expected = sum(2 if c.gradgrad else 1 for c in CASES)
-    assert len(rows) == expected
-    assert f'{expected} passed, 0 failed' in out
-    assert 'max abs err' in out.splitlines()[0]
+    assert [row.split('  ')[0].strip() for row in rows] == [c.name for c in CASES]
+    assert f'{len(CASES)} passed, 0 failed' in out
+    assert 'gradgradcheck' in out.splitlines()[0] and 'max abs err' in out.splitlines()[1]
+
+
+def test_gradcheck_command_fails_and_reports_a_wrong_backward(capsys, monkeypatch):
+    from minigen.ops import elementwise
+    monkeypatch.setattr(elementwise.Tanh, 'backward', lambda self, xp, gy, x, y: gy * (1 + y * y))
+    assert main(['gradcheck', 'tanh']) == 1
+    out = capsys.readouterr().out
+    assert '0 passed, 1 failed' in out and 'FAIL' in out
+    assert 'gradcheck failed: tanh, input 0' in out
 
 
 def test_gradcheck_command_filters_by_name(capsys):
     assert main(['gradcheck', 'tanh']) == 0
     out = capsys.readouterr().out
-    assert '2 passed, 0 failed (1 ops' in out
+    assert '1 passed, 0 failed (1 ops' in out
 
 
 def test_gradcheck_command_with_no_match_says_so(capsys):

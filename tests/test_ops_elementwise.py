@@ -146,3 +146,11 @@ def test_numpy_value_errors_are_not_called_shape_errors():
     with pytest.raises(ValueError) as info:
         mg.tensor([2]) ** mg.tensor([-1])
     assert not isinstance(info.value, mg.ShapeError) and str(info.value).startswith('pow:')
+
+
+def test_worked_examples_of_binary_gradients():
+    a = mg.tensor([6.0], dtype=mg.float64, requires_grad=True)
+    b = mg.tensor([3.0], dtype=mg.float64, requires_grad=True)
+    (a / b - a + (-b)).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), [1 / 3 - 1])           # 1/b − 1
+    np.testing.assert_allclose(b.grad.numpy(), [-6 / 9 - 1])          # −a/b² − 1

@@ -92,3 +92,11 @@ def test_0d_tensor_accepts_axis_0_and_minus_1():
 def test_axis_named_twice_is_refused():
     with pytest.raises(ValueError, match=r'sum: axis \(0, -2\) names an axis twice'):
         mg.ones(2, 3).sum(axis=(0, -2))
+
+
+def test_functions_take_pytorch_argument_names_too():
+    x = mg.arange(6.0).reshape(2, 3)
+    assert mg.sum(x, dim=1, keepdim=True).shape == (2, 1)
+    assert mg.max(x, dim=0).numpy().tolist() == [3.0, 4.0, 5.0]
+    assert mg.softmax(x, dim=0).shape == (2, 3)
+    assert mg.var(x, dim=1).shape == (2,)

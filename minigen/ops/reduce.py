@@ -154,48 +154,49 @@ class LogSoftmax(Function):
         return gy - xp.exp(y) * xp.sum(gy, axis=self.axis, keepdims=True)
 
 
-def sum(x, axis=None, keepdims=False):
-    """Σ over ``axis`` (None: all; an int or a tuple)."""
-    return Sum(axis, keepdims).apply(x)
+def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
+    """Σ over ``axis`` (None: all; an int or a tuple). Every reduction also takes PyTorch's
+    names, ``dim`` and ``keepdim``."""
+    return Sum(axis if dim is None else dim, keepdims or keepdim).apply(x)
 
 
-def mean(x, axis=None, keepdims=False):
-    return Mean(axis, keepdims).apply(x)
+def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
+    return Mean(axis if dim is None else dim, keepdims or keepdim).apply(x)
 
 
-def var(x, axis=None, keepdims=False, correction=1):
+def var(x, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=False):
     """Variance with Bessel's correction by default (``correction=1``, PyTorch's default;
     NumPy's default is 0)."""
-    return Var(axis, keepdims, correction).apply(x)
+    return Var(axis if dim is None else dim, keepdims or keepdim, correction).apply(x)
 
 
-def max(x, axis=None, keepdims=False):
+def max(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
     """Largest element over ``axis``; tied maxima share the gradient equally."""
-    return Max(axis, keepdims).apply(x)
+    return Max(axis if dim is None else dim, keepdims or keepdim).apply(x)
 
 
-def min(x, axis=None, keepdims=False):
+def min(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
     """Smallest element over ``axis``; tied minima share the gradient equally."""
-    return Min(axis, keepdims).apply(x)
+    return Min(axis if dim is None else dim, keepdims or keepdim).apply(x)
 
 
-def logsumexp(x, axis=None, keepdims=False):
+def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
     """log Σ exp(x) over ``axis``, without overflow."""
-    return LogSumExp(axis, keepdims).apply(x)
+    return LogSumExp(axis if dim is None else dim, keepdims or keepdim).apply(x)
 
 
 def _one_axis(axis, x, op_name):
     return normalize_axes(axis, x.ndim, op_name)[0]
 
 
-def softmax(x, axis=-1):
+def softmax(x, axis=-1, *, dim=None):
     """exp(x) / Σ exp(x) along ``axis`` (default the last), without overflow."""
-    return Softmax(_one_axis(axis, x, 'softmax')).apply(x)
+    return Softmax(_one_axis(axis if dim is None else dim, x, 'softmax')).apply(x)
 
 
-def log_softmax(x, axis=-1):
+def log_softmax(x, axis=-1, *, dim=None):
     """x − logsumexp(x) along ``axis`` (default the last), without overflow."""
-    return LogSoftmax(_one_axis(axis, x, 'log_softmax')).apply(x)
+    return LogSoftmax(_one_axis(axis if dim is None else dim, x, 'log_softmax')).apply(x)
 
 
 __all__ = ['sum', 'mean', 'var', 'max', 'min', 'logsumexp', 'softmax', 'log_softmax']
