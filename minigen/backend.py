@@ -251,7 +251,8 @@ def _scatter_add_into(xp):
 
 
 def scatter_add(shape, index, values):
-    """zeros(shape) with ``values`` added at ``index``; repeated indices add up (getitem's adjoint)."""
+    """zeros(shape) with ``values`` added at ``index``; repeated indices add up (the adjoint of
+    getitem)."""
     xp = array_module(values)
     out = xp.zeros(shape, dtype=values.dtype)
     _scatter_add_into(xp)(out, index, values)

@@ -407,7 +407,8 @@ def _float_dtype(dtype):
 
 def zeros(*shape, dtype=None, requires_grad=False, device=None):
     xp = backend.module_for_device(device)
-    return _make(xp.zeros(_shape(shape), _float_dtype(dtype)), dtype, requires_grad, device, 'zeros')
+    array = xp.zeros(_shape(shape), _float_dtype(dtype))
+    return _make(array, dtype, requires_grad, device, 'zeros')
 
 
 def ones(*shape, dtype=None, requires_grad=False, device=None):

@@ -14,7 +14,8 @@ from .elementwise import (abs, astype, cos, exp, expm1, log, log1p, maximum, min
 from .linalg import matmul
 from .reduce import max, mean, min, sum
 from .shape import broadcast_to, permute, reshape, scatter_add, sum_to, swapaxes
-from ..tensor import zeros_like, ones_like
+from .. import backend
+from ..tensor import Tensor, ones_like, zeros_like
 
 
 def transpose(x, axes=None):
@@ -23,12 +24,12 @@ def transpose(x, axes=None):
 
 
 def isfinite(x):
-    from ..tensor import Tensor
-    from .. import backend
+    """Elementwise finiteness; a mask, so it needs no gradient."""
     return Tensor(backend.array_module(x.data).isfinite(x.data))
 
 
-NAMES = ('abs', 'astype', 'broadcast_to', 'cos', 'exp', 'expm1', 'isfinite', 'log', 'log1p',
-         'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'ones_like', 'reshape',
-         'scatter_add', 'sign', 'sin', 'sqrt', 'sum', 'sum_to', 'swapaxes', 'tanh', 'to_device',
-         'transpose', 'where', 'zeros_like')
+__all__ = ('abs', 'astype', 'broadcast_to', 'cos', 'exp', 'expm1', 'isfinite', 'log', 'log1p',
+           'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'ones_like', 'reshape',
+           'scatter_add', 'sign', 'sin', 'sqrt', 'sum', 'sum_to', 'swapaxes', 'tanh',
+           'to_device', 'transpose', 'where', 'zeros_like')
+NAMES = __all__     # every name backward code may use from xp
