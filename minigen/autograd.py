@@ -115,6 +115,10 @@ class Function:
 
     def apply(self, *inputs):
         """Run forward on the inputs' arrays; record this node if a gradient may flow through it."""
+        for x in inputs:
+            if not isinstance(x, Tensor):
+                raise TypeError(f"{self.name}.apply takes Tensors; got a {type(x).__name__} "
+                                "(wrap arrays and numbers with mg.tensor)")
         if backend.cupy_loaded:
             xp = _namespace_of_inputs(self, inputs)
         else:

@@ -291,3 +291,8 @@ def test_a_second_grad_call_names_grad():
     mg.grad(y, [x])
     with pytest.raises(mg.GraphError, match='^grad: trying to backward through the graph'):
         mg.grad(y, [x])
+
+
+def test_apply_refuses_inputs_that_are_not_tensors():
+    with pytest.raises(TypeError, match=r'square.apply takes Tensors; got a ndarray'):
+        Square().apply(np.ones(3))
