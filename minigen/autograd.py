@@ -97,6 +97,7 @@ class Function:
     """
     inputs = None     # the input Tensors, kept while the node may still be walked
     y = None          # the output array, kept for backward
+    applied = False   # each instance is applied once: its attributes belong to one call
 
     @property
     def name(self):
@@ -115,6 +116,11 @@ class Function:
 
     def apply(self, *inputs):
         """Run forward on the inputs' arrays; record this node if a gradient may flow through it."""
+        if self.applied:
+            raise GraphError(f"{self.name}: this Function instance was applied already; a "
+                             f"Function is one node of one graph, so call {type(self).__name__}"
+                             "(...).apply(...) afresh each time")
+        self.applied = True
         for x in inputs:
             if not isinstance(x, Tensor):
                 raise TypeError(f"{self.name}.apply takes Tensors; got a {type(x).__name__} "

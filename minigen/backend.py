@@ -214,6 +214,10 @@ def unravel_index(flat_index, shape):
     return numpy.unravel_index(flat_index, shape)
 
 
+def isfinite_host(array):
+    return numpy.isfinite(array)
+
+
 def zeros_host(shape):
     """float64 zeros on the host."""
     return numpy.zeros(shape, dtype=float64)

@@ -82,6 +82,8 @@ def check_gradients(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, nsample=None, se
                     name=None):
     """The work of ``gradcheck``, returned as a ``GradcheckResult`` instead of raised."""
     name = name or getattr(fn, '__qualname__', None) or type(fn).__name__
+    if nsample is not None and nsample < 1:
+        raise ValueError(f"gradcheck({name}): nsample must be at least 1, got {nsample}")
     inputs = _prepare(list(inputs), name)
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     if not checked:
@@ -101,7 +103,7 @@ def check_gradients(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, nsample=None, se
                                              f"{failure}")
     result = GradcheckResult(True)
     try:
-        _check_zero_upstream(fn, inputs, checked, name)
+        _check_linear_in_upstream(fn, inputs, checked, vs, analytic, name)
         for i, g in zip(checked, analytic):
             numeric, picked = _numeric(fn, inputs, i, picked_outs, vs, eps, nsample, rng, name)
             _compare(name, i, inputs[i], g, numeric, picked, eps, atol, rtol, result)
@@ -123,10 +125,12 @@ def _analytic(outs, xs, vs):
             for x, g in zip(xs, grads)]
 
 
-def _projection(fn, inputs, picked_outs, vs, name):
-    """Σ_k <v_k, out_k> as a Python float. (Grad mode stays on: gradgradcheck's fn needs it.)"""
+def _evaluate(fn, inputs, picked_outs, name):
+    """The differentiable outputs' arrays. (Grad mode stays on: gradgradcheck's fn needs it.)"""
     outs = _outputs(fn, inputs, name)
-    return sum(float((outs[k].data * v.data).sum()) for k, v in zip(picked_outs, vs))
+    # copies: an output may share the very array being perturbed (the gradient of x + c with
+    # respect to x is gy itself)
+    return [outs[k].data.copy() for k in picked_outs]
 
 
 def _numeric(fn, inputs, i, picked_outs, vs, eps, nsample, rng, name):
@@ -140,28 +144,58 @@ def _numeric(fn, inputs, i, picked_outs, vs, eps, nsample, rng, name):
     for j in picked:
         original = flat[j].item()
         flat[j] = original + eps
-        plus = _projection(fn, inputs, picked_outs, vs, name)
+        plus = _evaluate(fn, inputs, picked_outs, name)
+        step = flat[j].item()
         flat[j] = original - eps
-        minus = _projection(fn, inputs, picked_outs, vs, name)
+        minus = _evaluate(fn, inputs, picked_outs, name)
+        step -= flat[j].item()          # the step really taken: not 2·eps when |x| is large
         flat[j] = original
-        numeric[j] = (plus - minus) / (2 * eps)
+        # Σ_k <v_k, out⁺_k − out⁻_k>: differences first, so that large outputs cannot drown
+        # the change in rounding
+        change = sum(float(((p - m) * v.data).sum()) for p, m, v in zip(plus, minus, vs))
+        numeric[j] = change / step
     return numeric, list(picked)
 
 
-def _check_zero_upstream(fn, inputs, checked, name):
-    """A zero upstream gradient must give zero input gradients (a backward that ignores gy
-    gives something else)."""
+def _check_linear_in_upstream(fn, inputs, checked, vs, analytic, name):
+    """Backward must be linear in the upstream gradient gy: gy = 0 gives 0 (a backward that
+    ignores gy gives something else) and −gy gives the negated gradient (one that uses |gy|, or
+    is right for one sign only, does not). Finite values only: a NaN or inf is named."""
     outs = [o for o in _outputs(fn, inputs, name) if o.requires_grad]
-    zeros = [Tensor(o.data * 0) for o in outs]
-    grads = autograd_grad(outs, [inputs[i] for i in checked], grad_outputs=zeros,
-                          allow_unused=True)
-    for i, g in zip(checked, grads):
-        if g is not None and float(abs(backend.to_host(g.data)).max(initial=0)) != 0:
+    xs = [inputs[i] for i in checked]
+    zeros = autograd_grad(outs, xs, grad_outputs=[Tensor(v.data * 0) for v in vs],
+                          retain_graph=True, allow_unused=True)
+    negated = autograd_grad(outs, xs, grad_outputs=[Tensor(-v.data) for v in vs],
+                            allow_unused=True)
+    for i, x, g0, gn, ga in zip(checked, xs, zeros, negated, analytic):
+        g0 = backend.zeros_host(x.shape) if g0 is None else backend.to_host(g0.data)
+        gn = backend.zeros_host(x.shape) if gn is None else backend.to_host(gn.data)
+        head = f"gradcheck failed: {name}, {_label(i, x)}"
+        for g, what in ((ga, 'a random'), (g0, 'a zero'), (gn, 'a negated random')):
+            bad = ~backend.isfinite_host(g)
+            if bad.any():
+                j = int(bad.reshape(-1).argmax())
+                raise GradcheckError(
+                    f"{head}: with {what} upstream gradient, backward gave "
+                    f"{g.reshape(-1)[j]} at {_element(i, x, j)}: a 0/0, 0·inf or overflow in "
+                    "backward?")
+        if abs(g0).max(initial=0) != 0:
+            j = int(abs(g0).reshape(-1).argmax())
             raise GradcheckError(
-                f"gradcheck failed: {name}, {_label(i, inputs[i])}: a zero upstream gradient "
-                f"gave a nonzero input gradient (max |g| = "
-                f"{float(abs(backend.to_host(g.data)).max()):.3g}): "
-                "backward does not multiply by grad_output?")
+                f"{head}: a zero upstream gradient gave {g0.reshape(-1)[j]:.6g} at "
+                f"{_element(i, x, j)}: backward does not multiply by grad_output?")
+        scale = 1e-9 * (1 + abs(ga).max(initial=0))
+        if abs(gn + ga).max(initial=0) > scale:
+            j = int(abs(gn + ga).reshape(-1).argmax())
+            raise GradcheckError(
+                f"{head}: backward is not linear in grad_output: at {_element(i, x, j)} gy "
+                f"gives {ga.reshape(-1)[j]:.6g} but −gy gives {gn.reshape(-1)[j]:.6g} "
+                "(uses |gy|, or a sign of gy?)")
+
+
+def _element(i, x, j):
+    """How a report names element j of input i: its name (or x0, x1, ...) and its index."""
+    return f"{x.name or f'x{i}'}{_index_text(x, j)}"
 
 
 def _compare(name, i, x, analytic, numeric, picked, eps, atol, rtol, result):
@@ -170,22 +204,22 @@ def _compare(name, i, x, analytic, numeric, picked, eps, atol, rtol, result):
     for j in picked:
         n, a = numeric[j], float(a_flat[j])
         err = abs(a - n)
-        result.max_abs_err = max(result.max_abs_err, err)
+        result.max_abs_err = _nan_max(result.max_abs_err, err)
         if abs(n) > atol:
-            result.max_rel_err = max(result.max_rel_err, err / abs(n))
+            result.max_rel_err = _nan_max(result.max_rel_err, err / abs(n))
         allowed = atol + rtol * abs(n)
         if not err <= allowed:          # also catches NaN
-            errors.append((err / allowed if allowed else float('inf'), j, n, a, err))
+            errors.append((err / allowed if allowed else float('inf'), err, j, n, a))
     if not errors:
         return
-    errors.sort(reverse=True, key=lambda e: (e[0] != e[0], e[0]))
-    _, j, n, a, err = errors[0]
-    where = _index_text(x, j)
+    # the worst: NaN first, then the largest excess over the tolerance, then the largest error
+    errors.sort(reverse=True, key=lambda e: (e[1] != e[1], e[0], e[1]))
+    _, err, j, n, a = errors[0]
     rel = err / abs(n) if n else float('inf')
     lines = [
         f"gradcheck failed: {name}, {_label(i, x)}, eps={eps:g} atol={atol:g} rtol={rtol:g}, "
         f"random gy",
-        f"  worst at x{where}: numeric {n:.6g}, analytic {a:.6g}, abs err {err:.3g}, "
+        f"  worst at {_element(i, x, j)}: numeric {n:.6g}, analytic {a:.6g}, abs err {err:.3g}, "
         f"rel err {rel:.3g}",
         f"  {len(errors)} of {len(picked)} checked elements out of tolerance",
     ]
@@ -193,6 +227,10 @@ def _compare(name, i, x, analytic, numeric, picked, eps, atol, rtol, result):
     if hint:
         lines[-1] += f"; {hint}"
     raise GradcheckError('\n'.join(lines))
+
+
+def _nan_max(a, b):
+    return b if b != b or b > a else a
 
 
 def _index_text(x, j):
@@ -211,8 +249,10 @@ def _hint(x, analytic, numeric, picked):
         return "the analytic gradient is all zero: a missing path in backward?"
     if big.sum() >= 2:
         ratios = a[big] / n[big]
-        if abs(ratios - ratios.mean()).max() <= 1e-3 * abs(ratios.mean()):
-            return (f"analytic/numeric ≈ {ratios.mean():.3g} everywhere: a constant factor "
+        mean = ratios.mean()
+        off = abs(mean - 1)             # a factor only if its distance from 1 is consistent
+        if off > 1e-6 and abs(ratios - mean).max() <= 0.1 * off:
+            return (f"analytic/numeric ≈ {mean:.6g} everywhere: a constant factor "
                     "in backward?")
     if x.ndim == 2 and x.shape[0] == x.shape[1] and len(picked) == x.data.size:
         full_n = n.reshape(x.shape)
@@ -244,9 +284,12 @@ def check_second_gradients(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, r
     if grad_outputs is None:
         grad_outputs = [_random_like(o, rng) for o in outs]
     vs = [Tensor(backend.as_array(v.data if isinstance(v, Tensor) else v,
-                                  dtype=backend.float64), requires_grad=True)
-          for v in grad_outputs]
+                                  dtype=backend.float64), requires_grad=True,
+                 name=f'grad_output{k}') for k, v in enumerate(grad_outputs)]
     n_in = len(inputs)
+    mismatch = _compare_graph_and_raw_gradients(fn, inputs, checked, vs, name, atol, rtol)
+    if mismatch:
+        return GradcheckResult(False, report=mismatch)
 
     def first_derivative(*args):
         xs, v = list(args[:n_in]), list(args[n_in:])
@@ -257,3 +300,31 @@ def check_second_gradients(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, r
 
     first_derivative.__qualname__ = f'grad of {name}'
     return check_gradients(first_derivative, inputs + vs, eps, atol, rtol, nsample, seed)
+
+
+def _compare_graph_and_raw_gradients(fn, inputs, checked, vs, name, atol, rtol):
+    """The gradient computed with create_graph=True must equal the first-order one (which
+    gradcheck verifies): backward runs on Tensors then, and could compute something else."""
+    xs = [inputs[i] for i in checked]
+    outs = [o for o in _outputs(fn, inputs, name) if o.requires_grad]
+    raw = autograd_grad(outs, xs, grad_outputs=[Tensor(v.data) for v in vs], allow_unused=True)
+    outs = [o for o in _outputs(fn, inputs, name) if o.requires_grad]
+    graph = autograd_grad(outs, xs, grad_outputs=vs, create_graph=True, allow_unused=True)
+    for i, x, r, g in zip(checked, xs, raw, graph):
+        if (r is None) != (g is None):
+            return (f"gradgradcheck failed: {name}, {_label(i, x)}: the gradient is "
+                    f"{'missing' if g is None else 'present'} with create_graph=True but not "
+                    "without it")
+        if r is None:
+            continue
+        r, g = backend.to_host(r.data), backend.to_host(g.data)
+        diff = abs(r - g)
+        bad = ~(diff <= atol + rtol * abs(r))
+        if bad.any():
+            j = int((diff * bad).reshape(-1).argmax()) if not (diff != diff).any() else \
+                int(bad.reshape(-1).argmax())
+            return (f"gradgradcheck failed: {name}, {_label(i, x)}: the gradient computed with "
+                    f"create_graph=True differs from the first-order one at {_element(i, x, j)}: "
+                    f"{g.reshape(-1)[j]:.6g} vs {r.reshape(-1)[j]:.6g}: backward computes "
+                    "something else on Tensors than on arrays?")
+    return None

@@ -296,3 +296,10 @@ def test_a_second_grad_call_names_grad():
 def test_apply_refuses_inputs_that_are_not_tensors():
     with pytest.raises(TypeError, match=r'square.apply takes Tensors; got a ndarray'):
         Square().apply(np.ones(3))
+
+
+def test_a_function_instance_is_applied_once():
+    op = Square()
+    op.apply(mg.ones(2, requires_grad=True))
+    with pytest.raises(mg.GraphError, match='applied already.*Square'):
+        op.apply(mg.ones(2, requires_grad=True))

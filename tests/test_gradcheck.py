@@ -183,3 +183,78 @@ def test_non_contiguous_inputs_are_checked_correctly():
     x = mg.tensor(np.random.default_rng(0).standard_normal((4, 3)).T, dtype='float64',
                   requires_grad=True)
     assert mg.gradcheck(lambda t: t.sin(), [x])
+
+
+def test_gradgradcheck_catches_a_backward_wrong_only_on_tensors():
+    class GraphOnlyBug(Function):
+        def forward(self, xp, x):
+            return x * x * x
+
+        def backward(self, xp, gy, x, y):
+            factor = 6 if isinstance(x, mg.Tensor) else 3     # wrong under create_graph only
+            return gy * factor * x * x
+    x = rand64(2, 3)
+    assert mg.gradcheck(lambda t: GraphOnlyBug().apply(t), [x])
+    with pytest.raises(mg.GradcheckError, match='create_graph=True differs from the first-order'):
+        mg.gradgradcheck(lambda t: GraphOnlyBug().apply(t), [x])
+
+
+def test_correct_backward_passes_with_large_outputs_and_large_inputs():
+    x = rand64(300, 100)
+    c = mg.full((300, 100), 1000.0, dtype=mg.float64)
+    assert mg.gradcheck(lambda t: t * 0.1 + c, [x], nsample=20)
+    w = mg.tensor(np.full(4, 1e7) + np.arange(4), dtype=mg.float64, requires_grad=True)
+    assert mg.gradcheck(lambda t: t * t / 3e7, [w])
+
+
+def test_nsample_below_one_is_refused():
+    with pytest.raises(ValueError, match='nsample must be at least 1'):
+        mg.gradcheck(cube(), [rand64(3)], nsample=0)
+
+
+def test_nan_in_backward_is_named_with_its_element():
+    x = t64 = mg.tensor([[0.5, -1.0, 2.0]], dtype=mg.float64, requires_grad=True)
+    with np.errstate(invalid='ignore'):
+        with pytest.raises(mg.GradcheckError, match=r'backward gave nan at x0\[0, 1\]'):
+            mg.gradcheck(lambda t: mg.where(t > 0, mg.sqrt(t), 0.0), [t64])
+    assert x is t64
+
+
+def test_factor_close_to_one_is_named_with_enough_digits():
+    class Slightly(Function):
+        def forward(self, xp, x):
+            return x * x
+
+        def backward(self, xp, gy, x, y):
+            return gy * 2.01 * x
+    with pytest.raises(mg.GradcheckError) as info:
+        mg.gradcheck(lambda t: Slightly().apply(t), [rand64(3, 4)])
+    assert 'analytic/numeric ≈ 1.005 everywhere' in str(info.value)
+    assert mg.gradcheck(cube(), [rand64(3, 4)])
+
+
+def test_worst_element_is_the_largest_error_when_tolerances_are_zero():
+    from minigen.gradcheck import check_gradients
+    result = check_gradients(cube(), [rand64(5)], atol=0, rtol=0)
+    assert not result.ok                       # rounding alone exceeds a zero tolerance
+    reported = float(result.report.split('abs err ')[1].split(',')[0])
+    assert reported == pytest.approx(result.max_abs_err, rel=1e-2)
+    assert 'constant factor' not in result.report            # a right backward: ratio ≈ 1
+
+
+def test_backward_using_the_sign_of_gy_is_caught_on_a_scalar_loss():
+    class AbsGy(Function):
+        def forward(self, xp, x):
+            return x * x
+
+        def backward(self, xp, gy, x, y):
+            return xp.abs(gy) * 2 * x
+    with pytest.raises(mg.GradcheckError, match='not linear in grad_output'):
+        mg.gradcheck(lambda t: AbsGy().apply(t).sum(), [rand64(3)])
+
+
+def test_report_names_the_element_by_the_inputs_name():
+    W = rand64(4, 4, seed=2)
+    W.name = 'W'
+    with pytest.raises(mg.GradcheckError, match=r'worst at W\['):
+        mg.gradcheck(lambda x, W: MatMulPlanted().apply(x, W), [rand64(4, 4, seed=1), W])
