@@ -293,10 +293,24 @@ class Tensor:
         return _ops.var(self, _axis(axis, dim), _keep(keepdims, keepdim), correction=correction)
 
     def max(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
+        """PyTorch's meaning: the largest element, or along an axis (values, indices)."""
         return _ops.max(self, _axis(axis, dim), _keep(keepdims, keepdim))
 
     def min(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
+        """PyTorch's meaning: the smallest element, or along an axis (values, indices)."""
         return _ops.min(self, _axis(axis, dim), _keep(keepdims, keepdim))
+
+    def amax(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
+        return _ops.amax(self, _axis(axis, dim), _keep(keepdims, keepdim))
+
+    def amin(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
+        return _ops.amin(self, _axis(axis, dim), _keep(keepdims, keepdim))
+
+    def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
+        return _ops.argmax(self, _axis(axis, dim), _keep(keepdims, keepdim))
+
+    def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
+        return _ops.argmin(self, _axis(axis, dim), _keep(keepdims, keepdim))
 
     def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
         return _ops.logsumexp(self, _axis(axis, dim), _keep(keepdims, keepdim))

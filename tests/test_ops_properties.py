@@ -38,8 +38,8 @@ UNARY = {
 REDUCTIONS = {
     'sum': (lambda x, axis, keep: x.sum(axis, keep), np.sum, 0),
     'mean': (lambda x, axis, keep: x.mean(axis, keep), np.mean, 1),
-    'max': (lambda x, axis, keep: x.max(axis, keep), np.max, 1),
-    'min': (lambda x, axis, keep: x.min(axis, keep), np.min, 1),
+    'amax': (lambda x, axis, keep: x.amax(axis, keep), np.max, 1),
+    'amin': (lambda x, axis, keep: x.amin(axis, keep), np.min, 1),
     'logsumexp': (lambda x, axis, keep: x.logsumexp(axis, keep),
                   lambda x, axis, keepdims: np.log(np.sum(np.exp(x), axis=axis,
                                                           keepdims=keepdims)), 1),

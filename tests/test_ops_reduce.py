@@ -30,7 +30,7 @@ def test_var_uses_bessels_correction_by_default_like_pytorch():
 
 def test_max_sends_gradient_to_the_maximum_and_splits_ties():
     x = x64([[1.0, 5.0, 5.0], [7.0, 2.0, 3.0]])
-    y = x.max(axis=1)
+    y = x.amax(axis=1)
     np.testing.assert_array_equal(y.numpy(), [5.0, 7.0])
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]])
@@ -97,6 +97,28 @@ def test_axis_named_twice_is_refused():
 def test_functions_take_pytorch_argument_names_too():
     x = mg.arange(6.0).reshape(2, 3)
     assert mg.sum(x, dim=1, keepdim=True).shape == (2, 1)
-    assert mg.max(x, dim=0).numpy().tolist() == [3.0, 4.0, 5.0]
+    assert mg.amax(x, dim=0).numpy().tolist() == [3.0, 4.0, 5.0]
     assert mg.softmax(x, dim=0).shape == (2, 3)
     assert mg.var(x, dim=1).shape == (2,)
+
+
+def test_max_along_a_dim_returns_values_and_indices_as_pytorch():
+    x = mg.tensor([[1.0, 5.0, 3.0], [7.0, 2.0, 9.0]], requires_grad=True)
+    values, indices = x.max(dim=1)
+    np.testing.assert_array_equal(values.numpy(), [5.0, 9.0])
+    np.testing.assert_array_equal(indices.numpy(), [1, 2])
+    assert indices.dtype == mg.int64 and not indices.requires_grad
+    np.testing.assert_array_equal(x.max(dim=1)[0].numpy(), x.max(dim=1).values.numpy())
+    assert x.max().item() == 9.0 and x.min().item() == 1.0
+    assert mg.min(x, dim=0).indices.numpy().tolist() == [0, 1, 0]
+    assert x.max(dim=1, keepdim=True).indices.shape == (2, 1)
+    x.max(dim=1).values.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, 1, 0], [0, 0, 1]])
+
+
+def test_argmax_and_argmin():
+    x = mg.tensor([[1.0, 5.0, 3.0], [7.0, 2.0, 9.0]])
+    assert x.argmax().item() == 5 and x.argmin().item() == 0
+    assert x.argmax(dim=0).numpy().tolist() == [1, 0, 1]
+    with pytest.raises(mg.ShapeError, match='argmax: the tensor .* is empty'):
+        mg.ones(0).argmax()

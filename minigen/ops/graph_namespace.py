@@ -12,7 +12,7 @@ meaning, e.g. ``transpose(x, axes)`` permutes). These are all the names backward
 from .elementwise import (abs, astype, cos, exp, expm1, log, log1p, maximum, minimum, sign, sin,
                           sqrt, tanh, to_device, where)
 from .linalg import matmul
-from .reduce import max, mean, min, sum
+from .reduce import amax as max, amin as min, mean, sum   # NumPy's max and min: values
 from .shape import broadcast_to, permute, reshape, scatter_add, sum_to, swapaxes
 from .. import backend
 from ..tensor import Tensor, ones_like, zeros_like

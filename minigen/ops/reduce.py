@@ -3,7 +3,12 @@
 A reduction's gradient is spread back over the reduced axes: ``gy`` is reshaped to the
 keepdims shape (``kept``) and broadcast to the input's shape.
 """
+from collections import namedtuple
+
+from .. import backend
 from ..autograd import Function
+from ..errors import ShapeError, describe
+from ..tensor import Tensor
 from ._util import kept_shape, normalize_axes
 
 
@@ -170,14 +175,74 @@ def var(x, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=False):
     return Var(axis if dim is None else dim, keepdims or keepdim, correction).apply(x)
 
 
-def max(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
-    """Largest element over ``axis``; tied maxima share the gradient equally."""
+def amax(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
+    """Largest elements over ``axis`` (all axes by default); tied maxima share the gradient
+    equally. ``amax([[1, 5], [7, 2]], axis=1) == [5, 7]``."""
     return Max(axis if dim is None else dim, keepdims or keepdim).apply(x)
 
 
-def min(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
-    """Smallest element over ``axis``; tied minima share the gradient equally."""
+def amin(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
+    """Smallest elements over ``axis``; tied minima share the gradient equally."""
     return Min(axis if dim is None else dim, keepdims or keepdim).apply(x)
+
+
+ValuesIndices = namedtuple('ValuesIndices', 'values indices')
+
+
+def max(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
+    """As PyTorch: the largest element of x, or along one axis ``(values, indices)``.
+
+    ``max(x)`` is ``amax(x)``; ``max(x, dim=1)`` is ``(amax(x, 1), argmax(x, 1))`` as a named
+    tuple, so ``x.max(dim=1)[0]`` and ``x.max(dim=1).values`` mean what they mean in PyTorch.
+    """
+    axis = axis if dim is None else dim
+    if axis is None:
+        return amax(x)
+    keep = keepdims or keepdim
+    return ValuesIndices(amax(x, axis, keep), argmax(x, axis, keep))
+
+
+def min(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
+    """As PyTorch: the smallest element of x, or along one axis ``(values, indices)``."""
+    axis = axis if dim is None else dim
+    if axis is None:
+        return amin(x)
+    keep = keepdims or keepdim
+    return ValuesIndices(amin(x, axis, keep), argmin(x, axis, keep))
+
+
+def _arg(x, axis, keepdims, pick, op_name):
+    """Indices (int64, no gradient) of the extreme elements along one axis (None: flattened)."""
+    data = x.data if axis is not None else x.data.reshape(-1)
+    if data.size == 0:
+        raise ShapeError(f"{op_name}: the tensor {describe(x)} is empty")
+    if axis is not None:
+        axis = normalize_axes(axis, x.ndim, op_name)
+        if len(axis) != 1:
+            raise ShapeError(f"{op_name}: takes one axis, got {axis}")
+        axis = axis[0] if x.ndim else None
+    out = pick(data, axis=axis)
+    if keepdims and axis is not None:
+        out = out.reshape(kept_shape(x.shape, (axis,)))
+    return Tensor(backend.array_module(x.data).asarray(out, dtype=backend.int64))
+
+
+def argmax(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
+    """Index of the largest element along ``axis`` (of the flattened tensor when None)."""
+    return _arg(x, axis if dim is None else dim, keepdims or keepdim, _argmax, 'argmax')
+
+
+def argmin(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
+    """Index of the smallest element along ``axis`` (of the flattened tensor when None)."""
+    return _arg(x, axis if dim is None else dim, keepdims or keepdim, _argmin, 'argmin')
+
+
+def _argmax(data, axis):
+    return data.argmax(axis=axis)
+
+
+def _argmin(data, axis):
+    return data.argmin(axis=axis)
 
 
 def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
@@ -199,4 +264,5 @@ def log_softmax(x, axis=-1, *, dim=None):
     return LogSoftmax(_one_axis(axis if dim is None else dim, x, 'log_softmax')).apply(x)
 
 
-__all__ = ['sum', 'mean', 'var', 'max', 'min', 'logsumexp', 'softmax', 'log_softmax']
+__all__ = ['sum', 'mean', 'var', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'logsumexp',
+           'softmax', 'log_softmax']
