@@ -68,6 +68,9 @@ class Tensor:
     def numel(self):
         return self.data.size
 
+    def dim(self):
+        return self.data.ndim
+
     def __len__(self):
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -114,6 +117,10 @@ class Tensor:
     def __bool__(self):
         return bool(self.data)
 
+    def clone(self):
+        """A copy with its own memory; differentiable."""
+        return _ops.clone(self)
+
     def detach(self):
         """The same values as a new leaf that does not require grad: a cut in the graph."""
         return Tensor(self.data)
@@ -153,6 +160,9 @@ class Tensor:
 
     def float(self):
         return self.astype(float32)
+
+    def long(self):
+        return self.astype(int64)
 
     def double(self):
         return self.astype(float64)
@@ -210,6 +220,72 @@ class Tensor:
 
     def __getitem__(self, index):
         return _ops.getitem(self, index)
+
+    # ------------------------------------------------------------------ in place
+    # In-place changes are for tensors outside any graph: parameter updates under no_grad,
+    # buffers, data. A leaf that requires grad cannot be changed in place while grad mode is
+    # on (PyTorch refuses too); `y += x` where either side is in a graph rebinds y to the
+    # out-of-place result, which carries the graph, instead of cutting it.
+    def _in_place(self, other, method, op, op_name):
+        grad_on = _autograd.is_grad_enabled()
+        other_in_graph = isinstance(other, Tensor) and other.requires_grad
+        if grad_on and self.requires_grad and self.creator is None:
+            raise _autograd.GraphError(
+                f"{op_name}: a leaf tensor that requires grad cannot be changed in place while "
+                "grad mode is on; update parameters inside `with mg.no_grad():`")
+        if grad_on and (self.requires_grad or other_in_graph):
+            return op(self, other)
+        value = other.data if isinstance(other, Tensor) else other
+        try:
+            getattr(self.data, method)(value)
+        except ValueError as exc:
+            raise _errors.ShapeError(f"{op_name}: {exc}; tensor {self.shape}") from None
+        return self
+
+    def __iadd__(self, other):
+        return self._in_place(other, '__iadd__', _ops.add, 'add_ (+=)')
+
+    def __isub__(self, other):
+        return self._in_place(other, '__isub__', _ops.sub, 'sub_ (-=)')
+
+    def __imul__(self, other):
+        return self._in_place(other, '__imul__', _ops.mul, 'mul_ (*=)')
+
+    def __itruediv__(self, other):
+        return self._in_place(other, '__itruediv__', _ops.div, 'div_ (/=)')
+
+    def _check_writable(self, op_name, value=None):
+        if _autograd.is_grad_enabled() and (self.requires_grad or (
+                isinstance(value, Tensor) and value.requires_grad)):
+            raise _autograd.GraphError(
+                f"{op_name}: changing a tensor in place is only possible outside the graph "
+                "(under `with mg.no_grad():`, or for tensors that do not require grad); build "
+                "the new values out of place instead (mg.where, mg.cat, ...)")
+
+    def __setitem__(self, index, value):
+        self._check_writable('setitem', value)
+        value = value.data if isinstance(value, Tensor) else value
+        self.data[_ops.shape._index_data(index)] = value
+
+    def zero_(self):
+        self._check_writable('zero_')
+        self.data.fill(0)
+        return self
+
+    def fill_(self, value):
+        self._check_writable('fill_')
+        self.data.fill(value)
+        return self
+
+    def copy_(self, source):
+        """Copy ``source``'s values into this tensor (broadcasting, casting to its dtype)."""
+        self._check_writable('copy_', source)
+        value = source.data if isinstance(source, Tensor) else source
+        try:
+            self.data[...] = backend.to_device(backend.as_array(value), self.device)
+        except ValueError as exc:
+            raise _errors.ShapeError(f"copy_: {exc}; tensor {self.shape}") from None
+        return self
 
     # Comparisons give tensors that need no gradient (a mask is piecewise constant).
     def _compare(self, other, how):
@@ -289,8 +365,16 @@ class Tensor:
     def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
         return _ops.mean(self, _axis(axis, dim), _keep(keepdims, keepdim))
 
-    def var(self, axis=None, keepdims=False, *, dim=None, keepdim=False, correction=1):
-        return _ops.var(self, _axis(axis, dim), _keep(keepdims, keepdim), correction=correction)
+    def var(self, axis=None, *, keepdims=False, correction=1, unbiased=None, dim=None,
+            keepdim=False):
+        """Variance, Bessel-corrected by default; options keyword-only (see ``mg.var``)."""
+        return _ops.var(self, _axis(axis, dim), keepdims=_keep(keepdims, keepdim),
+                        correction=correction, unbiased=unbiased)
+
+    def std(self, axis=None, *, keepdims=False, correction=1, unbiased=None, dim=None,
+            keepdim=False):
+        return _ops.std(self, _axis(axis, dim), keepdims=_keep(keepdims, keepdim),
+                        correction=correction, unbiased=unbiased)
 
     def max(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
         """PyTorch's meaning: the largest element, or along an axis (values, indices)."""
@@ -339,6 +423,13 @@ class Tensor:
 
     def permute(self, *dims):
         return _ops.permute(self, dims[0] if len(dims) == 1 else dims)
+
+    def t(self):
+        """The transpose of a matrix (a 0-d or 1-D tensor is returned as it is, as PyTorch)."""
+        if self.ndim > 2:
+            raise ValueError(f"t: expects a tensor of at most 2 dims, got shape {self.shape}; "
+                             "use transpose(dim0, dim1) or permute")
+        return self if self.ndim < 2 else _ops.permute(self, (1, 0))
 
     @property
     def T(self):
@@ -482,4 +573,5 @@ def manual_seed(seed):
 
 # Imported last: both modules need the Tensor class defined above.
 from . import autograd as _autograd  # noqa: E402
+from . import errors as _errors  # noqa: E402
 from . import ops as _ops  # noqa: E402

@@ -43,7 +43,7 @@ REDUCTIONS = {
     'logsumexp': (lambda x, axis, keep: x.logsumexp(axis, keep),
                   lambda x, axis, keepdims: np.log(np.sum(np.exp(x), axis=axis,
                                                           keepdims=keepdims)), 1),
-    'var': (lambda x, axis, keep: x.var(axis, keep),
+    'var': (lambda x, axis, keep: x.var(axis, keepdims=keep),
             lambda x, axis, keepdims: np.var(x, axis=axis, keepdims=keepdims, ddof=1), 2),
 }
 

@@ -143,3 +143,82 @@ def test_to_cuda_with_an_index_is_read_as_a_device():
     else:
         with pytest.raises(mg.BackendError, match='cupy|CuPy'):
             mg.ones(2).to('cuda:0')
+
+
+def test_in_place_updates_under_no_grad_change_the_tensor_itself():
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    params = [w]
+    with mg.no_grad():
+        for p in params:
+            p -= 0.5 * p.grad                   # the PyTorch idiom: must update w itself
+    np.testing.assert_allclose(w.numpy(), [0.0, 0.0])
+    assert w.requires_grad and w.is_leaf
+    w.grad.zero_()
+    assert w.grad.numpy().tolist() == [0.0, 0.0]
+
+
+def test_in_place_on_a_leaf_that_requires_grad_is_refused_in_grad_mode():
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(mg.GraphError, match=r'sub_ \(-=\): a leaf tensor that requires grad'):
+        w -= 1.0
+    with pytest.raises(mg.GraphError, match='setitem: changing a tensor in place'):
+        w[0] = 5.0
+    with pytest.raises(mg.GraphError, match='zero_'):
+        w.zero_()
+
+
+def test_augmented_assignment_inside_a_graph_keeps_the_graph():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    total = mg.zeros(2)
+    total += x * 3                              # rebinds total to the result, which has a graph
+    total *= 2
+    total.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [6.0, 6.0])
+
+
+def test_setitem_fill_copy_and_clone_outside_the_graph():
+    t = mg.zeros(2, 3)
+    t[0, 1] = 4.0
+    t[1] = mg.tensor([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(t.numpy(), [[0, 4, 0], [1, 2, 3]])
+    t.fill_(7.0)
+    assert t.numpy().sum() == 42
+    t.copy_(mg.ones(3))
+    assert t.numpy().tolist() == [[1.0] * 3] * 2
+    with pytest.raises(mg.ShapeError, match=r'copy_: .*\(2, 3\)'):
+        t.copy_(mg.ones(4))
+    c = t.clone()
+    c += 1
+    assert t.numpy().sum() == 6 and c.numpy().sum() == 12
+
+
+def test_clone_is_differentiable():
+    x = mg.tensor([2.0], requires_grad=True)
+    (x.clone() * x).sum().backward()
+    assert x.grad.item() == 4.0
+
+
+def test_integer_math_gives_float32_as_pytorch():
+    i = mg.tensor([1, 2, 4])
+    assert (i / 2).dtype == mg.float32 and (i / i).dtype == mg.float32
+    assert i.float().mean().dtype == mg.float32 and i.mean().dtype == mg.float32
+    assert i.sqrt().dtype == mg.float32 and mg.exp(i).dtype == mg.float32
+
+
+def test_a_0d_float64_tensor_does_not_widen_a_float32_one():
+    x = mg.ones(3, requires_grad=True)
+    y = x * mg.tensor(2.0, dtype=mg.float64)
+    assert y.dtype == mg.float32
+    y.sum().backward()
+    assert x.grad.dtype == mg.float32
+
+
+def test_small_pytorch_methods():
+    x = mg.arange(6.0).reshape(2, 3)
+    assert x.dim() == 2 and x.t().shape == (3, 2) and mg.ones(3).t().shape == (3,)
+    assert x.long().dtype == mg.int64
+    assert x.std(dim=1).numpy() == pytest.approx([1.0, 1.0])
+    assert x.var(1, unbiased=False).numpy() == pytest.approx([2 / 3, 2 / 3])
+    with pytest.raises(TypeError):
+        x.var(1, False)                        # PyTorch's old (dim, unbiased): refused, not misread

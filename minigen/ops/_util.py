@@ -48,13 +48,25 @@ def _promote(a, b):
     from .elementwise import astype
     a_float, b_float = a.dtype.kind == 'f', b.dtype.kind == 'f'
     if a_float and b_float:
-        wide = backend.result_dtype(a.dtype, b.dtype)
+        if (a.ndim == 0) != (b.ndim == 0):
+            # as PyTorch: a 0-d tensor does not widen a dimensioned one (x32 * t64(2.0) is f32)
+            wide = b.dtype if a.ndim == 0 else a.dtype
+        else:
+            wide = backend.result_dtype(a.dtype, b.dtype)
         return astype(a, wide), astype(b, wide)
     if a_float:
         return a, Tensor(b.data.astype(a.dtype))
     if b_float:
         return Tensor(a.data.astype(b.dtype)), b
     return a, b
+
+
+def floating(x):
+    """x itself if it is floating point, else x as float32 (as PyTorch: ``exp`` of an integer
+    tensor is float32, where NumPy would give float64)."""
+    if x.data.dtype.kind == 'f':
+        return x
+    return Tensor(x.data.astype(backend.default_float()))
 
 
 def normalize_axes(axis, ndim, op_name):

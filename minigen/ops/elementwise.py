@@ -6,7 +6,7 @@ Binary ops broadcast, so each gradient is summed back to its input's shape with 
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
-from ._util import as_tensor, number, operands
+from ._util import as_tensor, floating, number, operands
 
 
 # ----------------------------------------------------------------------------- binary
@@ -324,6 +324,16 @@ class Cast(Function):
         return xp.astype(gy, x.dtype)
 
 
+class Clone(Function):
+    """y = a copy of x (its own memory);  gx = gy."""
+
+    def forward(self, xp, x):
+        return x.copy()
+
+    def backward(self, xp, gy, x, y):
+        return gy
+
+
 class ToDevice(Function):
     """y = x copied to another device;  gx = gy copied back."""
     name = 'to_device'
@@ -357,8 +367,11 @@ def mul(a, b):
 
 
 def div(a, b):
-    """a / b, broadcasting."""
-    return Div().apply(*operands(a, b, 'div'))
+    """a / b, broadcasting; true division, so integers divide to float32 (as PyTorch)."""
+    a, b = operands(a, b, 'div')
+    if a.dtype.kind != 'f' and b.dtype.kind != 'f':
+        a, b = floating(a), floating(b)
+    return Div().apply(a, b)
 
 
 def pow(x, exponent):
@@ -394,23 +407,23 @@ def neg(x):
 
 
 def exp(x):
-    return Exp().apply(x)
+    return Exp().apply(floating(x))
 
 
 def log(x):
-    return Log().apply(x)
+    return Log().apply(floating(x))
 
 
 def log1p(x):
-    return Log1p().apply(x)
+    return Log1p().apply(floating(x))
 
 
 def expm1(x):
-    return Expm1().apply(x)
+    return Expm1().apply(floating(x))
 
 
 def sqrt(x):
-    return Sqrt().apply(x)
+    return Sqrt().apply(floating(x))
 
 
 def abs(x):
@@ -418,19 +431,19 @@ def abs(x):
 
 
 def sin(x):
-    return Sin().apply(x)
+    return Sin().apply(floating(x))
 
 
 def cos(x):
-    return Cos().apply(x)
+    return Cos().apply(floating(x))
 
 
 def tanh(x):
-    return Tanh().apply(x)
+    return Tanh().apply(floating(x))
 
 
 def sigmoid(x):
-    return Sigmoid().apply(x)
+    return Sigmoid().apply(floating(x))
 
 
 def relu(x):
@@ -442,11 +455,11 @@ def leaky_relu(x, negative_slope=0.01):
 
 
 def elu(x, alpha=1.0):
-    return ELU(number(alpha, 'elu', 'alpha')).apply(x)
+    return ELU(number(alpha, 'elu', 'alpha')).apply(floating(x))
 
 
 def softplus(x):
-    return Softplus().apply(x)
+    return Softplus().apply(floating(x))
 
 
 def clamp(x, min=None, max=None):
@@ -475,6 +488,11 @@ def astype(x, dtype):
     return Cast(dtype).apply(x)
 
 
+def clone(x):
+    """A copy of x with its own memory, differentiable (gradient passes straight through)."""
+    return Clone().apply(x)
+
+
 def to_device(x, device):
     """x on ``device`` ('cpu' or 'cuda'); the gradient comes back to x's device."""
     return ToDevice(backend.normalize_device(device)).apply(x)
@@ -482,4 +500,5 @@ def to_device(x, device):
 
 __all__ = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'where', 'neg', 'exp', 'log',
            'log1p', 'expm1', 'sqrt', 'abs', 'sin', 'cos', 'tanh', 'sigmoid', 'relu',
-           'leaky_relu', 'elu', 'softplus', 'clamp', 'sign', 'astype', 'to_device', 'as_tensor']
+           'leaky_relu', 'elu', 'softplus', 'clamp', 'sign', 'astype', 'clone', 'to_device',
+           'as_tensor']

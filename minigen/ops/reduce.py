@@ -9,7 +9,7 @@ from .. import backend
 from ..autograd import Function
 from ..errors import ShapeError, describe
 from ..tensor import Tensor
-from ._util import kept_shape, normalize_axes
+from ._util import floating, kept_shape, normalize_axes
 
 
 class _Reduction(Function):
@@ -166,13 +166,26 @@ def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
 
 
 def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
+    """Average over ``axis`` (an integer tensor is averaged as float32)."""
+    x = floating(x)
     return Mean(axis if dim is None else dim, keepdims or keepdim).apply(x)
 
 
-def var(x, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=False):
+def var(x, axis=None, *, keepdims=False, correction=1, unbiased=None, dim=None, keepdim=False):
     """Variance with Bessel's correction by default (``correction=1``, PyTorch's default;
-    NumPy's default is 0)."""
+    NumPy's default is 0; ``unbiased=False`` means correction 0). Options are keyword-only: in
+    PyTorch's old ``var(dim, unbiased)`` the second positional argument meant something else."""
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
+    x = floating(x)
     return Var(axis if dim is None else dim, keepdims or keepdim, correction).apply(x)
+
+
+def std(x, axis=None, *, keepdims=False, correction=1, unbiased=None, dim=None, keepdim=False):
+    """Standard deviation: the square root of ``var`` (same options)."""
+    from .elementwise import sqrt
+    return sqrt(var(x, axis, keepdims=keepdims, correction=correction, unbiased=unbiased,
+                    dim=dim, keepdim=keepdim))
 
 
 def amax(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
@@ -247,6 +260,7 @@ def _argmin(data, axis):
 
 def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
     """log Σ exp(x) over ``axis``, without overflow."""
+    x = floating(x)
     return LogSumExp(axis if dim is None else dim, keepdims or keepdim).apply(x)
 
 
@@ -256,13 +270,15 @@ def _one_axis(axis, x, op_name):
 
 def softmax(x, axis=-1, *, dim=None):
     """exp(x) / Σ exp(x) along ``axis`` (default the last), without overflow."""
+    x = floating(x)
     return Softmax(_one_axis(axis if dim is None else dim, x, 'softmax')).apply(x)
 
 
 def log_softmax(x, axis=-1, *, dim=None):
     """x − logsumexp(x) along ``axis`` (default the last), without overflow."""
+    x = floating(x)
     return LogSoftmax(_one_axis(axis if dim is None else dim, x, 'log_softmax')).apply(x)
 
 
-__all__ = ['sum', 'mean', 'var', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'logsumexp',
+__all__ = ['sum', 'mean', 'var', 'std', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'logsumexp',
            'softmax', 'log_softmax']
