@@ -280,5 +280,5 @@ def log_softmax(x, axis=-1, *, dim=None):
     return LogSoftmax(_one_axis(axis if dim is None else dim, x, 'log_softmax')).apply(x)
 
 
-__all__ = ['sum', 'mean', 'var', 'std', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'logsumexp',
-           'softmax', 'log_softmax']
+__all__ = ['sum', 'mean', 'var', 'std', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin',
+           'logsumexp', 'softmax', 'log_softmax']
