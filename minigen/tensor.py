@@ -459,7 +459,8 @@ class Tensor:
 
 # ----------------------------------------------------------------------------- creation
 
-def _make(data, dtype, requires_grad, device, op_name):
+def _make(data, requires_grad, op_name):
+    """A leaf Tensor of ``data``; only floating-point leaves may require grad."""
     t = Tensor(data)
     if requires_grad:
         if not backend.is_floating(t.dtype):
@@ -495,7 +496,7 @@ def tensor(data, dtype=None, requires_grad=False, device=None, name=None):
         data = data.data
     dtype = backend.to_dtype(dtype) if dtype is not None else _default_dtype(data)
     array = backend.as_array(data, dtype=dtype, device=device, copy=True)
-    t = _make(array, dtype, requires_grad, device, 'tensor')
+    t = _make(array, requires_grad, 'tensor')
     t.name = name
     return t
 
@@ -513,33 +514,33 @@ def _float_dtype(dtype):
 def zeros(*shape, dtype=None, requires_grad=False, device=None):
     xp = backend.module_for_device(device)
     array = xp.zeros(_shape(shape), _float_dtype(dtype))
-    return _make(array, dtype, requires_grad, device, 'zeros')
+    return _make(array, requires_grad, 'zeros')
 
 
 def ones(*shape, dtype=None, requires_grad=False, device=None):
     xp = backend.module_for_device(device)
-    return _make(xp.ones(_shape(shape), _float_dtype(dtype)), dtype, requires_grad, device, 'ones')
+    return _make(xp.ones(_shape(shape), _float_dtype(dtype)), requires_grad, 'ones')
 
 
 def full(shape, fill_value, dtype=None, requires_grad=False, device=None):
     xp = backend.module_for_device(device)
     shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
     array = xp.full(shape, fill_value, _float_dtype(dtype))
-    return _make(array, dtype, requires_grad, device, 'full')
+    return _make(array, requires_grad, 'full')
 
 
 def randn(*shape, dtype=None, requires_grad=False, device=None):
     """Standard normal samples from the backend's generator (seeded by ``mg.manual_seed``)."""
     xp = backend.module_for_device(device)
     array = backend.generator(xp).standard_normal(_shape(shape), dtype=_float_dtype(dtype))
-    return _make(array, dtype, requires_grad, device, 'randn')
+    return _make(array, requires_grad, 'randn')
 
 
 def rand(*shape, dtype=None, requires_grad=False, device=None):
     """Uniform samples in [0, 1) from the backend's generator."""
     xp = backend.module_for_device(device)
     array = backend.generator(xp).random(_shape(shape), dtype=_float_dtype(dtype))
-    return _make(array, dtype, requires_grad, device, 'rand')
+    return _make(array, requires_grad, 'rand')
 
 
 def arange(start, stop=None, step=1, dtype=None, requires_grad=False, device=None):
@@ -551,19 +552,19 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad=False, device=Non
         ints = all(isinstance(v, numbers.Integral) for v in (start, stop, step))
         dtype = int64 if ints else float32
     array = xp.arange(start, stop, step, dtype=backend.to_dtype(dtype))
-    return _make(array, dtype, requires_grad, device, 'arange')
+    return _make(array, requires_grad, 'arange')
 
 
 def zeros_like(t, dtype=None, requires_grad=False):
     xp = backend.array_module(t.data)
     dtype = t.dtype if dtype is None else backend.to_dtype(dtype)
-    return _make(xp.zeros(t.shape, dtype), dtype, requires_grad, None, 'zeros_like')
+    return _make(xp.zeros(t.shape, dtype), requires_grad, 'zeros_like')
 
 
 def ones_like(t, dtype=None, requires_grad=False):
     xp = backend.array_module(t.data)
     dtype = t.dtype if dtype is None else backend.to_dtype(dtype)
-    return _make(xp.ones(t.shape, dtype), dtype, requires_grad, None, 'ones_like')
+    return _make(xp.ones(t.shape, dtype), requires_grad, 'ones_like')
 
 
 def manual_seed(seed):
