@@ -44,10 +44,13 @@ def _gradcheck_command(args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='minigen', description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog='minigen', description='minigen, a reverse-mode autograd engine to read and verify.')
     commands = parser.add_subparsers(dest='command', required=True)
     check = commands.add_parser(
-        'gradcheck', help='check every registered op against finite differences')
+        'gradcheck', help='check every registered op against finite differences',
+        description='Check every registered op (minigen/opcases.py): gradcheck and '
+                    'gradgradcheck in float64, one row per op; exits 1 if any fails.')
     check.add_argument('only', nargs='*', help='check only ops whose name contains one of these')
     check.add_argument('--seed', type=int, default=0, help='seed of the random inputs')
     check.set_defaults(run=_gradcheck_command)
