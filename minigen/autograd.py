@@ -98,6 +98,10 @@ class Function:
     inputs = None     # the input Tensors, kept while the node may still be walked
     y = None          # the output array, kept for backward
     applied = False   # each instance is applied once: its attributes belong to one call
+    # A fused kernel whose backward works on raw arrays only sets this False and names, in
+    # ``twin``, its composed twin, which create_graph=True users are pointed to.
+    supports_create_graph = True
+    twin = None
 
     @property
     def name(self):
@@ -280,6 +284,11 @@ def _backward_node(fn, gy, grads, leaves, create_graph, handed):
     inputs = fn.inputs
     if create_graph:
         from .ops import graph_namespace
+        if not fn.supports_create_graph:
+            raise GraphError(
+                f"{fn.name}: this fused kernel has a first-order backward only, so it cannot "
+                f"give differentiable gradients (create_graph=True); use its composed twin "
+                f"{fn.twin} there, which gives the same values")
         y = Tensor(fn.y, True, fn)          # the output again: a Tensor of this same node
         gxs = fn.backward(graph_namespace, gy, *inputs, y)
     else:

@@ -7,5 +7,5 @@ class ShapeError(ValueError):
 
 def describe(t):
     """'(64, 784) float32' for a Tensor or an array: the way errors show an operand."""
-    data = getattr(t, 'data', t)
+    data = t.data if hasattr(t, 'creator') else t       # a Tensor, or an array itself
     return f'{tuple(data.shape)} {data.dtype}'

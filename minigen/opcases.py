@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import backend
+from . import functional as F
 from . import ops
 from .tensor import Tensor
 
@@ -41,6 +42,44 @@ def inputs_for(case, seed=0, device=None):
 
 
 _MASK = [[True, False, True, True], [False, False, True, False], [True, True, False, True]]
+
+
+_CLASSES = [[0, 2, 1], [3, 3, 0]]
+
+
+def _classes(like):
+    return Tensor(backend.as_array(_CLASSES, device=like.device))
+
+
+def _soft_targets(like):
+    return Tensor(backend.as_array([[0.0, 0.3, 1.0, 0.6]] * 3, dtype=like.dtype,
+                                   device=like.device))
+
+
+def _eps(like, seed=7):
+    """Fixed standard-normal noise: the VAE's random draw, held still for the check."""
+    noise = backend.numpy_rng(seed).standard_normal(like.shape)
+    return Tensor(backend.as_array(noise, dtype=like.dtype, device=like.device))
+
+
+def tiny_vae_loss(x, W_enc, b_enc, W_mu, W_lv, W_dec, b_dec):
+    """A whole (tiny) VAE's negative ELBO, with its noise held fixed: encoder, reparameterize,
+    decoder, Bernoulli reconstruction by BCE on logits, and the analytic KL."""
+    h = F.relu(F.linear(x, W_enc, b_enc))
+    mu, log_var = F.linear(h, W_mu), F.linear(h, W_lv)
+    z = F.reparameterize(mu, log_var, _eps(mu))
+    logits = F.linear(z, W_dec, b_dec)
+    targets = ops.sigmoid(_eps(x, seed=8))            # fixed pixel intensities in (0, 1)
+    reconstruction = F.bce_with_logits(logits, targets, reduction='sum') / x.shape[0]
+    return reconstruction + F.gaussian_kl(mu, log_var).mean()
+
+
+def tiny_char_rnn_loss(x, h0, W_xh, W_hh, b, W_out, b_out, fused=True):
+    """A whole (tiny) character-RNN's loss: recurrence, a linear head, cross-entropy."""
+    rnn = F.rnn if fused else F.rnn_composed
+    hs, _ = rnn(x, h0, W_xh, W_hh, b)
+    logits = F.linear(hs, W_out, b_out)                              # (N, T, V)
+    return F.cross_entropy(logits, _classes(x))
 
 
 def _where(a, b):
@@ -113,6 +152,37 @@ CASES = [
     OpCase('stack', lambda a, b: ops.stack([a, b], axis=-1) * 1.5, ((3, 4), (3, 4))),
     OpCase('split', lambda x: ops.split(x, [1, 3], axis=1)[1] * 1.5, ((3, 4),)),
     OpCase('chunk', lambda x: ops.chunk(x, 2, axis=0)[0] * 1.5, ((3, 4),)),
+    OpCase('F.linear (fused)', F.linear, ((2, 3, 4), (4, 5), (5,))),
+    OpCase('F.linear_composed', F.linear_composed, ((2, 3, 4), (4, 5), (5,))),
+    OpCase('F.rnn (fused, tanh)', lambda *a: F.rnn(*a)[0], ((2, 3, 4), (2, 5), (4, 5), (5, 5),
+                                                          (5,)), gradgrad=False),
+    OpCase('F.rnn (fused, relu)', lambda *a: F.rnn(*a, nonlinearity='relu')[0],
+           ((2, 3, 4), (2, 5), (4, 5), (5, 5), (5,)), 'nonzero', gradgrad=False),
+    OpCase('F.rnn_composed', lambda *a: F.rnn_composed(*a)[0],
+           ((2, 3, 4), (2, 5), (4, 5), (5, 5), (5,))),
+    OpCase('F.reparameterize (fused)', F.reparameterize, ((3, 4), (3, 4), (3, 4))),
+    OpCase('F.reparameterize_composed', F.reparameterize_composed, ((3, 4), (3, 4), (3, 4))),
+    OpCase('F.gaussian_kl (fused)', F.gaussian_kl, ((3, 4), (3, 4))),
+    OpCase('F.gaussian_kl_composed', F.gaussian_kl_composed, ((3, 4), (3, 4))),
+    OpCase('F.bce_with_logits (fused)', lambda x: F.bce_with_logits(x, _soft_targets(x)),
+           ((3, 4),)),
+    OpCase('F.bce_with_logits_composed',
+           lambda x: F.bce_with_logits_composed(x, _soft_targets(x)), ((3, 4),)),
+    OpCase('F.cross_entropy (fused)', lambda z: F.cross_entropy(z, _classes(z), 'sum'),
+           ((2, 3, 4),)),
+    OpCase('F.cross_entropy_composed',
+           lambda z: F.cross_entropy_composed(z, _classes(z), 'sum'), ((2, 3, 4),)),
+    OpCase('F.mse_loss (fused)', lambda a, b: F.mse_loss(a, b), ((3, 4), (3, 4))),
+    OpCase('F.mse_loss_composed', lambda a, b: F.mse_loss_composed(a, b), ((3, 4), (3, 4))),
+    OpCase('F.discriminator_loss', F.discriminator_loss, ((5,), (5,))),
+    OpCase('F.generator_loss', F.generator_loss, ((5,),)),
+    OpCase('model: tiny VAE loss', tiny_vae_loss,
+           ((2, 6), (6, 5), (5,), (5, 3), (5, 3), (3, 6), (6,))),
+    OpCase('model: tiny char-RNN loss (fused)', tiny_char_rnn_loss,
+           ((2, 3, 4), (2, 5), (4, 5), (5, 5), (5,), (5, 4), (4,)), gradgrad=False),
+    OpCase('model: tiny char-RNN loss (composed)',
+           lambda *a: tiny_char_rnn_loss(*a, fused=False),
+           ((2, 3, 4), (2, 5), (4, 5), (5, 5), (5,), (5, 4), (4,))),
     OpCase('embedding',
            lambda w: ops.embedding(Tensor(backend.as_array([[0, 2], [2, 2]], device=w.device)),
                                    w) * 1.5, ((4, 3),)),

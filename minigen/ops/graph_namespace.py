@@ -6,7 +6,9 @@ passes numpy (or cupy) with ``sum_to``, ``scatter_add``, ``astype`` and ``to_dev
 take and return Tensors and record a graph, so a gradient can be differentiated again.
 
 Every name here behaves as the numpy function of the same name (NumPy's argument order and
-meaning, e.g. ``transpose(x, axes)`` permutes). These are all the names backward code may use;
+meaning, e.g. ``transpose(x, axes)`` permutes). Of the attributes of its arguments, backward
+code reads ``.shape``, ``.ndim`` and ``.dtype`` only (``.size`` is a method on Tensors, as in
+PyTorch: count elements in forward instead). These are all the names backward code may use;
 ``tests/test_graph_namespace.py`` checks that each exists in the raw namespace too.
 """
 from .elementwise import (abs, astype, cos, exp, expm1, log, log1p, maximum, minimum, sign, sin,
