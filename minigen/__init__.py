@@ -16,5 +16,6 @@ from .autograd import (Function, GraphError, enable_grad, grad, is_grad_enabled,
                        no_grad)
 from .ops import *  # noqa: F401,F403
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
+from . import functional, nn  # noqa: F401,E402
 
 __version__ = '0.1.0'

@@ -1,0 +1,155 @@
+"""Layers: Linear, RNN, Embedding, Dropout and the activation modules.
+
+Defaults match PyTorch's initialisations, so models converge as users expect. Weight layout is
+(in_features, out_features): y = x W + b (see minigen/functional/fused.py).
+"""
+import math
+
+from .. import functional as F
+from .. import ops
+from ..errors import ShapeError, describe
+from ..tensor import zeros
+from . import init
+from .module import Module, Parameter
+
+
+def _empty(*shape):
+    """A float32 Parameter of zeros, for an initialiser to fill."""
+    return Parameter(zeros(*shape))
+
+
+class Linear(Module):
+    """y = x W + b, W (in_features, out_features), both initialised U(−k, k), k = 1/√in (as
+    PyTorch's default)."""
+
+    def __init__(self, in_features, out_features, bias=True):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        bound = 1 / math.sqrt(in_features) if in_features else 0.0
+        self.W = init.uniform_(_empty(in_features, out_features), -bound, bound)
+        self.b = init.uniform_(_empty(out_features), -bound, bound) if bias else None
+
+    def forward(self, x):
+        return F.linear(x, self.W, self.b)
+
+    def extra_repr(self):
+        return (f'in_features={self.in_features}, out_features={self.out_features}, '
+                f'bias={self.b is not None}')
+
+
+class RNN(Module):
+    """An Elman RNN layer: h_t = f(x_t W_xh + h_{t-1} W_hh + b), f = tanh or relu.
+
+    ``forward(x, h0=None)`` takes x (N, T, D) (or (T, N, D) with batch_first=False) and h0 (N, H)
+    (zeros when None) and returns (every h_t, the last h). ``mode='fused'`` runs the one-node
+    kernel (fast, first-order gradients); ``mode='composed'`` runs the twin built from
+    primitives (slower, differentiable twice). Weights are U(−k, k), k = 1/√H, as PyTorch's.
+    PyTorch keeps two biases (b_ih + b_hh); one is the same function with fewer parameters.
+    """
+
+    def __init__(self, input_size, hidden_size, nonlinearity='tanh', batch_first=True,
+                 mode='fused'):
+        super().__init__()
+        if nonlinearity not in F.NONLINEARITIES:
+            raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu'; got {nonlinearity!r}")
+        if mode not in ('fused', 'composed'):
+            raise ValueError(f"RNN: mode must be 'fused' or 'composed'; got {mode!r}")
+        self.input_size, self.hidden_size = input_size, hidden_size
+        self.nonlinearity, self.batch_first, self.mode = nonlinearity, batch_first, mode
+        k = 1 / math.sqrt(hidden_size)
+        self.W_xh = init.uniform_(_empty(input_size, hidden_size), -k, k)
+        self.W_hh = init.uniform_(_empty(hidden_size, hidden_size), -k, k)
+        self.b = init.uniform_(_empty(hidden_size), -k, k)
+
+    def forward(self, x, h0=None):
+        if x.ndim != 3:
+            raise ShapeError(f"RNN: x must be (N, T, D) (or (T, N, D) with batch_first=False); "
+                             f"got {describe(x)}")
+        if not self.batch_first:
+            x = ops.swapaxes(x, 0, 1)
+        if h0 is None:
+            h0 = zeros(x.shape[0], self.hidden_size, dtype=x.dtype, device=x.device)
+        run = F.rnn if self.mode == 'fused' else F.rnn_composed
+        hs, h = run(x, h0, self.W_xh, self.W_hh, self.b, self.nonlinearity)
+        return (hs if self.batch_first else ops.swapaxes(hs, 0, 1)), h
+
+    def extra_repr(self):
+        return (f'{self.input_size}, {self.hidden_size}, nonlinearity={self.nonlinearity!r}, '
+                f'mode={self.mode!r}')
+
+
+class Embedding(Module):
+    """Rows of a table W (num_embeddings, embedding_dim), looked up by integer index; W is
+    N(0, 1) as PyTorch's. Indices of any shape (...) give (..., embedding_dim)."""
+
+    def __init__(self, num_embeddings, embedding_dim):
+        super().__init__()
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.W = init.normal_(_empty(num_embeddings, embedding_dim))
+
+    def forward(self, indices):
+        return ops.embedding(indices, self.W)
+
+    def extra_repr(self):
+        return f'{self.num_embeddings}, {self.embedding_dim}'
+
+
+class Dropout(Module):
+    """Zeroes elements with probability p while training (scaling the rest by 1/(1 − p));
+    the identity in eval mode."""
+
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0 <= p < 1:
+            raise ValueError(f"Dropout: p must be in [0, 1); got {p}")
+        self.p = p
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training)
+
+    def extra_repr(self):
+        return f'p={self.p}'
+
+
+class Tanh(Module):
+    def forward(self, x):
+        return ops.tanh(x)
+
+
+class Sigmoid(Module):
+    def forward(self, x):
+        return ops.sigmoid(x)
+
+
+class ReLU(Module):
+    def forward(self, x):
+        return ops.relu(x)
+
+
+class Softplus(Module):
+    def forward(self, x):
+        return ops.softplus(x)
+
+
+class LeakyReLU(Module):
+    def __init__(self, negative_slope=0.01):
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        return ops.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self):
+        return f'negative_slope={self.negative_slope}'
+
+
+class ELU(Module):
+    def __init__(self, alpha=1.0):
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, x):
+        return ops.elu(x, self.alpha)
+
+    def extra_repr(self):
+        return f'alpha={self.alpha}'

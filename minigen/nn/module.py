@@ -1,0 +1,250 @@
+"""Module, Parameter and the containers: how layers hold their parameters and find each other.
+
+A Module registers every Parameter and sub-Module assigned to it as an attribute, in order, so
+that ``parameters()``, ``state_dict()`` and ``repr`` can walk the tree. Names in a state dict
+are attribute paths: 'encoder.0.W'.
+"""
+from collections import OrderedDict, namedtuple
+
+from .. import backend
+from ..autograd import no_grad
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module learns: a leaf that requires grad (by default), found by
+    ``Module.parameters()``."""
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad=True):
+        array = data.data if isinstance(data, Tensor) else backend.as_array(data)
+        if requires_grad and not backend.is_floating(array.dtype):
+            raise TypeError(f"Parameter: only floating-point parameters can require gradients; "
+                            f"got {array.dtype}")
+        super().__init__(array, requires_grad)
+
+    def __repr__(self):
+        return 'Parameter containing:\n' + super().__repr__()
+
+
+IncompatibleKeys = namedtuple('IncompatibleKeys', 'missing_keys unexpected_keys')
+
+
+class StateDictError(KeyError):
+    """A state dict that does not fit the module: every missing, unexpected or mismatched
+    entry is listed."""
+
+    def __str__(self):
+        return self.args[0]
+
+
+class Module:
+    """Base class of every layer and model: subclass it, assign Parameters and Modules in
+    ``__init__`` (after ``super().__init__()``), write ``forward``, call the module."""
+
+    def __init__(self):
+        object.__setattr__(self, '_param_names', [])
+        object.__setattr__(self, '_buffer_names', [])
+        object.__setattr__(self, '_module_names', [])
+        object.__setattr__(self, 'training', True)
+
+    def __setattr__(self, name, value):
+        if isinstance(value, (Parameter, Module)) and '_param_names' not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() in __init__ "
+                                 f"before assigning {name!r}")
+        if isinstance(value, Parameter):
+            self._register(self._param_names, name)
+        elif isinstance(value, Module):
+            self._register(self._module_names, name)
+        object.__setattr__(self, name, value)
+
+    def _register(self, names, name):
+        for others in (self._param_names, self._buffer_names, self._module_names):
+            if name in others and others is not names:
+                others.remove(name)
+        if name not in names:
+            names.append(name)
+
+    def register_buffer(self, name, tensor):
+        """A tensor that belongs to the state (saved, loaded, moved) but is not learned."""
+        self._register(self._buffer_names, name)
+        object.__setattr__(self, name, tensor)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__}.forward is not written")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # ------------------------------------------------------------------ the tree
+    def named_children(self):
+        for name in self._module_names:
+            module = getattr(self, name)
+            if module is not None:
+                yield name, module
+
+    def children(self):
+        return (m for _, m in self.named_children())
+
+    def named_modules(self, prefix=''):
+        yield prefix, self
+        for name, child in self.named_children():
+            yield from child.named_modules(f'{prefix}.{name}' if prefix else name)
+
+    def modules(self):
+        return (m for _, m in self.named_modules())
+
+    def named_parameters(self, prefix='', recurse=True):
+        """(name, Parameter) pairs, each Parameter once even if it is shared."""
+        seen = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_name, module in modules:
+            for name in module._param_names:
+                p = getattr(module, name)
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    yield (f'{module_name}.{name}' if module_name else name), p
+
+    def parameters(self, recurse=True):
+        return (p for _, p in self.named_parameters(recurse=recurse))
+
+    def _named_state(self):
+        for module_name, module in self.named_modules():
+            for name in module._param_names + module._buffer_names:
+                t = getattr(module, name)
+                if t is not None:
+                    yield (f'{module_name}.{name}' if module_name else name), t
+
+    # ------------------------------------------------------------------ modes and devices
+    def zero_grad(self, set_to_none=True):
+        for p in self.parameters():
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.data[...] = 0
+
+    def train(self, mode=True):
+        for module in self.modules():
+            object.__setattr__(module, 'training', mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def to(self, device_or_dtype=None, dtype=None, device=None):
+        """Move (or cast) every parameter and buffer in place: the Parameter objects stay the
+        same, so an optimizer made before still holds them."""
+        for _, t in self._named_state():
+            moved = Tensor(t.data).to(device_or_dtype, dtype=dtype, device=device)
+            t.data = moved.data
+            if t.grad is not None:
+                t.grad = t.grad.to(device_or_dtype, dtype=dtype, device=device)
+        return self
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self):
+        """name -> Tensor for every parameter and buffer (sharing their memory, detached)."""
+        return OrderedDict((name, Tensor(t.data)) for name, t in self._named_state())
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy values into the parameters and buffers, in place. Names, shapes and dtypes are
+        checked first; any problem raises one error listing every one of them, and nothing is
+        copied. With strict=False, missing and unexpected names are returned, not raised."""
+        own = OrderedDict(self._named_state())
+        missing = [name for name in own if name not in state_dict]
+        unexpected = [name for name in state_dict if name not in own]
+        mismatched = []
+        for name, t in own.items():
+            if name in state_dict:
+                value = state_dict[name]
+                value = value.data if isinstance(value, Tensor) else backend.as_array(value)
+                if tuple(value.shape) != t.shape or value.dtype != t.dtype:
+                    mismatched.append(f"{name}: expected {t.shape} {t.dtype}, got "
+                                      f"{tuple(value.shape)} {value.dtype}")
+        problems = mismatched + ([f"missing: {', '.join(missing)}"] if strict and missing else
+                                 []) + ([f"unexpected: {', '.join(unexpected)}"]
+                                        if strict and unexpected else [])
+        if problems:
+            raise StateDictError(f"load_state_dict for {type(self).__name__}: "
+                                 + '; '.join(problems))
+        with no_grad():
+            for name, t in own.items():
+                if name in state_dict:
+                    value = state_dict[name]
+                    value = value.data if isinstance(value, Tensor) else value
+                    t.data[...] = backend.to_device(backend.as_array(value), t.device)
+        return IncompatibleKeys(missing, unexpected)
+
+    # ------------------------------------------------------------------ repr
+    def extra_repr(self):
+        """What the module shows in its line of the tree (its sizes and options)."""
+        return ''
+
+    def _shapes(self):
+        shapes = [f'{name} {tuple(getattr(self, name).shape)}' for name in self._param_names
+                  if getattr(self, name) is not None]
+        return f"  [{', '.join(shapes)}]" if shapes else ''
+
+    def __repr__(self):
+        """The tree: one line per module with its options and its parameters' shapes."""
+        children = list(self.named_children())
+        if not children:
+            return f'{type(self).__name__}({self.extra_repr()})' + self._shapes()
+        lines = [f'{type(self).__name__}(']
+        if self.extra_repr() or self._shapes():
+            lines.append('  ' + f'{self.extra_repr()}{self._shapes()}'.strip())
+        for name, child in children:
+            body = repr(child).replace('\n', '\n  ')
+            lines.append(f'  ({name}): {body}')
+        lines.append(')')
+        return '\n'.join(lines)
+
+
+class Sequential(Module):
+    """Modules applied in order: ``Sequential(Linear(4, 8), ReLU(), Linear(8, 1))``."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        for i, module in enumerate(modules):
+            if not isinstance(module, Module):
+                raise TypeError(f"Sequential: item {i} is a {type(module).__name__}, "
+                                "not a Module")
+            setattr(self, str(i), module)
+
+    def forward(self, x):
+        for module in self.children():
+            x = module(x)
+        return x
+
+    def __getitem__(self, i):
+        return list(self.children())[i]
+
+    def __len__(self):
+        return len(self._module_names)
+
+    def __iter__(self):
+        return iter(list(self.children()))
+
+
+class ModuleList(Module):
+    """A list of Modules whose parameters the parent finds (a plain list would hide them)."""
+
+    def __init__(self, modules=()):
+        super().__init__()
+        for module in modules:
+            self.append(module)
+
+    def append(self, module):
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList: can hold Modules only, not {type(module).__name__}")
+        setattr(self, str(len(self._module_names)), module)
+        return self
+
+    def __getitem__(self, i):
+        return list(self.children())[i]
+
+    def __len__(self):
+        return len(self._module_names)
+
+    def __iter__(self):
+        return iter(list(self.children()))
