@@ -21,19 +21,18 @@ class Linear(Function):
     name = 'linear'
 
     def forward(self, xp, x, W, b=None):
-        y = xp.matmul(x, W)                                        # (..., H)
-        return y if b is None else y + b
+        # leading axes merged into rows: one 2-D matmul, not one per leading index
+        y = xp.matmul(_rows(xp, x), W)                             # (M, H)
+        y = y if b is None else y + b
+        return xp.reshape(y, x.shape[:-1] + (W.shape[1],))         # (..., H)
 
     def backward(self, xp, gy, x, W, *b_and_y):
-        rows = 1
-        for n in gy.shape[:-1]:
-            rows *= n
-        gy2 = xp.reshape(gy, (rows, gy.shape[-1]))                 # (M, H)
-        gx = xp.matmul(gy, xp.swapaxes(W, 0, 1)) if self.needs_grad(0) else None   # (..., D)
-        gW = None
+        gy2 = _rows(xp, gy)                                        # (M, H)
+        gx = gW = None
+        if self.needs_grad(0):
+            gx = xp.reshape(xp.matmul(gy2, xp.swapaxes(W, 0, 1)), x.shape)   # (..., D)
         if self.needs_grad(1):
-            x2 = xp.reshape(x, (rows, x.shape[-1]))                 # (M, D)
-            gW = xp.matmul(xp.swapaxes(x2, 0, 1), gy2)              # (D, H)
+            gW = xp.matmul(xp.swapaxes(_rows(xp, x), 0, 1), gy2)   # (D, H)
         if len(b_and_y) == 1:                                       # no bias: only y came
             return gx, gW
         gb = xp.sum(gy2, axis=0) if self.needs_grad(2) else None   # (H,)
@@ -134,6 +133,14 @@ class GaussianKL(Function):
     def backward(self, xp, gkl, mu, log_var, kl):
         g = xp.reshape(gkl, gkl.shape + (1,))                      # (..., 1)
         return g * mu, g * (0.5 * (xp.exp(log_var) - 1))
+
+
+def _rows(xp, a):
+    """a (..., F) as a matrix (M, F): every leading axis merged into rows."""
+    rows = 1
+    for n in a.shape[:-1]:
+        rows *= n
+    return xp.reshape(a, (rows, a.shape[-1]))
 
 
 def _check_same_shape(op_name, a, b, what_a, what_b):

@@ -68,28 +68,26 @@ class CrossEntropy(_Loss):
     """
     name = 'cross_entropy'
 
-    def __init__(self, reduction, index):
-        super().__init__(reduction)
-        self.index = index         # (row numbers, classes) into z viewed as (M, V)
-
-    def forward(self, xp, z, _classes):
+    def forward(self, xp, z, classes):
         V = z.shape[-1]
         z2 = xp.reshape(z, (-1, V))                                # (M, V)
+        c = xp.reshape(classes, (-1, 1))                           # (M, 1)
+        self.onehot = c == xp.arange(V)                            # (M, V) bool, saved
         m = xp.max(z2, axis=1, keepdims=True)                      # (M, 1)
         lse = xp.log(xp.sum(xp.exp(z2 - m), axis=1)) + m[:, 0]     # (M,)
-        loss = xp.reshape(lse - z2[self.index], z.shape[:-1])      # (...)
+        z_c = xp.sum(xp.where(self.onehot, z2, 0), axis=1)         # z at the target, (M,)
+        loss = xp.reshape(lse - z_c, z.shape[:-1])                 # (...)
         return self.reduce(xp, loss)
 
-    def backward(self, xp, gy, z, _classes, y):
+    def backward(self, xp, gy, z, classes, y):
         V, rows = z.shape[-1], self.count
         z2 = xp.reshape(z, (rows, V))                              # (M, V)
         e = xp.exp(z2 - xp.max(z2, axis=1, keepdims=True))         # (M, V)
         p = e / xp.sum(e, axis=1, keepdims=True)                   # softmax, (M, V)
-        onehot = xp.scatter_add((rows, V), self.index, xp.ones_like(p[:, 0]))   # (M, V)
         g = self.spread(gy)
         if self.reduction == 'none':
             g = xp.reshape(g, (rows, 1))                           # (M, 1)
-        return xp.reshape(g * (p - onehot), z.shape), None
+        return xp.reshape(g * (p - self.onehot), z.shape), None
 
 
 class MSE(_Loss):
@@ -136,10 +134,7 @@ def cross_entropy(logits, targets, reduction='mean'):
     if classes.size and (int(classes.min()) < 0 or int(classes.max()) >= V):
         bad = int(classes.min()) if int(classes.min()) < 0 else int(classes.max())
         raise ValueError(f"cross_entropy: target class {bad} is out of range for {V} classes")
-    xp = backend.array_module(classes)
-    flat = xp.reshape(classes, (-1,))
-    index = (xp.arange(flat.size), flat)
-    return CrossEntropy(reduction, index).apply(logits, Tensor(classes))
+    return CrossEntropy(reduction).apply(logits, Tensor(classes))
 
 
 def mse_loss(input, target, reduction='mean'):
