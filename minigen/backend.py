@@ -346,3 +346,52 @@ def _use_from_environment():
 
 
 _use_from_environment()
+
+
+# ---- checkpoint files (used by minigen.io)
+# zipfile and numpy.lib.format are imported inside these functions: only checkpoints need them.
+
+def write_npz(file, arrays):
+    """Write ``arrays`` ({name: array}) into the open binary ``file`` as an uncompressed .npz.
+
+    Each array becomes the member ``name.npy``, written with allow_pickle=False, so the file
+    never needs pickle to be read back; GPU arrays are copied to the host first.
+    """
+    import zipfile
+    from numpy.lib import format as npy_format
+    with zipfile.ZipFile(file, mode='w', compression=zipfile.ZIP_STORED) as archive:
+        for name, array in arrays.items():
+            # force_zip64: the size of a member is not known before it is written
+            with archive.open(name + '.npy', mode='w', force_zip64=True) as member:
+                npy_format.write_array(member, to_host(array), allow_pickle=False)
+
+
+def read_npz(path):
+    """{name: numpy array} for every member of the .npz at ``path``, read with allow_pickle=False.
+
+    An object array raises ValueError instead of being unpickled; a damaged file raises whatever
+    zipfile or numpy finds first (BadZipFile for a bad CRC or a truncated archive, ValueError,
+    EOFError, ...).
+    """
+    import zipfile
+    from numpy.lib import format as npy_format
+    arrays = {}
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if not info.filename.endswith('.npy'):
+                raise ValueError(f"member {info.filename!r} is not a .npy array")
+            with archive.open(info) as member:
+                arrays[info.filename[:-4]] = npy_format.read_array(member, allow_pickle=False)
+                # read to the end, where zipfile checks the CRC, and refuse trailing bytes
+                if member.read():
+                    raise ValueError(f"member {info.filename!r} has bytes after its array")
+    return arrays
+
+
+def bytes_to_array(data):
+    """A uint8 array of ``data`` (bytes): how a checkpoint stores its JSON header."""
+    return numpy.frombuffer(data, dtype=numpy.uint8).copy()
+
+
+def array_to_bytes(array):
+    return to_host(array).tobytes()
