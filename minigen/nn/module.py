@@ -200,7 +200,20 @@ class Module:
         return '\n'.join(lines)
 
 
-class Sequential(Module):
+class _Container(Module):
+    """Indexing, length and iteration over the sub-modules, in order."""
+
+    def __getitem__(self, i):
+        return list(self.children())[i]
+
+    def __len__(self):
+        return len(self._module_names)
+
+    def __iter__(self):
+        return iter(list(self.children()))
+
+
+class Sequential(_Container):
     """Modules applied in order: ``Sequential(Linear(4, 8), ReLU(), Linear(8, 1))``."""
 
     def __init__(self, *modules):
@@ -216,17 +229,8 @@ class Sequential(Module):
             x = module(x)
         return x
 
-    def __getitem__(self, i):
-        return list(self.children())[i]
 
-    def __len__(self):
-        return len(self._module_names)
-
-    def __iter__(self):
-        return iter(list(self.children()))
-
-
-class ModuleList(Module):
+class ModuleList(_Container):
     """A list of Modules whose parameters the parent finds (a plain list would hide them)."""
 
     def __init__(self, modules=()):
@@ -239,12 +243,3 @@ class ModuleList(Module):
             raise TypeError(f"ModuleList: can hold Modules only, not {type(module).__name__}")
         setattr(self, str(len(self._module_names)), module)
         return self
-
-    def __getitem__(self, i):
-        return list(self.children())[i]
-
-    def __len__(self):
-        return len(self._module_names)
-
-    def __iter__(self):
-        return iter(list(self.children()))
