@@ -167,7 +167,8 @@ def verify(name, check):
     model.zero_grad()
 
 
-MALLOC_SETTINGS = {'MALLOC_MMAP_THRESHOLD_': str(64 << 20), 'MALLOC_TRIM_THRESHOLD_': str(128 << 20)}
+MALLOC_SETTINGS = {'MALLOC_MMAP_THRESHOLD_': str(64 << 20),
+                   'MALLOC_TRIM_THRESHOLD_': str(128 << 20)}
 
 
 def _rerun_with_fixed_malloc():

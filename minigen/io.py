@@ -47,6 +47,9 @@ def save(obj, path):
 
 def _write_atomically(path, arrays):
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"save: cannot write {path!r}: the folder {directory!r} does "
+                                "not exist")
     temp = os.path.join(directory, f'.{os.path.basename(path)}.{uuid.uuid4().hex[:8]}.tmp')
     # os.open with 0o666 lets the umask decide the mode, as for any new file (mkstemp's would
     # be 0o600, and the checkpoint would become private to its writer).
@@ -147,7 +150,7 @@ def load(path, device=None):
     tree = _read_header(path, arrays)
     try:
         return _unflatten(tree, arrays, device)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
         raise CheckpointError(f"checkpoint {path!r} has a damaged structure "
                               f"({type(exc).__name__}: {exc})") from exc
 
@@ -166,13 +169,16 @@ def _read_header(path, arrays):
     if header.get('version') != VERSION:
         raise CheckpointError(f"checkpoint {path!r} has format version "
                               f"{header.get('version')!r}; this minigen reads version {VERSION}")
+    if 'tree' not in header:
+        raise CheckpointError(f"checkpoint {path!r} has a damaged header: it has no tree")
     return header['tree']
 
 
 def _unflatten(node, arrays, device):
     if 'tensor' in node:
         data = backend.to_device(arrays[node['tensor']], device)
-        return Tensor(data, requires_grad=bool(node.get('requires_grad', False)))
+        wants_grad = bool(node.get('requires_grad', False)) and backend.is_floating(data.dtype)
+        return Tensor(data, requires_grad=wants_grad)
     if 'value' in node:
         return node['value']
     if 'dict' in node:

@@ -5,6 +5,7 @@ import pytest
 
 import minigen as mg
 import minigen.functional as F
+from minigen import nn
 
 from helpers import host, rand64
 
@@ -235,5 +236,31 @@ def test_dropout_keeps_the_expectation_and_is_identity_in_eval():
     assert set(np.unique(y.numpy())) <= {0.0, np.float32(1 / 0.7)}
     assert y.numpy().mean() == pytest.approx(1.0, abs=0.01)
     assert F.dropout(x, 0.3, training=False) is x
-    with pytest.raises(ValueError, match=r'dropout: p must be in \[0, 1\)'):
-        F.dropout(x, 1.0)
+    assert F.dropout(x, 1.0).numpy().sum() == 0
+    with pytest.raises(ValueError, match=r'dropout: p must be in \[0, 1\]'):
+        F.dropout(x, 1.5)
+
+
+def test_fused_kernels_refuse_mixed_dtypes_by_name():
+    x64 = mg.tensor(np.random.default_rng(0).standard_normal((4, 3)))      # float64 data
+    with pytest.raises(TypeError, match=r'linear: inputs must share one float dtype; got x '
+                                        r'float64, W float32, b float32'):
+        nn.Linear(3, 2)(x64)
+    with pytest.raises(TypeError, match='rnn: inputs must share one float dtype'):
+        nn.RNN(3, 2)(x64.reshape(1, 4, 3))
+    with pytest.raises(TypeError, match='reparameterize: .*mu float32, log_var float64'):
+        F.reparameterize(mg.zeros(2), mg.zeros(2, dtype=mg.float64))
+    assert nn.Linear(3, 2)(x64.float()).dtype == mg.float32
+
+
+def test_bce_twin_has_the_right_gradient_at_zero_logits():
+    for fn in (F.bce_with_logits, F.bce_with_logits_composed):
+        x = mg.zeros(3, dtype=mg.float64, requires_grad=True)
+        fn(x, mg.tensor([0.0, 0.5, 1.0], dtype=mg.float64), reduction='sum').backward()
+        np.testing.assert_allclose(x.grad.numpy(), [0.5, 0.0, -0.5])
+
+
+def test_composed_rnn_checks_its_nonlinearity_and_targets_may_be_numpy_scalars():
+    with pytest.raises(ValueError, match="rnn: nonlinearity must be 'tanh' or 'relu'"):
+        F.rnn_composed(*rnn_inputs(), nonlinearity='sigmoid')
+    assert F.bce_with_logits(mg.zeros(3), np.float32(1.0)).item() == pytest.approx(np.log(2))

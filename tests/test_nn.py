@@ -192,3 +192,28 @@ def test_truncated_bptt_with_the_layer_detaches_between_chunks():
     _, h = rnn(x[:, 3:], h.detach())
     h.sum().backward()
     assert (host(x.grad)[:, :3] == 0).all() and (host(x.grad)[:, 3:] != 0).all()
+
+
+def test_assigning_a_plain_tensor_over_a_parameter_is_refused():
+    m = nn.Linear(3, 2)
+    with pytest.raises(TypeError, match=r'Linear.W is a parameter: assign a Parameter or None'):
+        m.W = mg.randn(3, 2)
+    m.W = nn.Parameter(mg.zeros(3, 2))
+    assert len(list(m.parameters())) == 2
+
+
+def test_deleting_a_parameter_or_module_unregisters_it():
+    m = nn.Linear(3, 2)
+    del m.b
+    assert [n for n, _ in m.named_parameters()] == ['W'] and 'b' not in m.state_dict()
+    net = Tiny()
+    del net.head
+    assert [n for n, _ in net.named_children()] == ['encoder']
+    with pytest.raises(TypeError, match='Tiny.encoder is a sub-module'):
+        net.encoder = 'gone'
+
+
+def test_parameter_from_python_floats_is_float32_and_state_dict_must_be_a_dict():
+    assert nn.Parameter([1.0, 2.0]).dtype == mg.float32
+    with pytest.raises(TypeError, match='load_state_dict for Linear: expected a dict'):
+        nn.Linear(2, 2).load_state_dict([1, 2])

@@ -10,7 +10,7 @@ from .composed import (bce_with_logits_composed, cross_entropy_composed,  # noqa
                        gaussian_kl_composed, linear_composed, mse_loss_composed,
                        reparameterize_composed, rnn_composed)
 from .fused import (RNN, GaussianKL, Linear, Reparameterize, check_rnn_inputs,
-                    draw_normal_like)
+                    check_same_dtype, draw_normal_like)
 from .losses import (bce_with_logits, cross_entropy, discriminator_loss,  # noqa: F401
                      generator_loss, mse_loss)
 
@@ -19,9 +19,12 @@ NONLINEARITIES = ('tanh', 'relu')
 
 def linear(x, W, b=None):
     """y = x W + b: x (..., D), W (D, H) (in-features by out-features), b (H,) -> (..., H)."""
-    if W.ndim != 2 or x.ndim < 1 or x.shape[-1] != W.shape[0]:
+    if W.ndim != 2:
+        raise ShapeError(f"linear: W must be (in_features, out_features); got {describe(W)}")
+    if x.ndim < 1 or x.shape[-1] != W.shape[0]:
         raise ShapeError(f"linear: x W needs x.shape[-1] == W.shape[0]\n"
                          f"  x: {describe(x)}, W: {describe(W)}")
+    check_same_dtype('linear', x=x, W=W, b=b)
     if b is None:
         return Linear().apply(x, W)
     if tuple(b.shape) != (W.shape[1],):
@@ -56,6 +59,7 @@ def reparameterize(mu, log_var, eps=None):
     elif tuple(eps.shape) != tuple(mu.shape):
         raise ShapeError(f"reparameterize: eps {describe(eps)} must have mu's shape "
                          f"{tuple(mu.shape)}")
+    check_same_dtype('reparameterize', mu=mu, log_var=log_var, eps=eps)
     return Reparameterize().apply(mu, log_var, eps)
 
 
@@ -65,16 +69,19 @@ def gaussian_kl(mu, log_var):
     if tuple(mu.shape) != tuple(log_var.shape) or mu.ndim < 1:
         raise ShapeError(f"gaussian_kl: mu {describe(mu)} and log_var {describe(log_var)} "
                          "must have one shape, with the latent axis last")
+    check_same_dtype('gaussian_kl', mu=mu, log_var=log_var)
     return GaussianKL().apply(mu, log_var)
 
 
 def dropout(x, p=0.5, training=True):
     """Zero each element with probability p and scale the rest by 1/(1 − p) (inverted dropout,
-    so evaluation needs no rescaling); the identity when not training or p = 0."""
-    if not 0 <= p < 1:
-        raise ValueError(f"dropout: p must be in [0, 1); got {p}")
+    so evaluation needs no rescaling); the identity when not training or p = 0, zeros at p = 1."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout: p must be in [0, 1]; got {p}")
     if not training or p == 0:
         return x
+    if p == 1:
+        return x * 0.0
     xp = backend.array_module(x.data)
     keep = backend.generator(xp).random(x.shape) >= p
     return x * Tensor((keep / (1 - p)).astype(x.dtype))

@@ -18,6 +18,8 @@ def linear_composed(x, W, b=None):
 
 def rnn_composed(x, h0, W_xh, W_hh, b, nonlinearity='tanh'):
     """h_t = f(x_t W_xh + h_{t-1} W_hh + b) step by step; returns (all h_t (N, T, H), h_T)."""
+    if nonlinearity not in ('tanh', 'relu'):
+        raise ValueError(f"rnn: nonlinearity must be 'tanh' or 'relu'; got {nonlinearity!r}")
     check_rnn_inputs(x, h0, W_xh, W_hh, b)
     N, T, D = x.shape
     H = W_hh.shape[0]
@@ -49,11 +51,12 @@ def _reduce(loss, reduction):
 
 
 def bce_with_logits_composed(logits, targets, reduction='mean'):
-    """max(x, 0) − x·t + log(1 + e^(−|x|)), reduced."""
+    """softplus(x) − x·t = max(x, 0) − x·t + log(1 + e^(−|x|)), reduced. Written with the
+    smooth softplus: composing max and |x| would give the wrong gradient at x = 0, where their
+    kinks' conventions (gradient 0) do not cancel."""
     _check_reduction('bce_with_logits', reduction)
     t = _target_like(targets, logits, 'bce_with_logits')
-    x = logits
-    return _reduce(ops.relu(x) - x * t + ops.log1p(ops.exp(-ops.abs(x))), reduction)
+    return _reduce(ops.softplus(logits) - logits * t, reduction)
 
 
 def cross_entropy_composed(logits, targets, reduction='mean'):

@@ -149,12 +149,25 @@ def _check_same_shape(op_name, a, b, what_a, what_b):
                          f"{what_a} {describe(a)}, {what_b} {describe(b)}")
 
 
+def check_same_dtype(op_name, **tensors):
+    """A fused kernel computes in one float dtype: mixed inputs are refused, with their names
+    (the primitive ops promote instead; PyTorch's fused layers refuse as well)."""
+    dtypes = {name: t.dtype for name, t in tensors.items() if t is not None}
+    if len(set(dtypes.values())) > 1:
+        listing = ', '.join(f'{name} {dtype}' for name, dtype in dtypes.items())
+        raise TypeError(f"{op_name}: inputs must share one float dtype; got {listing} "
+                        "(convert with .float() or .double())")
+
+
 def check_rnn_inputs(x, h0, W_xh, W_hh, b):
-    """Shape checks for F.rnn and its twin, with the expected and seen shapes in the message."""
+    """Shape and dtype checks for F.rnn and its twin, naming what was expected and seen."""
     if x.ndim != 3:
         raise ShapeError(f"rnn: x must be (N, T, D); got {describe(x)}")
+    if W_hh.ndim != 2 or W_hh.shape[0] != W_hh.shape[1]:
+        raise ShapeError(f"rnn: W_hh must be square (H, H); got {describe(W_hh)}")
+    check_same_dtype('rnn', x=x, h0=h0, W_xh=W_xh, W_hh=W_hh, b=b)
     N, T, D = x.shape
-    H = W_hh.shape[0] if W_hh.ndim == 2 else -1
+    H = W_hh.shape[0]
     expected = {'W_xh': (W_xh, (D, H)), 'W_hh': (W_hh, (H, H)), 'b': (b, (H,)),
                 'h0': (h0, (N, H))}
     for what, (t, shape) in expected.items():

@@ -2,6 +2,8 @@
 
 ``reduction`` is 'mean' (the default, over every element), 'sum' or 'none' (elementwise).
 """
+import numbers
+
 from .. import backend
 from ..autograd import Function
 from ..errors import ShapeError, describe
@@ -106,7 +108,7 @@ class MSE(_Loss):
 def _target_like(target, like, op_name):
     if isinstance(target, Tensor):
         return target if target.dtype == like.dtype else target.astype(like.dtype)
-    if isinstance(target, (int, float)):
+    if isinstance(target, numbers.Number) or backend.is_numpy_scalar(target):
         return Tensor(backend.array_module(like.data).full(like.shape, target, like.dtype))
     return Tensor(backend.as_array(target, dtype=like.dtype, device=like.device))
 

@@ -54,6 +54,9 @@ class RNN(Module):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu'; got {nonlinearity!r}")
         if mode not in ('fused', 'composed'):
             raise ValueError(f"RNN: mode must be 'fused' or 'composed'; got {mode!r}")
+        if hidden_size < 1 or input_size < 1:
+            raise ValueError(f"RNN: input_size and hidden_size must be positive; got "
+                             f"{input_size}, {hidden_size}")
         self.input_size, self.hidden_size = input_size, hidden_size
         self.nonlinearity, self.batch_first, self.mode = nonlinearity, batch_first, mode
         k = 1 / math.sqrt(hidden_size)

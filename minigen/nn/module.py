@@ -8,7 +8,7 @@ from collections import OrderedDict, namedtuple
 
 from .. import backend
 from ..autograd import no_grad
-from ..tensor import Tensor
+from ..tensor import Tensor, tensor
 
 
 class Parameter(Tensor):
@@ -17,7 +17,8 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data, requires_grad=True):
-        array = data.data if isinstance(data, Tensor) else backend.as_array(data)
+        # lists of Python floats become float32, as in mg.tensor
+        array = data.data if isinstance(data, Tensor) else tensor(data).data
         if requires_grad and not backend.is_floating(array.dtype):
             raise TypeError(f"Parameter: only floating-point parameters can require gradients; "
                             f"got {array.dtype}")
@@ -56,7 +57,20 @@ class Module:
             self._register(self._param_names, name)
         elif isinstance(value, Module):
             self._register(self._module_names, name)
+        elif value is not None and name in self.__dict__.get('_param_names', ()):
+            raise TypeError(f"{type(self).__name__}.{name} is a parameter: assign a Parameter "
+                            f"or None, not a {type(value).__name__} (wrap values in "
+                            "nn.Parameter, or update them in place under no_grad)")
+        elif value is not None and name in self.__dict__.get('_module_names', ()):
+            raise TypeError(f"{type(self).__name__}.{name} is a sub-module: assign a Module or "
+                            f"None, not a {type(value).__name__}")
         object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        for names in (self._param_names, self._buffer_names, self._module_names):
+            if name in names:
+                names.remove(name)
+        object.__delattr__(self, name)
 
     def _register(self, names, name):
         for others in (self._param_names, self._buffer_names, self._module_names):
@@ -150,6 +164,9 @@ class Module:
         """Copy values into the parameters and buffers, in place. Names, shapes and dtypes are
         checked first; any problem raises one error listing every one of them, and nothing is
         copied. With strict=False, missing and unexpected names are returned, not raised."""
+        if not hasattr(state_dict, 'keys'):
+            raise TypeError(f"load_state_dict for {type(self).__name__}: expected a dict of "
+                            f"name -> tensor, got a {type(state_dict).__name__}")
         own = OrderedDict(self._named_state())
         missing = [name for name in own if name not in state_dict]
         unexpected = [name for name in state_dict if name not in own]
