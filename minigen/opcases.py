@@ -10,7 +10,7 @@ from typing import Callable
 
 from . import backend
 from . import functional as F
-from . import ops
+from . import nn, ops
 from .tensor import Tensor
 
 
@@ -80,6 +80,65 @@ def tiny_char_rnn_loss(x, h0, W_xh, W_hh, b, W_out, b_out, fused=True):
     hs, _ = rnn(x, h0, W_xh, W_hh, b)
     logits = F.linear(hs, W_out, b_out)                              # (N, T, V)
     return F.cross_entropy(logits, _classes(x))
+
+
+_TINY = {}
+
+
+def _tiny(kind, device):
+    """A tiny float64 model of each kind (built once per device); its parameters are replaced
+    by gradcheck's inputs through nn.functional_call."""
+    from . import models
+    key = (kind, device)
+    if key not in _TINY:
+        build = {'vae': lambda: models.VAE(6, 5, 3), 'gan': lambda: models.GAN(3, 4, 6),
+                 'wgan-gp': lambda: models.GAN(3, 4, 6, loss='wgan-gp'),
+                 'charrnn': lambda: models.CharRNN(list('abcd'), 5)}[kind]
+        _TINY[key] = build().to(backend.float64).to(device)
+    return _TINY[key]
+
+
+def _model_case(name, kind, loss, gradgrad=True, only=''):
+    """An OpCase for a whole model's loss as a function of its parameters (those whose names
+    start with ``only``: the discriminator's loss reaches no generator parameter, by design)."""
+    model = _tiny(kind, 'cpu')
+    named = [(n, p) for n, p in model.named_parameters() if n.startswith(only)]
+    names = [n for n, _ in named]
+    shapes = tuple(tuple(p.shape) for _, p in named)
+
+    def fn(*params):
+        m = _tiny(kind, params[0].device)
+        return nn.functional_call(m, dict(zip(names, params)), loss)
+    return OpCase(name, fn, shapes, gradgrad=gradgrad)
+
+
+def _pixels(like, n=4, d=6, seed=9):
+    return ops.sigmoid(_eps(Tensor(backend.as_array([[0.0] * d] * n, device=like.device)), seed))
+
+
+def _vae_loss(m):
+    x = _pixels(m.mu.W)
+    return m.loss(x, _eps(Tensor(backend.as_array([[0.0] * 3] * 4, device=x.device)))).loss
+
+
+def _noise(like, n, d, seed):
+    return _eps(Tensor(backend.as_array([[0.0] * d] * n, dtype=like.dtype, device=like.device)),
+                seed)
+
+
+def _discriminator_loss(m):
+    x = _pixels(m.generator[0].W)
+    alpha = ops.sigmoid(_noise(x, 4, 1, 11))
+    return m.discriminator_loss(x, z=_noise(x, 4, 3, 10), alpha=alpha)
+
+
+def _generator_loss(m):
+    return m.generator_loss(z=_noise(m.generator[0].W, 4, 3, 12))
+
+
+def _char_rnn_loss(m):
+    ids = Tensor(backend.as_array([[0, 2, 1, 3, 3], [1, 0, 2, 2, 3]], device=m.head.W.device))
+    return m.loss(ids[:, :-1], ids[:, 1:])
 
 
 def _where(a, b):
@@ -183,6 +242,14 @@ CASES = [
     OpCase('model: tiny char-RNN loss (composed)',
            lambda *a: tiny_char_rnn_loss(*a, fused=False),
            ((2, 3, 4), (2, 5), (4, 5), (5, 5), (5,), (5, 4), (4,))),
+    _model_case('model: VAE negative ELBO (mg.models)', 'vae', _vae_loss),
+    _model_case('model: GAN discriminator loss', 'gan', _discriminator_loss,
+                only='discriminator'),
+    _model_case('model: GAN generator loss', 'gan', _generator_loss),
+    _model_case('model: WGAN-GP critic loss (a gradient of a gradient)', 'wgan-gp',
+                _discriminator_loss, gradgrad=False, only='discriminator'),
+    _model_case('model: WGAN-GP generator loss', 'wgan-gp', _generator_loss),
+    _model_case('model: CharRNN loss (mg.models)', 'charrnn', _char_rnn_loss, gradgrad=False),
     OpCase('embedding',
            lambda w: ops.embedding(Tensor(backend.as_array([[0, 2], [2, 2]], device=w.device)),
                                    w) * 1.5, ((4, 3),)),

@@ -3,4 +3,4 @@ from . import init  # noqa: F401
 from .layers import (ELU, RNN, Dropout, Embedding, LeakyReLU, Linear, ReLU,  # noqa: F401
                      Sigmoid, Softplus, Tanh)
 from .module import (IncompatibleKeys, Module, ModuleList, Parameter,  # noqa: F401
-                     Sequential, StateDictError)
+                     Sequential, StateDictError, functional_call)

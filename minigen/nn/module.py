@@ -260,3 +260,25 @@ class ModuleList(_Container):
             raise TypeError(f"ModuleList: can hold Modules only, not {type(module).__name__}")
         setattr(self, str(len(self._module_names)), module)
         return self
+
+
+def functional_call(module, params, fn=None, *args, **kwargs):
+    """Run ``fn(module, *args)`` (default: ``module(*args)``) with some parameters replaced by
+    the given tensors, {state-dict name: Tensor}, then put the originals back.
+
+    Gradients then flow to the given tensors, so a whole model's loss can be checked as a
+    function of its parameters: ``gradcheck(lambda *ps: functional_call(m, dict(zip(names,
+    ps)), VAE.loss, x), params)`` (PyTorch has the same tool as torch.func.functional_call).
+    """
+    owners = dict(module.named_modules())
+    swapped = []
+    try:
+        for name, value in params.items():
+            owner_name, _, attr = name.rpartition('.')
+            owner = owners[owner_name]
+            swapped.append((owner, attr, getattr(owner, attr)))
+            object.__setattr__(owner, attr, value)     # bypasses the Parameter-only rule
+        return fn(module, *args, **kwargs) if fn is not None else module(*args, **kwargs)
+    finally:
+        for owner, attr, original in reversed(swapped):
+            object.__setattr__(owner, attr, original)

@@ -1,0 +1,119 @@
+"""The generative models: their losses, samplers and estimates behave as their math says."""
+import math
+
+import numpy as np
+import pytest
+
+import minigen as mg
+from minigen import optim
+from minigen.models import GAN, VAE, CharRNN, train_step
+
+
+def pixels(n=8, d=6, seed=0):
+    return mg.tensor(np.random.default_rng(seed).random((n, d)), dtype=mg.float32)
+
+
+def test_vae_loss_is_reconstruction_plus_kl_per_example():
+    mg.manual_seed(0)
+    vae = VAE(6, 5, 3)
+    terms = vae.loss(pixels())
+    assert terms.loss.shape == (8,) and terms.kl.shape == (8,)
+    np.testing.assert_allclose(terms.loss.numpy(), (terms.reconstruction + terms.kl).numpy())
+    assert (terms.kl.numpy() >= 0).all()
+
+
+def test_vae_gaussian_likelihood_and_bad_likelihood():
+    vae = VAE(6, 5, 3, likelihood='gaussian')
+    assert np.isfinite(vae.loss(pixels()).loss.numpy()).all()
+    with pytest.raises(ValueError, match="likelihood must be 'bernoulli' or 'gaussian'"):
+        VAE(6, 5, 3, likelihood='poisson')
+
+
+def test_vae_samples_and_reconstructions_are_images_without_graph():
+    vae = VAE(6, 5, 3)
+    s, r = vae.sample(4), vae.reconstruct(pixels())
+    assert s.shape == (4, 6) and r.shape == (8, 6)
+    assert not s.requires_grad and 0 <= s.numpy().min() and s.numpy().max() <= 1
+
+
+def test_iwae_bound_is_tighter_than_the_elbo():
+    mg.manual_seed(1)
+    vae = VAE(6, 5, 3)
+    x = pixels(32)
+    with mg.no_grad():
+        nelbo = np.mean([vae.loss(x).loss.numpy().mean() for _ in range(50)])
+    iwae = vae.iwae_nll(x, k=50).numpy().mean()
+    assert iwae < nelbo
+    assert vae.iwae_nll(x, k=1).numpy().mean() == pytest.approx(nelbo, rel=0.05)
+
+
+def test_gan_discriminator_step_does_not_reach_the_generator():
+    gan = GAN(3, 8, 6)
+    gan.discriminator_loss(pixels()).backward()
+    assert all(p.grad is None for p in gan.generator.parameters())
+    assert all(p.grad is not None for p in gan.discriminator.parameters())
+    gan.zero_grad()
+    gan.generator_loss(8).backward()
+    assert all(p.grad is not None for p in gan.generator.parameters())
+
+
+def test_wgan_gp_penalty_gradchecks_with_respect_to_the_critics_parameters():
+    mg.manual_seed(2)
+    gan = GAN(3, 4, 6, loss='wgan-gp').to(mg.float64)
+    real = pixels().double()
+    fake = gan.sample(8)
+    alpha = mg.rand(8, 1, dtype=mg.float64)
+    names = [n for n, _ in gan.discriminator.named_parameters()]
+    params = [p for _, p in gan.discriminator.named_parameters()]
+
+    def penalty(*ps):
+        return mg.nn.functional_call(gan.discriminator, dict(zip(names, ps)),
+                                     lambda d: gan.gradient_penalty(real, fake, alpha))
+    assert mg.gradcheck(penalty, params)          # the gradient of a gradient, checked
+
+
+def test_gan_train_step_returns_losses_and_updates_both_nets():
+    mg.manual_seed(3)
+    gan = GAN(3, 8, 6)
+    before = [p.numpy().copy() for p in gan.parameters()]
+    opt_d = optim.Adam(gan.discriminator.parameters(), lr=1e-2)
+    opt_g = optim.Adam(gan.generator.parameters(), lr=1e-2)
+    d, g = train_step(gan, pixels(), opt_d, opt_g)
+    assert isinstance(d, float) and isinstance(g, float)
+    assert all(not np.array_equal(b, p.numpy()) for b, p in zip(before, gan.parameters()))
+    with pytest.raises(ValueError, match="GAN: loss must be 'gan' or 'wgan-gp'"):
+        GAN(3, 8, 6, loss='lsgan')
+
+
+def test_untrained_char_rnn_scores_about_log2_of_the_vocabulary():
+    mg.manual_seed(4)
+    model = CharRNN(list('abcdefgh'), 16)
+    ids = mg.tensor(np.random.default_rng(0).integers(0, 8, 400))
+    assert model.bits_per_character(ids, chunk=64) == pytest.approx(math.log2(8), abs=0.3)
+    loss = model.loss(ids[None, :20], ids[None, 1:21])
+    assert loss.shape == () and loss.item() == pytest.approx(math.log(8), abs=0.3)
+
+
+def test_char_rnn_sampling():
+    mg.manual_seed(5)
+    model = CharRNN(list('ab c'), 8)
+    text = model.sample(30, prime='ab', temperature=0.8)
+    assert len(text) == 30 and set(text) <= set('ab c')
+    with pytest.raises(ValueError, match='temperature must be positive'):
+        model.sample(5, temperature=0)
+    with pytest.raises(ValueError, match="characters the model does not know: 'z'"):
+        model.sample(5, prime='az')
+
+
+def test_char_rnn_learns_a_repeating_text():
+    mg.manual_seed(6)
+    vocab = list('abc')
+    ids = mg.tensor([0, 1, 2] * 40)
+    model = CharRNN(vocab, 16)
+    opt = optim.Adam(model.parameters(), lr=0.05)
+    for _ in range(60):
+        opt.zero_grad()
+        model.loss(ids[None, :-1], ids[None, 1:]).backward()
+        opt.step()
+    assert model.bits_per_character(ids) < 0.2
+    assert model.sample(6, prime='a', temperature=0.5) in ('bcabca',)
