@@ -395,3 +395,11 @@ def bytes_to_array(data):
 
 def array_to_bytes(array):
     return to_host(array).tobytes()
+
+
+# ---- datasets (used by minigen.data)
+
+def uint8_from_bytes(data, offset=0):
+    """A read-only uint8 array over ``data`` (bytes) from byte ``offset`` on, without a copy:
+    the values of an IDX file. Converting it (``astype``) gives a writable array of its own."""
+    return numpy.frombuffer(data, dtype=numpy.uint8, offset=offset)

@@ -4,6 +4,12 @@ import sys
 import time
 import warnings
 
+from .backend import BackendError
+from .data import DataError
+from .train import TrainingStopped, UsageError
+
+USER_ERRORS = (UsageError, DataError, BackendError)
+
 
 def _gradcheck_command(args):
     """One row per registered op: the worst errors of its first and second derivatives."""
@@ -43,10 +49,82 @@ def _gradcheck_command(args):
     return 1 if failures else 0
 
 
+def _positive(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+    return parse
+
+
+def _train_command(args):
+    from . import backend
+    from .tensor import manual_seed
+    from .train import train_charrnn, train_images
+    if args.device:
+        backend.module_for_device(args.device)          # no GPU: say so now, not mid-run
+    if args.model == 'charrnn' and args.epochs:
+        raise UsageError("charrnn trains for --steps, not --epochs")
+    if args.model != 'charrnn' and args.steps:
+        raise UsageError(f"{args.model} trains for --epochs, not --steps")
+    args.overrides = {k: v for k, v in vars(args).items()
+                      if k in ('epochs', 'steps', 'lr', 'batch_size', 'hidden', 'latent')
+                      and v is not None}
+    manual_seed(args.seed)
+    if args.model == 'charrnn':
+        folder, (metrics, files) = train_charrnn(args)
+    else:
+        folder, (metrics, files) = train_images(args.model, args)
+    print(f"\n{args.model} finished. In {folder}/:")
+    for name in ['metrics.jsonl', 'checkpoint.npz', 'summary.json'] + files:
+        print(f"  {name}")
+    for key, value in metrics.items():
+        if not isinstance(value, list):
+            print(f"  {key}: {value:.4g}" if isinstance(value, float) else f"  {key}: {value}")
+    return 0
+
+
+def _sample_command(args):
+    from .train import sample_command
+    sample_command(args)
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog='minigen', description='minigen, a reverse-mode autograd engine to read and verify.')
     commands = parser.add_subparsers(dest='command', required=True)
+    train = commands.add_parser('train', help='train a generative model (vae, gan, wgan-gp, '
+                                'charrnn) and write its samples, curves and checkpoint',
+                                description='Train a model; every epoch writes metrics.jsonl '
+                                'and an atomic checkpoint into the run folder.')
+    train.add_argument('model', choices=['vae', 'gan', 'wgan-gp', 'charrnn'])
+    train.add_argument('--epochs', type=_positive(int), help='epochs (image models)')
+    train.add_argument('--steps', type=_positive(int), help='training steps (charrnn)')
+    train.add_argument('--lr', type=_positive(float), help='learning rate')
+    train.add_argument('--batch-size', type=_positive(int), dest='batch_size')
+    train.add_argument('--hidden', type=_positive(int), help='hidden units')
+    train.add_argument('--latent', type=_positive(int), help='latent size (vae, gan)')
+    train.add_argument('--seed', type=int, default=0)
+    train.add_argument('--device', choices=['cpu', 'cuda'], default=None)
+    train.add_argument('--data', help="digits (default) or mnist:PATH for the image models; a "
+                       "UTF-8 text file for charrnn (default: Python's own stdlib sources)")
+    train.add_argument('--out', help='the run folder (default runs/MODEL, never overwritten)')
+    train.add_argument('--resume', metavar='DIR', help='continue the run in DIR')
+    train.set_defaults(run=_train_command)
+    sample = commands.add_parser('sample', help='sample from a trained model')
+    sample.add_argument('checkpoint', help='a checkpoint.npz, or a run folder')
+    sample.add_argument('--n', type=_positive(int), default=100,
+                        help='images, or characters for charrnn (default 100)')
+    sample.add_argument('--temperature', type=float, default=1.0)
+    sample.add_argument('--prime', default='', help='text the char-RNN reads first')
+    sample.add_argument('--out', help='where to write the samples')
+    sample.add_argument('--device', choices=['cpu', 'cuda'], default=None)
+    sample.set_defaults(run=_sample_command)
     check = commands.add_parser(
         'gradcheck', help='check every registered op against finite differences',
         description='Check every registered op (minigen/opcases.py): gradcheck and '
@@ -60,6 +138,16 @@ def main(argv=None):
     except BrokenPipeError:         # `minigen gradcheck | head`: the reader left, nothing wrong
         sys.stderr.close()
         return 0
+    except USER_ERRORS as exc:      # a user's mistake: one line, no traceback
+        print(f"minigen {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except TrainingStopped as exc:
+        print(f"minigen {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"\nminigen {args.command}: interrupted; the checkpoint of the last finished "
+              "epoch is kept in the run folder (continue with --resume)", file=sys.stderr)
+        return 130
 
 
 if __name__ == '__main__':

@@ -1,0 +1,340 @@
+"""minigen.data: the digits split, IDX files (plain and gzipped, and each way they can be bad),
+the text corpus, DataLoader and text_windows. Nothing is downloaded: IDX files are made here."""
+import gzip
+import inspect
+import struct
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import minigen as mg
+from minigen.data import (STDLIB_MODULES, DataError, DataLoader, Split, TextCorpus, load_digits,
+                          load_mnist, load_text, text_windows)
+from minigen.data.idx import IMAGES_MAGIC, LABELS_MAGIC, read_idx
+
+from helpers import host
+
+MNIST_NAMES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte',
+               't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']
+
+
+# ----------------------------------------------------------------------------- digits
+
+@pytest.fixture(scope='module')
+def digits():
+    return load_digits()
+
+
+def test_digits_split_sizes_shapes_and_ranges(digits):
+    assert isinstance(digits, Split) and digits.image_shape == (8, 8)
+    assert digits.train.shape == (1500, 64) and digits.test.shape == (297, 64)
+    assert digits.train.dtype == np.float32 and digits.test.dtype == np.float32
+    assert digits.labels_train.shape == (1500,) and digits.labels_test.shape == (297,)
+    assert digits.labels_train.dtype == np.int64 and digits.labels_test.dtype == np.int64
+    for pixels in (digits.train, digits.test):
+        assert pixels.min() == 0.0 and pixels.max() == 1.0
+    assert set(np.unique(digits.labels_train)) == set(range(10))
+
+
+def test_digits_train_is_the_first_rows_and_test_the_last(digits):
+    import sklearn.datasets
+    bunch = sklearn.datasets.load_digits()
+    np.testing.assert_array_equal(digits.train, bunch.data[:1500] / 16)
+    np.testing.assert_array_equal(digits.test, bunch.data[1500:] / 16)
+    np.testing.assert_array_equal(digits.labels_train, bunch.target[:1500])
+    np.testing.assert_array_equal(digits.labels_test, bunch.target[1500:])
+
+
+def test_digits_without_scikit_learn_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, 'sklearn.datasets', None)      # makes the import fail
+    with pytest.raises(ImportError, match=r"pip install 'minigen\[data\]'"):
+        load_digits()
+
+
+# ----------------------------------------------------------------------------- IDX / MNIST
+
+def idx_bytes(magic, values):
+    """An IDX file's bytes: magic, one big-endian int32 per dimension, then uint8 values."""
+    values = np.asarray(values, dtype=np.uint8)
+    return struct.pack(f'>I{values.ndim}I', magic, *values.shape) + values.tobytes()
+
+
+def write(path, data):
+    if path.suffix == '.gz':
+        data = gzip.compress(data)
+    path.write_bytes(data)
+    return path
+
+
+def make_mnist(folder, n_train=5, n_test=3, rows=4, cols=3, gz=False):
+    """Four small IDX files; returns their (images, labels) for train and test."""
+    rng = np.random.default_rng(0)
+    parts = {}
+    for split, n in (('train', n_train), ('t10k', n_test)):
+        images = rng.integers(0, 256, size=(n, rows, cols)).astype(np.uint8)
+        images.flat[0] = 255                                  # both ends of the range present
+        images.flat[1] = 0
+        labels = rng.integers(0, 10, size=n).astype(np.uint8)
+        suffix = '.gz' if gz else ''
+        write(folder / f'{split}-images-idx3-ubyte{suffix}', idx_bytes(IMAGES_MAGIC, images))
+        write(folder / f'{split}-labels-idx1-ubyte{suffix}', idx_bytes(LABELS_MAGIC, labels))
+        parts[split] = images, labels
+    return parts
+
+
+@pytest.mark.parametrize('gz', [False, True], ids=['plain', 'gzipped'])
+def test_mnist_round_trip(tmp_path, gz):
+    parts = make_mnist(tmp_path, gz=gz)
+    split = load_mnist(tmp_path)
+    assert split.image_shape == (4, 3)
+    assert split.train.shape == (5, 12) and split.test.shape == (3, 12)
+    assert split.train.dtype == np.float32 and split.labels_train.dtype == np.int64
+    assert split.train.min() == 0.0 and split.train.max() == 1.0
+    images, labels = parts['train']
+    np.testing.assert_allclose(split.train, images.reshape(5, 12) / 255, rtol=1e-6)
+    np.testing.assert_array_equal(split.labels_train, labels)
+    np.testing.assert_array_equal(split.train[2].reshape(split.image_shape) * 255, images[2])
+    np.testing.assert_array_equal(split.labels_test, parts['t10k'][1])
+
+
+def test_mnist_takes_a_mix_of_plain_and_gzipped_files(tmp_path):
+    make_mnist(tmp_path)
+    labels = tmp_path / 't10k-labels-idx1-ubyte'
+    write(tmp_path / (labels.name + '.gz'), labels.read_bytes())
+    labels.unlink()
+    assert load_mnist(str(tmp_path)).labels_test.shape == (3,)
+
+
+def test_mnist_missing_folder_is_named(tmp_path):
+    with pytest.raises(DataError, match=r"load_mnist: '.*nowhere' does not exist"):
+        load_mnist(tmp_path / 'nowhere')
+
+
+def test_mnist_missing_files_are_listed_with_both_names_looked_for(tmp_path):
+    make_mnist(tmp_path)
+    (tmp_path / 'train-labels-idx1-ubyte').unlink()
+    (tmp_path / 't10k-images-idx3-ubyte').unlink()
+    with pytest.raises(DataError) as info:
+        load_mnist(tmp_path)
+    message = str(info.value)
+    for name in ('train-labels-idx1-ubyte', 't10k-images-idx3-ubyte'):
+        assert f"'{name}' (or '{name}.gz')" in message
+    assert 'train-images' not in message
+
+
+def test_wrong_magic_number_names_the_file_and_what_it_is(tmp_path):
+    make_mnist(tmp_path)
+    images = tmp_path / 'train-images-idx3-ubyte'
+    images.write_bytes(idx_bytes(LABELS_MAGIC, np.zeros(5)))            # labels in its place
+    with pytest.raises(DataError, match=r"train-images-idx3-ubyte: magic number 2049 .*"
+                                        r"expected 2051 .*an IDX labels file"):
+        load_mnist(tmp_path)
+
+
+def test_gzipped_data_without_gz_suffix_gets_a_hint(tmp_path):
+    path = write(tmp_path / 'labels', gzip.compress(idx_bytes(LABELS_MAGIC, [1, 2])))
+    with pytest.raises(DataError, match=r"labels: magic number .*gzipped data"):
+        read_idx(path, LABELS_MAGIC)
+
+
+@pytest.mark.parametrize('cut', [2, 10, 16 + 4 * 3 * 5 - 1], ids=['magic', 'header', 'values'])
+def test_truncated_file_is_named(tmp_path, cut):
+    data = idx_bytes(IMAGES_MAGIC, np.ones((5, 4, 3)))
+    path = write(tmp_path / 'images.gz', data[:cut])
+    with pytest.raises(DataError, match=r"images\.gz: truncated"):
+        read_idx(path, IMAGES_MAGIC)
+
+
+def test_truncated_values_report_promised_and_found_sizes(tmp_path):
+    path = write(tmp_path / 'images', idx_bytes(IMAGES_MAGIC, np.ones((5, 4, 3)))[:-7])
+    with pytest.raises(DataError, match=r"promises shape \(5, 4, 3\), 76 bytes .* has 69"):
+        read_idx(path, IMAGES_MAGIC)
+
+
+def test_bytes_after_the_values_are_refused(tmp_path):
+    path = write(tmp_path / 'labels', idx_bytes(LABELS_MAGIC, [1, 2]) + b'\0')
+    with pytest.raises(DataError, match=r"labels: 1 bytes after the 10"):
+        read_idx(path, LABELS_MAGIC)
+
+
+def test_damaged_gzip_is_named(tmp_path):
+    path = tmp_path / 'labels.gz'
+    path.write_bytes(gzip.compress(idx_bytes(LABELS_MAGIC, range(100)))[:-12])
+    with pytest.raises(DataError, match=r"labels\.gz: cannot be read"):
+        read_idx(path, LABELS_MAGIC)
+
+
+def test_image_and_label_counts_must_agree(tmp_path):
+    make_mnist(tmp_path)
+    write(tmp_path / 't10k-labels-idx1-ubyte', idx_bytes(LABELS_MAGIC, [1, 2]))
+    with pytest.raises(DataError, match=r"3 images in .*t10k-images-idx3-ubyte but 2 labels "
+                                        r"in .*t10k-labels-idx1-ubyte"):
+        load_mnist(tmp_path)
+
+
+# ----------------------------------------------------------------------------- text
+
+@pytest.fixture(scope='module')
+def stdlib_corpus():
+    return load_text()
+
+
+def test_default_corpus_is_the_stdlib_source_in_order(stdlib_corpus):
+    text = stdlib_corpus.text
+    assert len(text) > 400_000
+    assert text.startswith(inspect.getsource(textwrap))
+    assert text.endswith(inspect.getsource(sys.modules[STDLIB_MODULES[-1]]))
+    assert STDLIB_MODULES[0] == 'textwrap' and len(STDLIB_MODULES) == 12
+
+
+def test_corpus_split_is_the_first_90_and_last_10_percent(stdlib_corpus):
+    n = len(stdlib_corpus.text)
+    train, test = stdlib_corpus.train, stdlib_corpus.test
+    assert len(train) == int(0.9 * n) and len(train) + len(test) == n
+    assert train.dtype == np.int64 and test.dtype == np.int64
+    assert stdlib_corpus.decode(test) == stdlib_corpus.text[len(train):]
+
+
+def test_vocab_encode_decode_round_trip():
+    corpus = TextCorpus('hello, wörld\n')
+    assert corpus.vocab == sorted(set('hello, wörld\n'))
+    assert corpus.vocab_size == 11 and corpus.stoi['\n'] == 0 and corpus.itos[0] == '\n'
+    ids = corpus.encode('world')
+    assert ids.dtype == np.int64
+    np.testing.assert_array_equal(ids, [corpus.stoi[c] for c in 'world'])
+    assert corpus.decode(ids) == 'world'
+    assert corpus.decode(mg.tensor(ids)) == 'world' and corpus.decode(list(ids)) == 'world'
+    assert corpus.decode(np.concatenate([corpus.train, corpus.test])) == corpus.text
+
+
+def test_encode_and_decode_name_what_is_unknown():
+    corpus = TextCorpus('abc')
+    with pytest.raises(DataError, match=r"character 'z' at position 2 is not in the vocabulary"):
+        corpus.encode('abz')
+    with pytest.raises(DataError, match=r"id 3 at position 1 is outside the vocabulary \(0..2\)"):
+        corpus.decode([0, 3])
+    with pytest.raises(DataError, match=r"1-D integers; got \(2,\) float64"):
+        corpus.decode(np.array([0.0, 1.0]))
+
+
+def test_text_file_is_read_as_utf8(tmp_path):
+    path = tmp_path / 'poem.txt'
+    path.write_text('Ça va\r\nbien\n' * 10, encoding='utf-8')
+    corpus = load_text(path)
+    assert corpus.text == 'Ça va\r\nbien\n' * 10                    # no newline translation
+    assert len(corpus.train) == 108 and len(corpus.test) == 12
+
+
+def test_text_file_errors_name_the_file(tmp_path):
+    with pytest.raises(DataError, match=r"load_text: no file '.*missing\.txt'"):
+        load_text(tmp_path / 'missing.txt')
+    (tmp_path / 'empty.txt').write_bytes(b'')
+    with pytest.raises(DataError, match=r"'.*empty\.txt' is empty"):
+        load_text(tmp_path / 'empty.txt')
+    (tmp_path / 'latin1.txt').write_bytes('abc café'.encode('latin-1'))
+    with pytest.raises(DataError, match=r"latin1\.txt' is not valid UTF-8: byte 0xe9 at "
+                                        r"offset 7"):
+        load_text(tmp_path / 'latin1.txt')
+
+
+# ----------------------------------------------------------------------------- DataLoader
+
+def rows_seen(loader):
+    return np.concatenate([host(batch[0] if isinstance(batch, tuple) else batch)[:, 0]
+                           for batch in loader])
+
+
+def test_loader_batches_in_order_without_shuffle(device):
+    data = np.arange(20, dtype=np.float32).reshape(10, 2)
+    loader = DataLoader(data, batch_size=4, shuffle=False, device=device)
+    batches = list(loader)
+    assert len(loader) == 3 == len(batches)
+    assert [b.shape for b in batches] == [(4, 2), (4, 2), (2, 2)]
+    assert all(isinstance(b, mg.Tensor) and b.device == device for b in batches)
+    assert batches[0].dtype == mg.float32
+    np.testing.assert_array_equal(np.concatenate([host(b) for b in batches]), data)
+
+
+def test_loader_drop_last_drops_the_short_batch():
+    loader = DataLoader(np.zeros((10, 3)), batch_size=4, drop_last=True)
+    assert len(loader) == 2
+    assert [b.shape for b in loader] == [(4, 3), (4, 3)]
+    assert len(DataLoader(np.zeros((8, 3)), batch_size=4, drop_last=True)) == 2
+
+
+def test_loader_reshuffles_each_epoch_and_repeats_under_manual_seed(device):
+    data = np.arange(64, dtype=np.float32).reshape(32, 2)
+    loader = DataLoader(data, batch_size=5, device=device)
+    mg.manual_seed(3)
+    first, second = rows_seen(loader), rows_seen(loader)
+    assert sorted(first) == sorted(second) == list(range(0, 64, 2))    # every row, once
+    assert not np.array_equal(first, second)
+    mg.manual_seed(3)
+    np.testing.assert_array_equal(rows_seen(loader), first)
+    np.testing.assert_array_equal(rows_seen(loader), second)
+
+
+def test_loader_keeps_tuple_rows_aligned(device):
+    x = np.arange(30, dtype=np.float32).reshape(10, 3)
+    labels = np.arange(10, dtype=np.int64) * 3                       # the row's first value
+    for xb, yb in DataLoader((x, mg.tensor(labels)), batch_size=3, device=device):
+        assert xb.dtype == mg.float32 and yb.dtype == mg.int64
+        np.testing.assert_array_equal(host(xb)[:, 0], host(yb))
+
+
+def test_loader_batches_are_copies():
+    data = np.zeros((4, 2), dtype=np.float32)
+    for batch in DataLoader(data, batch_size=2, shuffle=False):
+        batch.data[...] = 1
+    assert data.sum() == 0
+
+
+@pytest.mark.parametrize('data, batch_size, error, message', [
+    (np.zeros((4, 2)), 0, ValueError, r"DataLoader: batch_size must be at least 1; got 0"),
+    (np.zeros((4, 2)), 2.0, TypeError, r"DataLoader: batch_size must be an integer; got 2.0"),
+    ((np.zeros((4, 2)), np.zeros(3)), 2, DataError,
+     r"DataLoader: the arrays must have the same number of rows; got 4, 3 "
+     r"\(shapes \(4, 2\), \(3,\)\)"),
+    (np.zeros((0, 2)), 2, DataError, r"DataLoader: the data has no rows"),
+    (np.float32(3.0), 2, TypeError, r"DataLoader: expected an array or a Tensor; got float32"),
+    ((), 2, DataError, r"DataLoader: got an empty tuple"),
+], ids=['zero batch', 'float batch', 'unequal rows', 'no rows', 'scalar', 'empty tuple'])
+def test_loader_errors_name_the_values(data, batch_size, error, message):
+    with pytest.raises(error, match=message):
+        DataLoader(data, batch_size)
+
+
+# ----------------------------------------------------------------------------- text_windows
+
+def test_windows_are_consecutive_ids_with_targets_one_step_later(device):
+    ids = np.arange(100, dtype=np.int64)
+    inputs, targets = text_windows(ids, batch_size=6, length=7, device=device)
+    assert inputs.shape == targets.shape == (6, 7)
+    assert inputs.dtype == mg.int64 and inputs.device == device
+    x, y = host(inputs), host(targets)
+    np.testing.assert_array_equal(y, x + 1)
+    np.testing.assert_array_equal(x, x[:, :1] + np.arange(7))
+    assert x.min() >= 0 and y.max() <= 99
+
+
+def test_windows_reach_both_ends_and_repeat_under_manual_seed():
+    ids = np.arange(5, dtype=np.int64)
+    starts = host(text_windows(ids, batch_size=200, length=3)[0])[:, 0]
+    assert set(starts) == {0, 1}                      # offsets 0..len - length - 1
+    mg.manual_seed(7)
+    a = host(text_windows(np.arange(50), 4, 5)[0])
+    mg.manual_seed(7)
+    np.testing.assert_array_equal(host(text_windows(np.arange(50), 4, 5)[0]), a)
+    own = mg.backend.numpy_rng(1)
+    assert text_windows([1, 2, 3], 2, 2, generator=own)[1].tolist() == [[2, 3], [2, 3]]
+
+
+def test_windows_need_a_text_longer_than_the_window():
+    with pytest.raises(DataError, match=r"a window of length 5 needs 6 ids .* the text has 5"):
+        text_windows(np.arange(5), batch_size=2, length=5)
+    with pytest.raises(ValueError, match=r"text_windows: length must be at least 1; got 0"):
+        text_windows(np.arange(5), batch_size=2, length=0)
+    with pytest.raises(DataError, match=r"1-D integers; got \(2, 3\) int64"):
+        text_windows(np.zeros((2, 3), dtype=np.int64), batch_size=1, length=1)
