@@ -330,9 +330,10 @@ def finish_images(kind, model, split, folder, device=None):
 def finish_charrnn(model, corpus, folder):
     from . import plots  # noqa: F401  (fails early, with the install hint, if missing)
     metrics = {'test_bits_per_character': model.bits_per_character(corpus.test)}
-    text = model.sample(1000, prime='def ', temperature=0.8)
+    prime = corpus.decode(corpus.test[:24])            # the model continues unseen text
+    text = model.sample(1000, prime=prime, temperature=0.8)
     with open(os.path.join(folder, 'samples.txt'), 'w', encoding='utf-8') as f:
-        f.write('def ' + text + '\n')
+        f.write(prime + text + '\n')
     _save_curves(folder, 'charrnn')
     _write_summary(folder, metrics)
     return metrics, ['samples.txt', 'losses.png']

@@ -1,0 +1,181 @@
+"""The main job from the command line: runs, resumes, samples, and every user mistake answered
+with one clear line and exit status 2."""
+import gzip
+import json
+import math
+
+import pytest
+
+import minigen as mg
+from minigen.cli import main
+
+pytest.importorskip('sklearn', reason='the image models train on scikit-learn digits')
+pytest.importorskip('matplotlib', reason='runs write PNGs with matplotlib')
+
+
+def metrics(folder):
+    return [json.loads(line) for line in (folder / 'metrics.jsonl').read_text().splitlines()]
+
+
+def test_vae_run_writes_its_files_and_resumes(tmp_path, capsys):
+    out = tmp_path / 'run'
+    assert main(['train', 'vae', '--epochs', '2', '--out', str(out)]) == 0
+    for name in ('metrics.jsonl', 'checkpoint.npz', 'summary.json', 'samples.png',
+                 'reconstructions.png', 'losses.png'):
+        assert (out / name).exists(), name
+    assert [row['epoch'] for row in metrics(out)] == [1, 2]
+    summary = json.loads((out / 'summary.json').read_text())
+    assert summary['test_iwae_nll_k200'] <= summary['test_nelbo'] + 0.5
+    printed = capsys.readouterr().out
+    assert 'vae finished' in printed and 'samples.png' in printed
+    assert main(['train', 'vae', '--resume', str(out), '--epochs', '3']) == 0
+    assert [row['epoch'] for row in metrics(out)] == [1, 2, 3]
+
+
+def test_runs_never_overwrite_an_earlier_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(['train', 'gan', '--epochs', '1']) == 0
+    assert main(['train', 'gan', '--epochs', '1']) == 0
+    assert (tmp_path / 'runs' / 'gan').is_dir() and (tmp_path / 'runs' / 'gan-2').is_dir()
+    assert main(['train', 'vae', '--epochs', '1', '--out', str(tmp_path / 'runs' / 'gan')]) == 2
+    assert 'already holds files' in capsys.readouterr().err
+
+
+def test_gan_and_wgan_gp_report_frechet_distance_and_coverage(tmp_path):
+    for kind in ('gan', 'wgan-gp'):
+        out = tmp_path / kind
+        assert main(['train', kind, '--epochs', '1', '--out', str(out)]) == 0
+        summary = json.loads((out / 'summary.json').read_text())
+        assert summary['frechet_distance'] > 0 and 0 <= summary['classes_covered'] <= 10
+        assert summary['classifier_test_accuracy'] > 0.9
+
+
+def test_charrnn_run_and_sampling(tmp_path, capsys):
+    text = tmp_path / 'tiny.txt'
+    text.write_text('the cat sat on the mat. ' * 200, encoding='utf-8')
+    out = tmp_path / 'rnn'
+    assert main(['train', 'charrnn', '--steps', '30', '--hidden', '16', '--data', str(text),
+                 '--out', str(out)]) == 0
+    assert (out / 'samples.txt').exists()
+    bpc = json.loads((out / 'summary.json').read_text())['test_bits_per_character']
+    assert 0 < bpc < math.log2(len(set('the cat sat on the mat. '))) + 0.5
+    capsys.readouterr()
+    assert main(['sample', str(out), '--n', '40', '--prime', 'the ', '--temperature',
+                 '0.5']) == 0
+    printed = capsys.readouterr().out.strip()
+    assert printed.startswith('the ') and len(printed) == 44
+
+
+def test_sample_writes_a_png_for_an_image_model(tmp_path):
+    out = tmp_path / 'vae'
+    assert main(['train', 'vae', '--epochs', '1', '--out', str(out)]) == 0
+    target = tmp_path / 'grid.png'
+    assert main(['sample', str(out / 'checkpoint.npz'), '--n', '16', '--out', str(target)]) == 0
+    assert target.stat().st_size > 0
+
+
+@pytest.mark.parametrize('argv, message', [
+    (['train', 'vae', '--epochs', '0'], 'must be positive'),
+    (['train', 'vae', '--lr', '-1'], 'must be positive'),
+    (['train', 'vae', '--batch-size', 'x'], 'is not a number'),
+    (['train', 'dcgan'], 'invalid choice'),
+    (['train', 'vae', '--bogus'], 'unrecognized arguments'),
+])
+def test_bad_flags_exit_2_with_a_message(argv, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2 and message in capsys.readouterr().err
+
+
+def bad_inputs(tmp_path):
+    empty = tmp_path / 'empty.txt'
+    empty.write_text('')
+    latin = tmp_path / 'latin.txt'
+    latin.write_bytes('caf\xe9'.encode('latin-1'))
+    mnist = tmp_path / 'mnist'
+    mnist.mkdir()
+    for name in ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte',
+                 't10k-labels-idx1-ubyte'):
+        (mnist / name).write_bytes(b'\x00\x00\x08\x99' + b'\x00' * 12)   # a wrong magic number
+    truncated = tmp_path / 'trunc'
+    truncated.mkdir()
+    with gzip.open(truncated / 'train-images-idx3-ubyte.gz', 'wb') as f:
+        f.write(b'\x00\x00\x08\x03' + (5).to_bytes(4, 'big') + (28).to_bytes(4, 'big') * 2)
+    return [
+        (['train', 'vae', '--data', str(tmp_path / 'nowhere')], "'digits' or 'mnist:PATH'"),
+        (['train', 'vae', '--data', f'mnist:{tmp_path / "nowhere"}'], 'nowhere'),
+        (['train', 'vae', '--data', f'mnist:{mnist}'], 'magic'),
+        (['train', 'vae', '--data', f'mnist:{truncated}'], 'trunc'),
+        (['train', 'charrnn', '--data', str(empty)], 'empty'),
+        (['train', 'charrnn', '--data', str(latin)], 'UTF-8'),
+        (['train', 'charrnn', '--epochs', '3'], '--steps, not --epochs'),
+        (['train', 'vae', '--resume', str(tmp_path / 'nothing-here')], 'no checkpoint'),
+        (['sample', str(tmp_path / 'missing.npz')], 'no checkpoint'),
+    ]
+
+
+def test_bad_inputs_exit_2_with_one_line(tmp_path, capsys):
+    for argv, fragment in bad_inputs(tmp_path):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert 'Traceback' not in err and fragment in err, (argv, err)
+
+
+def test_device_cuda_without_a_gpu_is_a_clear_error(capsys):
+    if mg.backend.available()['cupy'] is True:
+        pytest.skip('a GPU is present')
+    assert main(['train', 'vae', '--device', 'cuda', '--epochs', '1']) == 2
+    assert 'CuPy' in capsys.readouterr().err
+
+
+def test_resuming_a_run_of_another_model_is_refused(tmp_path, capsys):
+    out = tmp_path / 'gan'
+    assert main(['train', 'gan', '--epochs', '1', '--out', str(out)]) == 0
+    assert main(['train', 'charrnn', '--resume', str(out)]) == 2
+    assert 'holds a gan run' in capsys.readouterr().err
+
+
+def test_sample_with_a_bad_temperature(tmp_path, capsys):
+    text = tmp_path / 't.txt'
+    text.write_text('abcabc' * 50)
+    out = tmp_path / 'rnn'
+    assert main(['train', 'charrnn', '--steps', '5', '--hidden', '8', '--data', str(text),
+                 '--out', str(out)]) == 0
+    assert main(['sample', str(out), '--temperature', '0']) == 2
+    assert 'temperature must be positive' in capsys.readouterr().err
+
+
+def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch,
+                                                                      capsys):
+    from minigen.models import VAE
+    real_loss, calls = VAE.loss, []
+
+    def loss_that_breaks(self, x, eps=None):
+        calls.append(1)
+        terms = real_loss(self, x, eps)
+        if len(calls) > 30:                         # past the first epoch (24 batches + test)
+            return terms._replace(loss=terms.loss * float('nan'))
+        return terms
+    monkeypatch.setattr(VAE, 'loss', loss_that_breaks)
+    out = tmp_path / 'run'
+    assert main(['train', 'vae', '--epochs', '5', '--out', str(out)]) == 1
+    err = capsys.readouterr().err
+    assert 'the loss became nan at epoch 2, batch' in err
+    assert [row['epoch'] for row in metrics(out)] == [1]
+    assert mg.load(out / 'checkpoint.npz')['progress']['epoch'] == 1
+
+
+def test_ctrl_c_leaves_a_loadable_checkpoint_of_the_last_epoch(tmp_path, monkeypatch, capsys):
+    import minigen.train as train
+    real_epoch, epochs = train.vae_epoch, []
+
+    def interrupted(*args):
+        epochs.append(1)
+        if len(epochs) == 3:
+            raise KeyboardInterrupt
+        return real_epoch(*args)
+    monkeypatch.setattr(train, 'vae_epoch', interrupted)
+    out = tmp_path / 'run'
+    assert main(['train', 'vae', '--epochs', '5', '--out', str(out)]) == 130
+    assert 'interrupted' in capsys.readouterr().err
+    assert mg.load(out / 'checkpoint.npz')['progress']['epoch'] == 2
