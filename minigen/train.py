@@ -216,12 +216,15 @@ def vae_test_nelbo(model, split, draws=1, device=None):
 
 def train_images(kind, args):
     """vae, gan, wgan-gp: epochs over the training images, a checkpoint after each."""
-    split = image_data(args.data)
     if args.resume:
-        kind, config, model, optimizers, progress, _ = load_checkpoint(args.resume, args.device)
+        found, config, model, optimizers, progress, _ = load_checkpoint(args.resume, args.device)
+        if found != kind:
+            raise UsageError(f"--resume {args.resume} holds a {found} run, not a {kind} one")
         folder, start = args.resume, progress['epoch']
         config['epochs'] = args.epochs or config['epochs']
+        split = image_data(args.data or config['data'])      # the run's own data by default
     else:
+        split = image_data(args.data)
         config = {**DEFAULTS[kind], **args.overrides, 'in_dim': split.train.shape[1],
                   'image_shape': list(split.image_shape), 'data': args.data or 'digits'}
         model, optimizers = build(kind, config)
@@ -250,7 +253,6 @@ def train_images(kind, args):
 def train_charrnn(args):
     """charrnn: random windows of the training text, a metrics line and checkpoint every
     EVAL_EVERY steps; test bits per character at the end, with the state carried."""
-    corpus = text_data(args.data)
     if args.resume:
         kind, config, model, optimizers, progress, vocab = load_checkpoint(args.resume,
                                                                            args.device)
@@ -258,7 +260,9 @@ def train_charrnn(args):
             raise UsageError(f"--resume {args.resume} holds a {kind} run, not a charrnn one")
         folder, start = args.resume, progress['step']
         config['steps'] = args.steps or config['steps']
+        corpus = text_data(args.data or config['data'])     # the run's own text by default
     else:
+        corpus = text_data(args.data)
         config = {**DEFAULTS['charrnn'], **args.overrides, 'data': args.data or 'stdlib'}
         model, optimizers = build('charrnn', config, corpus.vocab)
         model.to(args.device or 'cpu')

@@ -133,6 +133,8 @@ def test_resuming_a_run_of_another_model_is_refused(tmp_path, capsys):
     assert main(['train', 'gan', '--epochs', '1', '--out', str(out)]) == 0
     assert main(['train', 'charrnn', '--resume', str(out)]) == 2
     assert 'holds a gan run' in capsys.readouterr().err
+    assert main(['train', 'vae', '--resume', str(out)]) == 2
+    assert 'holds a gan run, not a vae one' in capsys.readouterr().err
 
 
 def test_sample_with_a_bad_temperature(tmp_path, capsys):
