@@ -142,8 +142,9 @@ class Progress:
     def __init__(self, total, initial, desc):
         try:
             from tqdm import tqdm
+            # at most two redraws a second: a log file gets a line per redraw
             self.bar = tqdm(total=total, initial=initial, desc=desc, unit='it',
-                            dynamic_ncols=True)
+                            dynamic_ncols=True, mininterval=0.5)
         except ImportError:
             self.bar = None
         self.desc = desc
