@@ -181,3 +181,24 @@ def test_ctrl_c_leaves_a_loadable_checkpoint_of_the_last_epoch(tmp_path, monkeyp
     assert main(['train', 'vae', '--epochs', '5', '--out', str(out)]) == 130
     assert 'interrupted' in capsys.readouterr().err
     assert mg.load(out / 'checkpoint.npz')['progress']['epoch'] == 2
+
+
+def write_idx(path, magic, array_bytes, dims):
+    header = magic.to_bytes(4, 'big') + b''.join(d.to_bytes(4, 'big') for d in dims)
+    path.write_bytes(header + array_bytes)
+
+
+def test_training_on_the_users_own_mnist_files(tmp_path, capsys):
+    folder = tmp_path / 'mnist'
+    folder.mkdir()
+    rng = __import__('random').Random(0)
+    for prefix, n in (('train', 40), ('t10k', 12)):
+        pixels = bytes(rng.randrange(256) for _ in range(n * 28 * 28))
+        write_idx(folder / f'{prefix}-images-idx3-ubyte', 2051, pixels, (n, 28, 28))
+        labels = bytes(rng.randrange(10) for _ in range(n))
+        write_idx(folder / f'{prefix}-labels-idx1-ubyte', 2049, labels, (n,))
+    out = tmp_path / 'run'
+    assert main(['train', 'vae', '--epochs', '1', '--hidden', '16', '--data', f'mnist:{folder}',
+                 '--out', str(out)]) == 0
+    assert (out / 'samples.png').exists()
+    assert mg.load(out / 'checkpoint.npz')['config']['image_shape'] == [28, 28]
