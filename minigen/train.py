@@ -215,14 +215,21 @@ def vae_test_nelbo(model, split, draws=1, device=None):
 
 # ----------------------------------------------------------------------------- the loops
 
+def resume(kind, args, length):
+    """(config, model, optimizers, progress) of the run in ``args.resume``, which must be a
+    ``kind`` run; ``args.<length>`` (epochs or steps), when given, extends it."""
+    found, config, model, optimizers, progress, _ = load_checkpoint(args.resume, args.device)
+    if found != kind:
+        raise UsageError(f"--resume {args.resume} holds a {found} run, not a {kind} one")
+    config[length] = getattr(args, length) or config[length]
+    return config, model, optimizers, progress
+
+
 def train_images(kind, args):
     """vae, gan, wgan-gp: epochs over the training images, a checkpoint after each."""
     if args.resume:
-        found, config, model, optimizers, progress, _ = load_checkpoint(args.resume, args.device)
-        if found != kind:
-            raise UsageError(f"--resume {args.resume} holds a {found} run, not a {kind} one")
+        config, model, optimizers, progress = resume(kind, args, 'epochs')
         folder, start = args.resume, progress['epoch']
-        config['epochs'] = args.epochs or config['epochs']
         split = image_data(args.data or config['data'])      # the run's own data by default
     else:
         split = image_data(args.data)
@@ -255,12 +262,8 @@ def train_charrnn(args):
     """charrnn: random windows of the training text, a metrics line and checkpoint every
     EVAL_EVERY steps; test bits per character at the end, with the state carried."""
     if args.resume:
-        kind, config, model, optimizers, progress, vocab = load_checkpoint(args.resume,
-                                                                           args.device)
-        if kind != 'charrnn':
-            raise UsageError(f"--resume {args.resume} holds a {kind} run, not a charrnn one")
+        config, model, optimizers, progress = resume('charrnn', args, 'steps')
         folder, start = args.resume, progress['step']
-        config['steps'] = args.steps or config['steps']
         corpus = text_data(args.data or config['data'])     # the run's own text by default
     else:
         corpus = text_data(args.data)
