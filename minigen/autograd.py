@@ -40,6 +40,14 @@ class _GradMode(threading.local):
 _mode = _GradMode()
 
 
+class _Hooks:
+    """Observers of the engine, off (None) unless a ``with mg.trace():`` block sets one."""
+    tracer = None
+
+
+_hooks = _Hooks()
+
+
 def is_grad_enabled():
     return _mode.enabled
 
@@ -148,6 +156,8 @@ class Function:
                        f"{', '.join(describe(x) for x in inputs)}") from None
         if isinstance(y, _SCALAR):     # numpy ufuncs turn 0-d arrays into scalars
             y = xp.asarray(y)
+        if _hooks.tracer is not None:
+            _hooks.tracer.forward(self, inputs, y)
         if _mode.enabled:
             for x in inputs:
                 if x.requires_grad:
@@ -304,6 +314,8 @@ def _backward_node(fn, gy, grads, leaves, create_graph, handed):
     if len(gxs) != len(inputs):
         raise GraphError(f"{fn.name}.backward must return {len(inputs)} gradients, one per "
                          f"input; it returned {len(gxs)}")
+    if _hooks.tracer is not None:
+        _hooks.tracer.backward(fn, gy, gxs)
     for x, gx in zip(inputs, gxs):
         if gx is None or not x.requires_grad:
             continue

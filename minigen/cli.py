@@ -88,6 +88,42 @@ def _train_command(args):
     return 0
 
 
+def _graph_command(args):
+    """Write the graph of a tiny model's loss as DOT, and render it when Graphviz is there."""
+    import os
+    import shutil
+    import subprocess
+    from . import models, viz
+    from .tensor import manual_seed, rand, tensor
+    manual_seed(0)
+    if args.model == 'vae':
+        model = models.VAE(6, 5, 2)
+        loss = model.loss(rand(4, 6)).loss.mean()
+    elif args.model == 'gan':
+        model = models.GAN(2, 5, 6)
+        loss = model.discriminator_loss(rand(4, 6))
+    else:
+        model = models.CharRNN(list('abcd'), 5)
+        ids = tensor([[0, 1, 2, 3, 1], [2, 2, 0, 1, 3]])
+        loss = model.loss(ids[:, :-1], ids[:, 1:])
+    for name, p in model.named_parameters():
+        p.name = name                          # leaves are labelled with their names
+    base, ext = os.path.splitext(args.out)
+    dot_path = args.out if ext in ('', '.dot', '.gv') else base + '.dot'
+    with open(dot_path, 'w') as f:
+        f.write(viz.to_dot(loss, title=f'{args.model}: the graph of one loss'))
+    print(f'wrote {dot_path}')
+    if ext in ('.png', '.svg', '.pdf'):
+        if shutil.which('dot') is None:
+            print(f"Graphviz's dot program is not installed, so {args.out} was not drawn; "
+                  f"install it (Debian/Ubuntu: apt-get install graphviz; macOS: brew install "
+                  f"graphviz) and run: dot -T{ext[1:]} {dot_path} -o {args.out}")
+        else:
+            subprocess.run(['dot', f'-T{ext[1:]}', dot_path, '-o', args.out], check=True)
+            print(f'wrote {args.out}')
+    return 0
+
+
 def _sample_command(args):
     from .train import sample_command
     sample_command(args)
@@ -125,6 +161,11 @@ def main(argv=None):
     sample.add_argument('--out', help='where to write the samples')
     sample.add_argument('--device', choices=['cpu', 'cuda'], default=None)
     sample.set_defaults(run=_sample_command)
+    graph = commands.add_parser('graph', help="draw the graph of a tiny model's loss (DOT, "
+                                "or PNG/SVG when Graphviz is installed)")
+    graph.add_argument('model', choices=['vae', 'gan', 'charrnn'])
+    graph.add_argument('--out', default='graph.dot', help='graph.dot, graph.png or graph.svg')
+    graph.set_defaults(run=_graph_command)
     check = commands.add_parser(
         'gradcheck', help='check every registered op against finite differences',
         description='Check every registered op (minigen/opcases.py): gradcheck and '

@@ -48,19 +48,19 @@ class VAE(nn.Module):
         """The decoder's output: logits (bernoulli) or means (gaussian), (N, D)."""
         return self.decoder(z)
 
-    def log_likelihood(self, x, out):
-        """log p(x | z) per example, from the decoder's output (N,)."""
+    def reconstruction_error(self, x, out):
+        """−log p(x | z) per example, from the decoder's output (N,)."""
         if self.likelihood == 'bernoulli':
-            return -ops.sum(F.bce_with_logits(out, x, reduction='none'), axis=-1)
+            return ops.sum(F.bce_with_logits(out, x, reduction='none'), axis=-1)
         squared = ops.sum(F.mse_loss(out, x, reduction='none'), axis=-1)
-        return -0.5 * squared - 0.5 * self.in_dim * LOG_2PI
+        return 0.5 * squared + 0.5 * self.in_dim * LOG_2PI
 
     def loss(self, x, eps=None):
         """The negative ELBO per example and its two terms, each (N,): ``loss =
         reconstruction + kl``. ``eps`` (N, Z) fixes the noise (gradient checks do)."""
         mu, log_var = self.encode(x)
         z = F.reparameterize(mu, log_var, eps)
-        reconstruction = -self.log_likelihood(x, self.decode(z))
+        reconstruction = self.reconstruction_error(x, self.decode(z))
         kl = F.gaussian_kl(mu, log_var)
         return ELBOTerms(reconstruction + kl, reconstruction, kl)
 
@@ -95,7 +95,7 @@ class VAE(nn.Module):
             for _ in range(k):
                 eps = randn(*mu.shape, dtype=mu.dtype, device=mu.device)
                 z = F.reparameterize(mu, log_var, eps)
-                log_px = self.log_likelihood(x, self.decode(z))
+                log_px = -self.reconstruction_error(x, self.decode(z))
                 log_pz = -0.5 * ops.sum(z * z + LOG_2PI, axis=-1)
                 log_qz = -0.5 * ops.sum(eps * eps + log_var + LOG_2PI, axis=-1)
                 terms.append(log_px + log_pz - log_qz)                  # (N,)
