@@ -209,7 +209,7 @@ def main():
         names, params = [n for n, _ in named], [p for _, p in named]
 
         def fn(*ps):
-            return mg.nn.functional_call(model, dict(zip(names, ps)), loss)
+            return mg.nn.functional_call(model, dict(zip(names, ps)), method=loss)
         began = time.perf_counter()
         ok = mg.gradcheck(fn, params)                # every element of every parameter
         print(f'  {title}:\n    {len(params)} parameter tensors, '

@@ -65,14 +65,19 @@ def _label(i, x):
 
 
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, nsample=None,
-              seed=0, name=None):
+              seed=0, name=None, localize=False):
     """Check the gradients of ``fn`` at ``inputs`` against central differences in float64.
 
     Returns True when every checked element is within tolerance. Otherwise raises
     ``GradcheckError`` with a report (or returns False with ``raise_exception=False``).
     Inputs that are not Tensors, or do not require grad, are passed through unchecked.
+    With ``localize=True`` a failure also gradchecks every node of fn's graph on the inputs it
+    saw and names the first that disagrees, with the line of your code that created it.
     """
     result = check_gradients(fn, inputs, eps, atol, rtol, nsample, seed, name)
+    if not result.ok and localize:
+        from .diagnose import localize as find_node
+        result.report += '\n\n' + find_node(fn, inputs, eps, atol, rtol, name=name).report
     if not result.ok and raise_exception:
         raise GradcheckError(result.report)
     return result.ok

@@ -108,7 +108,7 @@ def _model_case(name, kind, loss, gradgrad=True, only=''):
 
     def fn(*params):
         m = _tiny(kind, params[0].device)
-        return nn.functional_call(m, dict(zip(names, params)), loss)
+        return nn.functional_call(m, dict(zip(names, params)), method=loss)
     return OpCase(name, fn, shapes, gradgrad=gradgrad)
 
 

@@ -68,7 +68,7 @@ def test_wgan_gp_penalty_gradchecks_with_respect_to_the_critics_parameters():
 
     def penalty(*ps):
         return mg.nn.functional_call(gan.discriminator, dict(zip(names, ps)),
-                                     lambda d: gan.gradient_penalty(real, fake, alpha))
+                                     method=lambda d: gan.gradient_penalty(real, fake, alpha))
     assert mg.gradcheck(penalty, params)          # the gradient of a gradient, checked
 
 

@@ -262,13 +262,13 @@ class ModuleList(_Container):
         return self
 
 
-def functional_call(module, params, fn=None, *args, **kwargs):
-    """Run ``fn(module, *args)`` (default: ``module(*args)``) with some parameters replaced by
-    the given tensors, {state-dict name: Tensor}, then put the originals back.
+def functional_call(module, params, *args, method=None, **kwargs):
+    """``module(*args)`` (or ``method(module, *args)``) with some parameters replaced by the
+    given tensors, {state-dict name: Tensor}; the originals are put back afterwards.
 
     Gradients then flow to the given tensors, so a whole model's loss can be checked as a
     function of its parameters: ``gradcheck(lambda *ps: functional_call(m, dict(zip(names,
-    ps)), VAE.loss, x), params)`` (PyTorch has the same tool as torch.func.functional_call).
+    ps)), x), params)`` (PyTorch's torch.func.functional_call does the same).
     """
     owners = dict(module.named_modules())
     swapped = []
@@ -278,7 +278,9 @@ def functional_call(module, params, fn=None, *args, **kwargs):
             owner = owners[owner_name]
             swapped.append((owner, attr, getattr(owner, attr)))
             object.__setattr__(owner, attr, value)     # bypasses the Parameter-only rule
-        return fn(module, *args, **kwargs) if fn is not None else module(*args, **kwargs)
+        if method is not None:
+            return method(module, *args, **kwargs)
+        return module(*args, **kwargs)
     finally:
         for owner, attr, original in reversed(swapped):
             object.__setattr__(owner, attr, original)

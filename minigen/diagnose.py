@@ -1,0 +1,206 @@
+"""Finding a wrong backward: which node of a graph disagrees (``localize``), which eps to trust
+(``gradcheck_sweep``), and a test that needs no eps at all (``taylor_test``).
+
+All of them work in float64 on copies of the inputs, as gradcheck does.
+"""
+import copy
+import math
+import os
+import traceback
+from dataclasses import dataclass, field
+
+from . import autograd, backend
+from .autograd import grad as autograd_grad
+from .gradcheck import _numeric, _outputs, _prepare, check_gradients
+from .tensor import Tensor
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+# ----------------------------------------------------------------------------- localisation
+
+class _Recorder:
+    """Engine hook: remembers every op applied, and where in the user's code it was called."""
+
+    def __init__(self):
+        self.nodes = []
+
+    def forward(self, fn, inputs, y):
+        fn.created_at = _user_frame()
+        self.nodes.append(fn)
+
+    def backward(self, fn, gy, gxs):
+        pass
+
+
+def _user_frame():
+    """'file.py:42' of the innermost frame outside minigen itself: where the user made the op."""
+    for frame in reversed(traceback.extract_stack()):
+        if not os.path.abspath(frame.filename).startswith(_PACKAGE + os.sep):
+            return f'{frame.filename}:{frame.lineno}'
+    return '<unknown>'
+
+
+@dataclass
+class Localisation:
+    """The first node (in the order the graph was built) whose backward disagrees with finite
+    differences on the very inputs it saw; ``report`` says which, where, and how."""
+    op: str = None
+    created_at: str = None
+    report: str = ''
+    nodes_checked: int = 0
+
+
+def localize(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, nsample=20, name=None):
+    """Run ``fn`` once, recording its graph, then gradcheck every node on its own inputs, in
+    the order they were created. Returns a ``Localisation`` naming the first node that fails
+    (``op`` None if every node passes: then the fault is in how the nodes are joined)."""
+    name = name or getattr(fn, '__qualname__', None) or type(fn).__name__
+    inputs = _prepare(list(inputs), name)
+    recorder, previous = _Recorder(), autograd._hooks.tracer
+    autograd._hooks.tracer = recorder
+    try:
+        _outputs(fn, inputs, name)
+    finally:
+        autograd._hooks.tracer = previous
+    nodes = [n for n in recorder.nodes if n.inputs is not None]    # the ones in the graph
+    for count, node in enumerate(nodes, 1):
+        node_inputs = [Tensor(x.data.copy(), requires_grad=x.requires_grad) for x in node.inputs]
+        result = check_gradients(_replay(node), node_inputs, eps, atol, rtol, nsample,
+                                 name=f'{node.name} (created at {node.created_at})')
+        if not result.ok:
+            return Localisation(node.name, node.created_at,
+                                f"the first node whose backward disagrees: {node.name}, created "
+                                f"at {node.created_at} (node {count} of {len(nodes)})\n"
+                                + result.report, count)
+    return Localisation(report=f"every one of the {len(nodes)} nodes passes on its own inputs: "
+                               "the fault is between them (an op applied outside the graph, a "
+                               "detach, a constant that should depend on an input)",
+                        nodes_checked=len(nodes))
+
+
+def _replay(node):
+    """A function of the node's inputs that applies a fresh copy of the node's op (an op
+    instance is applied once; its options, such as an axis, are copied with it)."""
+    def apply_again(*xs):
+        op = copy.copy(node)
+        op.applied, op.inputs, op.y = False, None, None
+        return op.apply(*xs)
+    apply_again.__qualname__ = node.name
+    return apply_again
+
+
+# ----------------------------------------------------------------------------- eps sweep
+
+@dataclass
+class Sweep:
+    eps: list = field(default_factory=list)
+    max_abs_err: list = field(default_factory=list)
+    best_eps: float = None
+
+    def table(self):
+        lines = ['     eps    max |numeric − analytic|']
+        best = min(self.max_abs_err)
+        for e, err in zip(self.eps, self.max_abs_err):
+            mark = '   <- best' if err == best else ''
+            lines.append(f'  {e:7.0e}    {err:.3e}{mark}')
+        lines.append("  Large eps: truncation error, falling as eps²; small eps: round-off, "
+                     "growing as 1/eps.")
+        return '\n'.join(lines)
+
+
+def gradcheck_sweep(fn, inputs, eps_values=None, nsample=20, seed=0, show=True):
+    """The central-difference error against eps, from 1e-1 down to 1e-10: where truncation
+    error (∝ eps²) gives way to round-off (∝ 1/eps), and the eps with the smallest error."""
+    eps_values = eps_values or [10.0 ** -k for k in range(1, 11)]
+    inputs = _prepare(list(inputs), 'gradcheck_sweep')
+    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    rng = backend.numpy_rng(seed)
+    outs = _outputs(fn, inputs, 'gradcheck_sweep')
+    picked_outs = [k for k, o in enumerate(outs) if o.requires_grad]
+    vs = [Tensor(rng.standard_normal(outs[k].shape) + 0.1) for k in picked_outs]
+    grads = autograd_grad([outs[k] for k in picked_outs], [inputs[i] for i in checked],
+                          grad_outputs=vs, allow_unused=True)
+    analytic = [backend.zeros_host(inputs[i].shape) if g is None else backend.to_host(g.data)
+                for i, g in zip(checked, grads)]
+    sweep = Sweep()
+    for eps in eps_values:
+        worst = 0.0
+        for i, a in zip(checked, analytic):
+            numeric, picked = _numeric(fn, inputs, i, picked_outs, vs, eps, nsample,
+                                       backend.numpy_rng(seed), 'gradcheck_sweep')
+            flat = a.reshape(-1)
+            worst = max([worst] + [abs(numeric[j] - float(flat[j])) for j in picked])
+        sweep.eps.append(eps)
+        sweep.max_abs_err.append(worst)
+    sweep.best_eps = sweep.eps[sweep.max_abs_err.index(min(sweep.max_abs_err))]
+    if show:
+        print(sweep.table())
+    return sweep
+
+
+# ----------------------------------------------------------------------------- Taylor test
+
+@dataclass
+class Taylor:
+    h: list
+    remainder: list
+    slope: float
+    ok: bool
+    report: str
+
+
+def taylor_test(fn, inputs, seed=0, show=True):
+    """A gradient check without an eps to choose. Along a random direction v (all inputs at
+    once) the remainder r(h) = |L(x + h·v) − L(x) − h·∇L·v| of a random projection L of fn is
+    O(h²) when ∇L is right and only O(h) when it is wrong: the slope of log r against log h,
+    over h = 2⁻¹ … 2⁻¹² (the median of the slopes between neighbouring h), says which."""
+    inputs = _prepare(list(inputs), 'taylor_test')
+    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    rng = backend.numpy_rng(seed)
+    outs = _outputs(fn, inputs, 'taylor_test')
+    picked = [k for k, o in enumerate(outs) if o.requires_grad]
+    ws = [rng.standard_normal(outs[k].shape) + 0.1 for k in picked]
+    directions = [rng.standard_normal(inputs[i].shape) for i in checked]
+    grads = autograd_grad([outs[k] for k in picked], [inputs[i] for i in checked],
+                          grad_outputs=[Tensor(w) for w in ws], allow_unused=True)
+    slope_along_v = sum(float((backend.to_host(g.data) * d).sum())
+                        for g, d in zip(grads, directions) if g is not None)
+    base = [x.data.copy() for x in inputs]
+
+    def projection(h):
+        for i, d in zip(checked, directions):
+            inputs[i].data[...] = base[i] + h * d
+        outs = _outputs(fn, inputs, 'taylor_test')
+        return sum(float((backend.to_host(outs[k].data) * w).sum()) for k, w in zip(picked, ws))
+
+    L0 = projection(0.0)
+    hs = [2.0 ** -k for k in range(1, 13)]
+    remainders = [abs(projection(h) - L0 - h * slope_along_v) for h in hs]
+    for i in checked:
+        inputs[i].data[...] = base[i]
+    floor = 1e-11 * (1 + abs(L0))            # below this, rounding, not the remainder, speaks
+    usable = [(h, r) for h, r in zip(hs, remainders) if r > floor]
+    if len(usable) < 3:
+        report = ("taylor_test: the remainder is at rounding level for every h: fn is linear "
+                  "along v and its gradient matches")
+        return _show(Taylor(hs, remainders, float('nan'), True, report), show)
+    # the median of the slopes between neighbouring h: robust to the few points where rounding
+    # (small h) or higher-order terms (large h) bend the line
+    local = sorted(math.log(r1 / r2) / math.log(h1 / h2)
+                   for (h1, r1), (h2, r2) in zip(usable, usable[1:]))
+    slope = local[len(local) // 2]
+    ok = slope > 1.8
+    verdict = ('the remainder falls as h²: the gradient is right' if ok else
+               'the remainder falls only as h: the gradient is wrong' if slope < 1.3 else
+               'the remainder falls between h and h²: inconclusive (a kink near x?)')
+    lines = ['         h    |L(x+hv) − L(x) − h ∇L·v|']
+    lines += [f'  {h:9.3e}    {r:.3e}' for h, r in zip(hs, remainders)]
+    lines.append(f'  slope {slope:.2f}: {verdict}')
+    return _show(Taylor(hs, remainders, slope, ok, '\n'.join(lines)), show)
+
+
+def _show(result, show):
+    if show:
+        print(result.report)
+    return result
