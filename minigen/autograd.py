@@ -110,6 +110,9 @@ class Function:
     # ``twin``, its composed twin, which create_graph=True users are pointed to.
     supports_create_graph = True
     twin = None
+    # Whether forward is an analytic function (so gradcheck's complex step can go through it);
+    # ops built on |x|, max, comparisons or a real-only formula set this False.
+    analytic = True
 
     @property
     def name(self):

@@ -51,19 +51,24 @@ class Localisation:
     nodes_checked: int = 0
 
 
-def localize(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, nsample=20, name=None):
-    """Run ``fn`` once, recording its graph, then gradcheck every node on its own inputs, in
-    the order they were created. Returns a ``Localisation`` naming the first node that fails
-    (``op`` None if every node passes: then the fault is in how the nodes are joined)."""
-    name = name or getattr(fn, '__qualname__', None) or type(fn).__name__
-    inputs = _prepare(list(inputs), name)
+def recorded_ops(fn, inputs, name):
+    """Every op ``fn`` applies to ``inputs`` (recorded in the graph or not), in order."""
     recorder, previous = _Recorder(), autograd._hooks.tracer
     autograd._hooks.tracer = recorder
     try:
         _outputs(fn, inputs, name)
     finally:
         autograd._hooks.tracer = previous
-    nodes = [n for n in recorder.nodes if n.inputs is not None]    # the ones in the graph
+    return recorder.nodes
+
+
+def localize(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, nsample=20, name=None):
+    """Run ``fn`` once, recording its graph, then gradcheck every node on its own inputs, in
+    the order they were created. Returns a ``Localisation`` naming the first node that fails
+    (``op`` None if every node passes: then the fault is in how the nodes are joined)."""
+    name = name or getattr(fn, '__qualname__', None) or type(fn).__name__
+    inputs = _prepare(list(inputs), name)
+    nodes = [n for n in recorded_ops(fn, inputs, name) if n.inputs is not None]  # in the graph
     for count, node in enumerate(nodes, 1):
         node_inputs = [Tensor(x.data.copy(), requires_grad=x.requires_grad) for x in node.inputs]
         result = check_gradients(_replay(node), node_inputs, eps, atol, rtol, nsample,

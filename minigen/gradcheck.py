@@ -29,6 +29,7 @@ class GradcheckResult:
     max_abs_err: float = 0.0
     max_rel_err: float = 0.0      # |a − n| / |n| where |n| > atol (elsewhere it means little)
     report: str = ''
+    note: str = ''                # how the numeric side was computed, when it is not plain
 
 
 def _outputs(fn, inputs, name):
@@ -65,7 +66,7 @@ def _label(i, x):
 
 
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, nsample=None,
-              seed=0, name=None, localize=False):
+              seed=0, name=None, localize=False, method='central'):
     """Check the gradients of ``fn`` at ``inputs`` against central differences in float64.
 
     Returns True when every checked element is within tolerance. Otherwise raises
@@ -73,8 +74,11 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     Inputs that are not Tensors, or do not require grad, are passed through unchecked.
     With ``localize=True`` a failure also gradchecks every node of fn's graph on the inputs it
     saw and names the first that disagrees, with the line of your code that created it.
+    ``method='complex'`` takes the numeric derivative by the complex step Im f(x + ih)/h,
+    exact to rounding; if fn uses an op that is not analytic (abs, relu, max, ...), those ops
+    are named in ``GradcheckResult.note`` and central differences are used instead.
     """
-    result = check_gradients(fn, inputs, eps, atol, rtol, nsample, seed, name)
+    result = check_gradients(fn, inputs, eps, atol, rtol, nsample, seed, name, method)
     if not result.ok and localize:
         from .diagnose import localize as find_node
         result.report += '\n\n' + find_node(fn, inputs, eps, atol, rtol, name=name).report
@@ -84,9 +88,12 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
 
 
 def check_gradients(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, nsample=None, seed=0,
-                    name=None):
+                    name=None, method='central'):
     """The work of ``gradcheck``, returned as a ``GradcheckResult`` instead of raised."""
     name = name or getattr(fn, '__qualname__', None) or type(fn).__name__
+    if method not in ('central', 'complex'):
+        raise ValueError(f"gradcheck({name}): method must be 'central' or 'complex'; got "
+                         f"{method!r}")
     if nsample is not None and nsample < 1:
         raise ValueError(f"gradcheck({name}): nsample must be at least 1, got {nsample}")
     inputs = _prepare(list(inputs), name)
@@ -107,10 +114,20 @@ def check_gradients(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, nsample=None, se
         return GradcheckResult(False, report=f"gradcheck failed: {name}: backward raised: "
                                              f"{failure}")
     result = GradcheckResult(True)
+    numeric_of = _numeric
+    if method == 'complex':
+        blockers = _non_analytic_ops(fn, inputs, name)
+        if blockers:
+            result.note = (f"complex step: {', '.join(blockers)} not analytic, so central "
+                           "differences were used")
+        else:
+            numeric_of, eps = _numeric_complex, COMPLEX_STEP
+            result.note = f'complex step, h = {COMPLEX_STEP:g}'
     try:
         _check_linear_in_upstream(fn, inputs, checked, vs, analytic, name)
         for i, g in zip(checked, analytic):
-            numeric, picked = _numeric(fn, inputs, i, picked_outs, vs, eps, nsample, rng, name)
+            numeric, picked = numeric_of(fn, inputs, i, picked_outs, vs, eps, nsample, rng,
+                                         name)
             _compare(name, i, inputs[i], g, numeric, picked, eps, atol, rtol, result)
     except GradcheckError as failure:
         result.ok, result.report = False, str(failure)
@@ -160,6 +177,39 @@ def _numeric(fn, inputs, i, picked_outs, vs, eps, nsample, rng, name):
         change = sum(float(((p - m) * v.data).sum()) for p, m, v in zip(plus, minus, vs))
         numeric[j] = change / step
     return numeric, list(picked)
+
+
+COMPLEX_STEP = 1e-20
+
+
+def _numeric_complex(fn, inputs, i, picked_outs, vs, step, nsample, rng, name):
+    """Complex-step derivatives: Im Σ <v, f(x + i·h·e_j)> / h. No difference of nearby numbers
+    is taken, so nothing cancels and h can be 1e-20: exact to rounding, for analytic f."""
+    from .autograd import no_grad
+    x = inputs[i]
+    size = x.data.size
+    picked = range(size) if nsample is None or nsample >= size else \
+        sorted(rng.choice(size, size=nsample, replace=False).tolist())
+    complex_inputs = [Tensor(t.data.astype('complex128')) if isinstance(t, Tensor)
+                      and t.requires_grad else t for t in inputs]
+    flat = complex_inputs[i].data.reshape(-1)
+    numeric = {}
+    with no_grad():
+        for j in picked:
+            flat[j] += 1j * step
+            outs = _outputs(fn, complex_inputs, name)
+            flat[j] -= 1j * step
+            change = sum(float(((outs[k].data.imag) * v.data).sum())
+                         for k, v in zip(picked_outs, vs))
+            numeric[j] = change / step
+    return numeric, list(picked)
+
+
+def _non_analytic_ops(fn, inputs, name):
+    """The ops fn applies whose forward is not an analytic function (their class says so):
+    the complex step cannot differentiate through them."""
+    from .diagnose import recorded_ops
+    return sorted({op.name for op in recorded_ops(fn, inputs, name) if not op.analytic})
 
 
 def _check_linear_in_upstream(fn, inputs, checked, vs, analytic, name):

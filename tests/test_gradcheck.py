@@ -258,3 +258,13 @@ def test_report_names_the_element_by_the_inputs_name():
     W.name = 'W'
     with pytest.raises(mg.GradcheckError, match=r'worst at W\['):
         mg.gradcheck(lambda x, W: MatMulPlanted().apply(x, W), [rand64(4, 4, seed=1), W])
+
+
+def test_complex_step_is_exact_and_still_catches_a_planted_bug():
+    from minigen.gradcheck import check_gradients
+    good = check_gradients(cube(), [rand64(3, 4)], method='complex')
+    assert good.ok and good.max_abs_err < 1e-13 and 'complex step' in good.note
+    with pytest.raises(mg.GradcheckError, match='constant factor'):
+        mg.gradcheck(cube('factor 2'), [rand64(3, 4)], method='complex')
+    with pytest.raises(ValueError, match="method must be 'central' or 'complex'"):
+        mg.gradcheck(cube(), [rand64(3)], method='forward')

@@ -32,3 +32,14 @@ def test_every_public_op_is_in_the_registry():
                                  'stack', 'split', 'chunk', 'embedding')
                if name not in covered]
     assert missing == []
+
+
+@pytest.mark.parametrize('case', CASES, ids=IDS)
+def test_complex_step_agrees_to_rounding_or_names_what_is_not_analytic(case):
+    from minigen.gradcheck import check_gradients
+    result = check_gradients(case.fn, inputs_for(case), name=case.name, method='complex')
+    assert result.ok, result.report
+    if result.note.startswith('complex step, h'):
+        assert result.max_abs_err < 1e-12          # no subtractive cancellation: exact
+    else:
+        assert 'not analytic, so central differences were used' in result.note

@@ -47,6 +47,7 @@ class BCEWithLogits(_Loss):
     a finite loss and gradient.   gx = gl · (σ(x) − t);   gt = −gl · x.
     σ(x) is computed as ½(1 + tanh(x/2)), which cannot overflow either.
     """
+    analytic = False
     name = 'bce_with_logits'
 
     def forward(self, xp, x, t):
@@ -68,6 +69,7 @@ class CrossEntropy(_Loss):
     gz = gl · (softmax(z) − onehot(c)). softmax is computed from z shifted by its max, so no
     exponential overflows; written on xp, the backward is itself differentiable.
     """
+    analytic = False
     name = 'cross_entropy'
 
     def forward(self, xp, z, classes):

@@ -23,7 +23,7 @@ def as_tensor(value, like, op_name='op'):
         return Tensor(backend.as_array(value, dtype=backend.default_float()
                                        if isinstance(value, float) else None))
     dtype = like.dtype
-    if dtype.kind != 'f' and not isinstance(value, numbers.Integral):
+    if dtype.kind not in 'fc' and not isinstance(value, numbers.Integral):
         dtype = backend.default_float()
     return Tensor(backend.array_module(like.data).asarray(value, dtype=dtype))
 
@@ -46,7 +46,7 @@ def operands(a, b, op_name='op'):
 
 def _promote(a, b):
     from .elementwise import astype
-    a_float, b_float = a.dtype.kind == 'f', b.dtype.kind == 'f'
+    a_float, b_float = a.dtype.kind in 'fc', b.dtype.kind in 'fc'   # complex: gradcheck's step
     if a_float and b_float:
         if (a.ndim == 0) != (b.ndim == 0):
             # as PyTorch: a 0-d tensor does not widen a dimensioned one (x32 * t64(2.0) is f32)
@@ -64,7 +64,7 @@ def _promote(a, b):
 def floating(x):
     """x itself if it is floating point, else x as float32 (as PyTorch: ``exp`` of an integer
     tensor is float32, where NumPy would give float64)."""
-    if x.data.dtype.kind == 'f':
+    if x.data.dtype.kind in 'fc':
         return x
     return Tensor(x.data.astype(backend.default_float()))
 

@@ -89,6 +89,7 @@ class Maximum(Function):
 
     At a tie the gradient is shared half and half (PyTorch does the same).
     """
+    analytic = False
 
     def forward(self, xp, a, b):
         self.w = ((a > b) + 0.5 * (a == b)).astype(a.dtype)   # saved: piecewise constant
@@ -101,6 +102,7 @@ class Maximum(Function):
 
 class Minimum(Function):
     """y = min(a, b);  ga = gy · w,  gb = gy · (1 − w), w = [a < b] + ½[a = b]."""
+    analytic = False
 
     def forward(self, xp, a, b):
         self.w = ((a < b) + 0.5 * (a == b)).astype(a.dtype)
@@ -188,6 +190,7 @@ class Sqrt(Function):
 
 class Abs(Function):
     """y = |x|;  gx = gy · sign(x)  (0 at x = 0, as PyTorch)."""
+    analytic = False
 
     def forward(self, xp, x):
         return xp.abs(x)
@@ -231,6 +234,7 @@ class Sigmoid(Function):
 
     Forward never overflows: with e = e^(−|x|) ≤ 1, y = 1/(1+e) for x ≥ 0 and e/(1+e) for x < 0.
     """
+    analytic = False
 
     def forward(self, xp, x):
         e = xp.exp(-xp.abs(x))
@@ -242,6 +246,7 @@ class Sigmoid(Function):
 
 class ReLU(Function):
     """y = max(x, 0);  gx = gy · [x > 0]  (0 at x = 0, as PyTorch)."""
+    analytic = False
 
     def forward(self, xp, x):
         return xp.maximum(x, 0)
@@ -252,6 +257,7 @@ class ReLU(Function):
 
 class LeakyReLU(Function):
     """y = x for x > 0, s·x otherwise;  gx = gy for x > 0, s·gy otherwise."""
+    analytic = False
     name = 'leaky_relu'
 
     def __init__(self, negative_slope):
@@ -266,6 +272,7 @@ class LeakyReLU(Function):
 
 class ELU(Function):
     """y = x for x > 0, α(eˣ − 1) otherwise;  gx = gy for x > 0, gy · (y + α) otherwise."""
+    analytic = False
 
     def __init__(self, alpha):
         self.alpha = alpha
@@ -284,6 +291,7 @@ class Softplus(Function):
     The stable form cannot overflow. σ(x) = 1 − e^(−y) follows from 1 + eˣ = e^y, and expm1
     keeps it accurate where σ(x) is tiny.
     """
+    analytic = False
 
     def forward(self, xp, x):
         return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
@@ -294,6 +302,7 @@ class Softplus(Function):
 
 class Clamp(Function):
     """y = min(max(x, lo), hi);  gx = gy where lo ≤ x ≤ hi, else 0."""
+    analytic = False
 
     def __init__(self, lo, hi):
         self.lo, self.hi = lo, hi
@@ -313,6 +322,7 @@ class Clamp(Function):
 
 class Cast(Function):
     """y = x as another dtype;  gx = gy cast back to x's dtype."""
+    analytic = False
 
     def __init__(self, dtype):
         self.dtype = dtype

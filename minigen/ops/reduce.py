@@ -65,6 +65,7 @@ class Mean(_Reduction):
 class Var(_Reduction):
     """y = Σ (x − x̄)² / (n − c) over the axes (c the correction, 1 by default as in PyTorch);
     gx = gy · 2 (x − x̄) / (n − c)."""
+    analytic = False
 
     def __init__(self, axis, keepdims, correction):
         super().__init__(axis, keepdims)
@@ -84,6 +85,7 @@ class Var(_Reduction):
 class _Extreme(_Reduction):
     """max or min: gx = gy at the arg-extreme elements. Where several elements tie for the
     extreme, they share the gradient equally (as PyTorch's amax/amin do)."""
+    analytic = False
 
     def forward(self, xp, x):
         self.prepare(x)
@@ -115,6 +117,7 @@ class Min(_Extreme):
 class LogSumExp(_Reduction):
     """y = log Σ eˣ over the axes, computed as m + log Σ e^(x − m) with m = max x so that no
     exponential overflows;  gx = gy · e^(x − y) (the softmax)."""
+    analytic = False
 
     def forward(self, xp, x):
         self.prepare(x)
@@ -133,6 +136,7 @@ class LogSumExp(_Reduction):
 class Softmax(Function):
     """y = e^(x − m) / Σ e^(x − m) along ``axis`` (m = max, so exp cannot overflow);
     gx = y · (gy − Σ gy·y)  (the Σ along the axis)."""
+    analytic = False
 
     def __init__(self, axis):
         self.axis = axis
@@ -147,6 +151,8 @@ class Softmax(Function):
 
 class LogSoftmax(Function):
     """y = x − logsumexp(x) along ``axis``;  gx = gy − e^y · Σ gy  (the Σ along the axis)."""
+    name = 'log_softmax'
+    analytic = False
 
     def __init__(self, axis):
         self.axis = axis
