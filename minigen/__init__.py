@@ -19,7 +19,7 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from . import functional, io, nn, optim  # noqa: F401,E402
 from . import data, models, viz  # noqa: F401,E402
 from .viz import to_dot, trace  # noqa: F401,E402
-from .diagnose import gradcheck_sweep, localize, taylor_test  # noqa: F401,E402
+from .diagnose import check_op, gradcheck_sweep, localize, taylor_test  # noqa: F401,E402
 from .io import CheckpointError, load, save  # noqa: F401,E402
 
 __version__ = '0.1.0'

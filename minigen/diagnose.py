@@ -209,3 +209,81 @@ def _show(result, show):
     if show:
         print(result.report)
     return result
+
+
+# ----------------------------------------------------------------------------- checking a new op
+
+def check_op(op, *example_inputs, gradgrad=None, examples=20, seed=0):
+    """The one-line check of a user-defined op: gradcheck (with its zero- and negated-upstream
+    checks) on the example inputs, gradgradcheck when the op claims double backward, and a sweep
+    over ``examples`` other shapes and values.
+
+    ``op`` is a Function subclass (called as ``op().apply(*inputs)``) or any function of
+    Tensors. The shapes of the sweep resize every axis of the examples to 1…5 while keeping
+    axes that were equal equal (so a matmul's inner sizes still match) and size-1 axes 1 (so
+    broadcasting still works). Hypothesis draws them when it is installed (a failure then
+    shrinks to a small case), else a seeded generator. Raises GradcheckError on the first
+    failure; returns the list of the checks that passed.
+    """
+    from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+    fn, claims = _as_function(op)
+    gradgrad = claims if gradgrad is None else gradgrad
+    name = getattr(fn, '__qualname__', 'op')
+    examples_64 = [Tensor(backend.as_array(x.data if isinstance(x, Tensor) else x,
+                                           dtype=backend.float64), requires_grad=True)
+                   for x in example_inputs]
+    done = []
+
+    def check_all(inputs, label):
+        gradcheck(fn, inputs, name=f'{name} {label}')
+        if gradgrad:
+            gradgradcheck(fn, inputs, name=f'{name} {label}')
+        done.append(label)
+
+    check_all(examples_64, 'at the example inputs')
+    sizes = sorted({n for x in examples_64 for n in x.shape if n != 1})
+    try:
+        _sweep_with_hypothesis(check_all, examples_64, sizes, examples, seed)
+    except ImportError:
+        rng = backend.numpy_rng(seed)
+        for _ in range(examples):
+            remap = {n: int(rng.integers(1, 6)) for n in sizes}
+            check_all(_resized(examples_64, remap, rng), f'with sizes {remap}')
+    except GradcheckError:
+        raise
+    return done
+
+
+def _as_function(op):
+    if isinstance(op, type) and issubclass(op, autograd.Function):
+        def apply_op(*xs):
+            return op().apply(*xs)
+        apply_op.__qualname__ = op.__name__
+        return apply_op, op.supports_create_graph
+    return op, False
+
+
+def _resized(examples, remap, rng):
+    """New inputs: each axis of size n (n > 1) resized to remap[n], values drawn afresh and
+    kept 0.1 away from 0 (where many ops have a kink)."""
+    out = []
+    for x in examples:
+        shape = tuple(remap.get(n, n) if n != 1 else 1 for n in x.shape)
+        values = rng.standard_normal(shape)
+        values = values + 0.1 * (2 * (values >= 0) - 1)
+        out.append(Tensor(backend.as_array(values, dtype=backend.float64), requires_grad=True))
+    return out
+
+
+def _sweep_with_hypothesis(check_all, examples, sizes, count, seed):
+    from hypothesis import HealthCheck, given, settings, strategies as st
+
+    @settings(max_examples=count, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(st.fixed_dictionaries({n: st.integers(1, 5) for n in sizes}),
+           st.integers(0, 2 ** 32 - 1))
+    def sweep(remap, value_seed):
+        check_all(_resized(examples, remap, backend.numpy_rng(value_seed)),
+                  f'with sizes {remap} (values seed {value_seed})')
+
+    sweep()

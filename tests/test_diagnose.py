@@ -81,3 +81,38 @@ def test_localisation_restores_the_engine_hook():
     from minigen import autograd
     assert autograd._hooks.tracer is None
     assert np.isfinite(mg.exp(mg.ones(2)).numpy()).all()
+
+
+class Square(mg.Function):
+    def forward(self, xp, x):
+        return x * x
+
+    def backward(self, xp, gy, x, y):
+        return 2 * x * gy
+
+
+class RowSum(mg.Function):
+    """y_i = Σ_j x_ij, with a planted bug: backward assumes rows of length 4."""
+    supports_create_graph = False
+
+    def forward(self, xp, x):
+        return x.sum(axis=1)
+
+    def backward(self, xp, gy, x, y):
+        return xp.broadcast_to(xp.reshape(gy, (gy.shape[0], 1)), (gy.shape[0], 4))
+
+
+def test_check_op_passes_a_right_op_over_its_examples_and_a_shape_sweep():
+    done = mg.check_op(Square, mg.randn(3, 4), examples=10)
+    assert done[0] == 'at the example inputs' and len(done) == 11
+
+
+def test_check_op_sweep_finds_a_backward_right_only_for_the_example_shape():
+    assert mg.gradcheck(lambda x: RowSum().apply(x), [rand64(3, 4)])     # passes at (3, 4)
+    with pytest.raises(mg.GradcheckError, match=r'RowSum with sizes \{3: \d, 4: [1235]\}'):
+        mg.check_op(RowSum, mg.randn(3, 4), examples=10)
+
+
+def test_check_op_keeps_matching_axes_matching():
+    done = mg.check_op(lambda a, b: a @ b, mg.randn(3, 4), mg.randn(4, 2), examples=5)
+    assert len(done) == 6
