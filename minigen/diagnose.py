@@ -95,6 +95,13 @@ def _replay(node):
     return apply_again
 
 
+def _checked(inputs, op_name):
+    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    if not checked:
+        raise ValueError(f"{op_name}: no input is a Tensor that requires grad")
+    return checked
+
+
 # ----------------------------------------------------------------------------- eps sweep
 
 @dataclass
@@ -119,7 +126,7 @@ def gradcheck_sweep(fn, inputs, eps_values=None, nsample=20, seed=0, show=True):
     error (∝ eps²) gives way to round-off (∝ 1/eps), and the eps with the smallest error."""
     eps_values = eps_values or [10.0 ** -k for k in range(1, 11)]
     inputs = _prepare(list(inputs), 'gradcheck_sweep')
-    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    checked = _checked(inputs, 'gradcheck_sweep')
     rng = backend.numpy_rng(seed)
     outs = _outputs(fn, inputs, 'gradcheck_sweep')
     picked_outs = [k for k, o in enumerate(outs) if o.requires_grad]
@@ -161,7 +168,7 @@ def taylor_test(fn, inputs, seed=0, show=True):
     O(h²) when ∇L is right and only O(h) when it is wrong: the slope of log r against log h,
     over h = 2⁻¹ … 2⁻¹² (the median of the slopes between neighbouring h), says which."""
     inputs = _prepare(list(inputs), 'taylor_test')
-    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    checked = _checked(inputs, 'taylor_test')
     rng = backend.numpy_rng(seed)
     outs = _outputs(fn, inputs, 'taylor_test')
     picked = [k for k, o in enumerate(outs) if o.requires_grad]

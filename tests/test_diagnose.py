@@ -116,3 +116,10 @@ def test_check_op_sweep_finds_a_backward_right_only_for_the_example_shape():
 def test_check_op_keeps_matching_axes_matching():
     done = mg.check_op(lambda a, b: a @ b, mg.randn(3, 4), mg.randn(4, 2), examples=5)
     assert len(done) == 6
+
+
+def test_sweep_and_taylor_need_an_input_that_requires_grad():
+    with pytest.raises(ValueError, match='gradcheck_sweep: no input is a Tensor that requires'):
+        mg.gradcheck_sweep(mg.exp, [mg.ones(2, dtype=mg.float64)], show=False)
+    with pytest.raises(ValueError, match='taylor_test: no input is a Tensor that requires grad'):
+        mg.taylor_test(mg.exp, [mg.ones(2, dtype=mg.float64)], show=False)

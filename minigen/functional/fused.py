@@ -17,6 +17,8 @@ class Linear(Function):
 
     gx = gy Wᵀ;   gW = Σ over rows of xᵀ gy = x̂ᵀ ĝy;   gb = Σ over rows of gy,
     where x̂ (M, D) and ĝy (M, H) are x and gy with every leading axis merged into M rows.
+
+    Derivation: docs/derivations.md, section 'linear'.
     """
     name = 'linear'
 
@@ -57,6 +59,8 @@ class RNN(Function):
 
     (the three sums over t are each one matmul over all N·T rows). Raw arrays only: under
     create_graph=True use the composed twin, F.rnn_composed.
+
+    Derivation: docs/derivations.md, section 'rnn'.
     """
     name = 'rnn'
     supports_create_graph = False
@@ -106,6 +110,8 @@ class Reparameterize(Function):
     mu and log_var (the reparameterization trick).
 
     gmu = gz;   glog_var = gz · eps · ½σ;   geps = gz · σ.
+
+    Derivation: docs/derivations.md, section 'reparameterize'.
     """
     name = 'reparameterize'
 
@@ -125,6 +131,8 @@ class GaussianKL(Function):
         kl = −½ Σ (1 + log_var − mu² − exp(log_var)),   shape (...,) for inputs (..., Z)
 
     gmu = gkl · mu;   glog_var = gkl · ½ (exp(log_var) − 1)   (gkl spread over Z).
+
+    Derivation: docs/derivations.md, section 'gaussian_kl'.
     """
     name = 'gaussian_kl'
 

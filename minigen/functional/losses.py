@@ -46,6 +46,8 @@ class BCEWithLogits(_Loss):
     The second form is stable: no exponential of a positive number, so logits of ±1000 give
     a finite loss and gradient.   gx = gl · (σ(x) − t);   gt = −gl · x.
     σ(x) is computed as ½(1 + tanh(x/2)), which cannot overflow either.
+
+    Derivation: docs/derivations.md, section 'bce_with_logits'.
     """
     analytic = False
     name = 'bce_with_logits'
@@ -68,6 +70,8 @@ class CrossEntropy(_Loss):
 
     gz = gl · (softmax(z) − onehot(c)). softmax is computed from z shifted by its max, so no
     exponential overflows; written on xp, the backward is itself differentiable.
+
+    Derivation: docs/derivations.md, section 'cross_entropy'.
     """
     analytic = False
     name = 'cross_entropy'
@@ -95,7 +99,10 @@ class CrossEntropy(_Loss):
 
 
 class MSE(_Loss):
-    """Mean squared error: l = (x − t)²;   gx = gl · 2(x − t),   gt = −gx."""
+    """Mean squared error: l = (x − t)²;   gx = gl · 2(x − t),   gt = −gx.
+
+    Derivation: docs/derivations.md, section 'mse_loss'.
+    """
     name = 'mse_loss'
 
     def forward(self, xp, x, t):
