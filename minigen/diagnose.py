@@ -111,13 +111,13 @@ class Sweep:
     best_eps: float = None
 
     def table(self):
+        """One row per eps: the error, and which error dominates there (eps above the best
+        one: truncation, ∝ eps²; below it: round-off, ∝ 1/eps)."""
         lines = ['     eps    max |numeric − analytic|']
-        best = min(self.max_abs_err)
         for e, err in zip(self.eps, self.max_abs_err):
-            mark = '   <- best' if err == best else ''
-            lines.append(f'  {e:7.0e}    {err:.3e}{mark}')
-        lines.append("  Large eps: truncation error, falling as eps²; small eps: round-off, "
-                     "growing as 1/eps.")
+            region = ('<- best' if e == self.best_eps else
+                      'truncation (∝ eps²)' if e > self.best_eps else 'round-off (∝ 1/eps)')
+            lines.append(f'  {e:7.0e}    {err:.3e}   {region}')
         return '\n'.join(lines)
 
 
