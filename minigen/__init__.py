@@ -20,6 +20,10 @@ from . import functional, io, nn, optim  # noqa: F401,E402
 from . import data, models, viz  # noqa: F401,E402
 from .viz import to_dot, trace  # noqa: F401,E402
 from .diagnose import check_op, gradcheck_sweep, localize, taylor_test  # noqa: F401,E402
+from .anomaly import AnomalyError, detect_anomaly  # noqa: F401,E402
+from . import anomaly as _anomaly  # noqa: E402
+
+_anomaly._from_environment()
 from .io import CheckpointError, load, save  # noqa: F401,E402
 
 __version__ = '0.1.0'

@@ -41,11 +41,23 @@ _mode = _GradMode()
 
 
 class _Hooks:
-    """Observers of the engine, off (None) unless a ``with mg.trace():`` block sets one."""
-    tracer = None
+    """Observers of the engine (``mg.trace``, ``mg.detect_anomaly``, gradcheck's recorder):
+    each has ``forward(fn, inputs, y)`` and ``backward(fn, gy, gxs)``. Empty, the engine pays
+    one truth test per op."""
+    observers = []
 
 
 _hooks = _Hooks()
+
+
+@contextlib.contextmanager
+def observing(observer):
+    """Let ``observer`` see every op and backward call made inside the block."""
+    _hooks.observers = _hooks.observers + [observer]
+    try:
+        yield observer
+    finally:
+        _hooks.observers = [o for o in _hooks.observers if o is not observer]
 
 
 def is_grad_enabled():
@@ -159,13 +171,22 @@ class Function:
                        f"{', '.join(describe(x) for x in inputs)}") from None
         if isinstance(y, _SCALAR):     # numpy ufuncs turn 0-d arrays into scalars
             y = xp.asarray(y)
-        if _hooks.tracer is not None:
-            _hooks.tracer.forward(self, inputs, y)
+        if _hooks.observers:
+            for observer in _hooks.observers:
+                observer.forward(self, inputs, y)
         if _mode.enabled:
             for x in inputs:
                 if x.requires_grad:
                     self.inputs = inputs
                     self.y = y
+                    # the versions of the inputs now: backward checks nothing changed them
+                    # (spelled out for one and two inputs: a comprehension costs more here)
+                    if len(inputs) == 2:
+                        self.versions = (inputs[0]._version, inputs[1]._version)
+                    elif len(inputs) == 1:
+                        self.versions = (inputs[0]._version,)
+                    else:
+                        self.versions = tuple([t._version for t in inputs])
                     return Tensor(y, True, self)
         return Tensor(y)
 
@@ -234,6 +255,16 @@ def _prune(order, targets, target_nodes):
     return [fn for fn in order if fn in useful or fn in target_nodes], useful
 
 
+def _changed_in_place(fn, i, x):
+    where = f" (created at {fn.created_at})" if getattr(fn, 'created_at', None) else ''
+    name = f" '{x.name}'" if x.name else ''
+    return GraphError(
+        f"{fn.name}{where} saved input {i}{name} {describe(x)} for backward, and it was changed "
+        f"in place since (version {x._version}, saved at version {fn.versions[i]}): its "
+        "gradient would be computed from the new values. Change it after backward, or "
+        "change a copy (t.clone()).")
+
+
 def _gradient_error(fn, gxs):
     for i, (x, gx) in enumerate(zip(fn.inputs, gxs)):
         if gx is not None and (gx.shape != x.data.shape or gx.dtype != x.data.dtype):
@@ -295,6 +326,9 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, targ
 def _backward_node(fn, gy, grads, leaves, create_graph, handed):
     """Run one node's backward and hand each input's gradient on: to its node, or its leaf."""
     inputs = fn.inputs
+    for i, x in enumerate(inputs):
+        if x._version != fn.versions[i]:
+            raise _changed_in_place(fn, i, x)
     if create_graph:
         from .ops import graph_namespace
         if not fn.supports_create_graph:
@@ -317,8 +351,9 @@ def _backward_node(fn, gy, grads, leaves, create_graph, handed):
     if len(gxs) != len(inputs):
         raise GraphError(f"{fn.name}.backward must return {len(inputs)} gradients, one per "
                          f"input; it returned {len(gxs)}")
-    if _hooks.tracer is not None:
-        _hooks.tracer.backward(fn, gy, gxs)
+    if _hooks.observers:
+        for observer in _hooks.observers:
+            observer.backward(fn, gy, gxs)
     for x, gx in zip(inputs, gxs):
         if gx is None or not x.requires_grad:
             continue

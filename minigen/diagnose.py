@@ -53,12 +53,8 @@ class Localisation:
 
 def recorded_ops(fn, inputs, name):
     """Every op ``fn`` applies to ``inputs`` (recorded in the graph or not), in order."""
-    recorder, previous = _Recorder(), autograd._hooks.tracer
-    autograd._hooks.tracer = recorder
-    try:
+    with autograd.observing(_Recorder()) as recorder:
         _outputs(fn, inputs, name)
-    finally:
-        autograd._hooks.tracer = previous
     return recorder.nodes
 
 

@@ -26,7 +26,7 @@ class Tensor:
     ``data`` is the numpy (or cupy) array; ``creator`` the Function node that produced it (None
     for a leaf); ``grad`` the gradient summed into a leaf by ``backward()``.
     """
-    __slots__ = ('data', 'grad', 'creator', 'requires_grad', 'name', '__weakref__')
+    __slots__ = ('data', 'grad', 'creator', 'requires_grad', 'name', '_version', '__weakref__')
     __array_ufunc__ = None        # numpy defers to our reflected operators: array * t is a Tensor
     __array_priority__ = 1000     # the same, for cupy
 
@@ -36,6 +36,7 @@ class Tensor:
         self.creator = creator
         self.grad = None
         self.name = name
+        self._version = 0     # bumped by every in-place change: a saved input must not change
 
     # ------------------------------------------------------------------ facts
     @property
@@ -240,6 +241,7 @@ class Tensor:
             getattr(self.data, method)(value)
         except ValueError as exc:
             raise _errors.ShapeError(f"{op_name}: {exc}; tensor {self.shape}") from None
+        self._version += 1
         return self
 
     def __iadd__(self, other):
@@ -266,15 +268,18 @@ class Tensor:
         self._check_writable('setitem', value)
         value = value.data if isinstance(value, Tensor) else value
         self.data[_ops.shape._index_data(index)] = value
+        self._version += 1
 
     def zero_(self):
         self._check_writable('zero_')
         self.data.fill(0)
+        self._version += 1
         return self
 
     def fill_(self, value):
         self._check_writable('fill_')
         self.data.fill(value)
+        self._version += 1
         return self
 
     def copy_(self, source):
@@ -285,6 +290,7 @@ class Tensor:
             self.data[...] = backend.to_device(backend.as_array(value), self.device)
         except ValueError as exc:
             raise _errors.ShapeError(f"copy_: {exc}; tensor {self.shape}") from None
+        self._version += 1
         return self
 
     # Comparisons give tensors that need no gradient (a mask is piecewise constant).

@@ -99,9 +99,5 @@ def trace(file=None):
     call in the order the engine walks the graph (op, incoming gradient's shape and norm ->
     each input's gradient shape and norm). ``file=False`` prints nothing; the Tracer it yields
     keeps the events either way."""
-    previous, tracer = autograd._hooks.tracer, Tracer(file)
-    autograd._hooks.tracer = tracer
-    try:
+    with autograd.observing(Tracer(file)) as tracer:
         yield tracer
-    finally:
-        autograd._hooks.tracer = previous

@@ -151,6 +151,7 @@ class Module:
         for _, t in self._named_state():
             moved = Tensor(t.data).to(device_or_dtype, dtype=dtype, device=device)
             t.data = moved.data
+            t._version += 1
             if t.grad is not None:
                 t.grad = t.grad.to(device_or_dtype, dtype=dtype, device=device)
         return self
@@ -190,6 +191,7 @@ class Module:
                     value = state_dict[name]
                     value = value.data if isinstance(value, Tensor) else value
                     t.data[...] = backend.to_device(backend.as_array(value), t.device)
+                    t._version += 1
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ repr
