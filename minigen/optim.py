@@ -188,13 +188,18 @@ def _copy(value, like=None):
     return Tensor(backend.as_array(data, dtype=dtype, device=like.device, copy=True))
 
 
+def _positive(optimizer, name, value):
+    if isinstance(value, bool) or not (isinstance(value, numbers.Real) and value > 0):
+        raise ValueError(f"{optimizer}: invalid {name}={value!r}: must be a positive number")
+
+
 def _at_least(optimizer, name, value, low=0.0):
     if not (isinstance(value, numbers.Real) and value >= low):
         raise ValueError(f"{optimizer}: invalid {name}={value!r}: must be a number >= {low}")
 
 
 def _check_adam(optimizer, group):
-    _at_least(optimizer, 'lr', group['lr'])
+    _positive(optimizer, 'lr', group['lr'])
     _at_least(optimizer, 'eps', group['eps'])
     _at_least(optimizer, 'weight_decay', group['weight_decay'])
     betas = group['betas']
@@ -225,7 +230,8 @@ class SGD(Optimizer):
                                       nesterov=nesterov, weight_decay=weight_decay))
 
     def _check(self, group):
-        for name in ('lr', 'momentum', 'weight_decay'):
+        _positive(self.name, 'lr', group['lr'])
+        for name in ('momentum', 'weight_decay'):
             _at_least(self.name, name, group[name])
         if not isinstance(group['dampening'], numbers.Real):
             raise ValueError(f"SGD: invalid dampening={group['dampening']!r}: must be a number")

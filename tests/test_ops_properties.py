@@ -1,6 +1,7 @@
 """Property tests: random shapes (broadcastable pairs, size-1 and size-0 axes) and values for
 every elementwise op and reduction; forward must match NumPy and backward finite differences."""
 import numpy as np
+import pytest
 from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -128,3 +129,26 @@ def test_where_matches_numpy_and_finite_differences(shapes, data):
     assert y.shape == shapes.result_shape
     np.testing.assert_array_equal(y.numpy(), np.where(cond, a, b))
     assert mg.gradcheck(lambda a, b: mg.where(mg.tensor(cond), a, b), [leaf(a), leaf(b)])
+
+
+CUPY = mg.backend.available()['cupy']
+
+
+@pytest.mark.skipif(CUPY is not True, reason=f'NumPy/CuPy parity needs CuPy and a GPU: {CUPY}')
+@given(st.sampled_from(sorted(UNARY) + sorted(BINARY)), hnp.array_shapes(min_dims=1, max_dims=3,
+                                                                       min_side=1, max_side=4),
+       st.data())
+def test_numpy_and_cupy_agree_op_by_op(name, shape, data):
+    op, _, domain = UNARY[name] if name in UNARY else BINARY[name]
+    arity = 1 if name in UNARY else 2
+    arrays = [values(shape, domain, data.draw) for _ in range(arity)]
+    results, grads = [], []
+    for device in ('cpu', 'cuda'):
+        xs = [mg.tensor(a, requires_grad=True, device=device) for a in arrays]
+        y = op(*xs)
+        y.sum().backward()
+        results.append(y.numpy())
+        grads.append([x.grad.numpy() for x in xs])
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-10, atol=1e-12)
+    for g_gpu, g_cpu in zip(grads[1], grads[0]):
+        np.testing.assert_allclose(g_gpu, g_cpu, rtol=1e-10, atol=1e-12)

@@ -266,7 +266,8 @@ def test_loaded_hyperparameters_are_validated():
 # ----------------------------------------------------------------------------- bad arguments
 
 BAD = [
-    (lambda ps: optim.SGD(ps, lr=-0.1), r"SGD: invalid lr=-0\.1: must be a number >= 0"),
+    (lambda ps: optim.SGD(ps, lr=-0.1), r"SGD: invalid lr=-0\.1: must be a positive number"),
+    (lambda ps: optim.SGD(ps, lr=0), r"SGD: invalid lr=0: must be a positive number"),
     (lambda ps: optim.SGD(ps, lr=0.1, momentum=-0.5), r"SGD: invalid momentum=-0\.5"),
     (lambda ps: optim.SGD(ps, lr=0.1, weight_decay=-1), r"SGD: invalid weight_decay=-1"),
     (lambda ps: optim.SGD(ps, lr=0.1, nesterov=True),

@@ -19,6 +19,21 @@ def _check_reduction(op_name, reduction):
                          f"got {reduction!r}")
 
 
+def _check_values(op_name, **tensors):
+    """A loss of an empty batch, or of NaN or infinite values, is a mistake upstream: say so
+    here, naming the argument, rather than return a NaN loss to train on."""
+    for name, t in tensors.items():
+        if t.data.size == 0:
+            raise ValueError(f"{op_name}: {name} is empty ({describe(t)}): an empty batch")
+        xp = backend.array_module(t.data)
+        if t.dtype.kind == 'f' and not bool(xp.isfinite(t.data).all()):
+            nan = int(xp.isnan(t.data).sum())
+            inf = int(xp.isinf(t.data).sum())
+            raise ValueError(f"{op_name}: {name} {describe(t)} holds {nan} NaN and {inf} "
+                             "infinite values (run under mg.detect_anomaly() to find where "
+                             "they came from)")
+
+
 class _Loss(Function):
     """Elementwise loss values l, then the reduction; backward spreads gy back over l."""
 
@@ -128,6 +143,7 @@ def bce_with_logits(logits, targets, reduction='mean'):
     _check_reduction('bce_with_logits', reduction)
     targets = _target_like(targets, logits, 'bce_with_logits')
     _check_same_shape('bce_with_logits', logits, targets, 'logits', 'targets')
+    _check_values('bce_with_logits', logits=logits, targets=targets)
     return BCEWithLogits(reduction).apply(logits, targets)
 
 
@@ -145,6 +161,7 @@ def cross_entropy(logits, targets, reduction='mean'):
     if classes.size and (int(classes.min()) < 0 or int(classes.max()) >= V):
         bad = int(classes.min()) if int(classes.min()) < 0 else int(classes.max())
         raise ValueError(f"cross_entropy: target class {bad} is out of range for {V} classes")
+    _check_values('cross_entropy', logits=logits)
     return CrossEntropy(reduction).apply(logits, Tensor(classes))
 
 
@@ -153,6 +170,7 @@ def mse_loss(input, target, reduction='mean'):
     _check_reduction('mse_loss', reduction)
     target = _target_like(target, input, 'mse_loss')
     _check_same_shape('mse_loss', input, target, 'input', 'target')
+    _check_values('mse_loss', input=input, target=target)
     return MSE(reduction).apply(input, target)
 
 

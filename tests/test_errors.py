@@ -1,0 +1,171 @@
+"""Every mistake a user can make with the public API, answered by a clear error that names the
+function and the argument, with what was expected and what was given. Each case is a test, and
+docs/errors.md lists them all with their messages (`python tests/test_errors.py` rewrites it;
+a test checks it is current)."""
+import pathlib
+import re
+
+import numpy as np
+import pytest
+
+import minigen as mg
+import minigen.functional as F
+from minigen import nn, optim
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def _state_of_another_model():
+    nn.Linear(3, 2).load_state_dict(nn.Linear(4, 2).state_dict())
+
+
+def _checkpoint_that_is_not_ours(tmp):
+    np.savez(tmp / 'plain.npz', a=np.ones(3))
+    mg.load(tmp / 'plain.npz')
+
+
+def _checkpoint_with_an_object_array(tmp):
+    np.savez(tmp / 'evil.npz', minigen_checkpoint=np.array([{'x': 1}], dtype=object))
+    mg.load(tmp / 'evil.npz')
+
+
+def _second_backward():
+    y = (mg.ones(2, requires_grad=True) * 2).sum()
+    y.backward()
+    y.backward()
+
+
+# (what the user did, the call, the exception type, a fragment of the message)
+CASES = [
+    ('matmul of shapes that do not fit', lambda t: mg.ones(64, 784) @ mg.ones(128, 10),
+     mg.ShapeError, 'matmul: a @ b needs a.shape[-1] == b.shape[-2]'),
+    ('adding shapes that do not broadcast', lambda t: mg.ones(3, 4) + mg.ones(5),
+     mg.ShapeError, 'add: operands could not be broadcast'),
+    ('an integer tensor that requires grad', lambda t: mg.tensor([1, 2], requires_grad=True),
+     TypeError, 'only floating-point tensors can require gradients'),
+    ('backward of a non-scalar without grad', lambda t: (mg.ones(2, 3, requires_grad=True) * 2)
+     .backward(), mg.GraphError, 'the gradient can be implied only for a scalar output'),
+    ('a second backward through a freed graph', lambda t: _second_backward(),
+     mg.GraphError, 'trying to backward through the graph a second time'),
+    ('mg.grad of an input the outputs do not use',
+     lambda t: mg.grad((mg.ones(2, requires_grad=True) * 2).sum(),
+                       [mg.ones(3, requires_grad=True)]),
+     mg.GraphError, 'was not used to compute the outputs'),
+    ('an unknown backend', lambda t: mg.backend.use('tpu'), mg.BackendError,
+     "unknown backend 'tpu'"),
+    ('an unknown device', lambda t: mg.zeros(2, device='tpu'), mg.BackendError,
+     "unknown device 'tpu'"),
+    ('an unknown dtype', lambda t: mg.tensor([1.0], dtype='float7'), TypeError,
+     "unknown dtype 'float7'"),
+    ('reshaping to the wrong number of elements', lambda t: mg.ones(2, 3).reshape(4, 2),
+     mg.ShapeError, 'reshape: cannot reshape (2, 3) float32'),
+    ('an axis out of range', lambda t: mg.ones(2, 3).sum(axis=2), mg.ShapeError,
+     'sum: axis 2 is out of range for a tensor of 2 dims'),
+    ('an index out of range', lambda t: mg.ones(3)[5], IndexError,
+     'getitem: index 5 does not fit (3,) float32'),
+    ('gradcheck of a function that returns no Tensor',
+     lambda t: mg.gradcheck(lambda x: 1.0, [mg.ones(2, dtype=mg.float64, requires_grad=True)]),
+     TypeError, 'must return a Tensor or a tuple of Tensors'),
+    ('a user-defined op given an array', lambda t: _Square().apply(np.ones(3)), TypeError,
+     '_square.apply takes Tensors; got a ndarray'),
+    ('integer data into a float layer', lambda t: nn.Linear(3, 2)(mg.tensor([[1, 2, 3]])),
+     TypeError, 'linear: inputs must share one float dtype; got x int64, W float32'),
+    ('float64 data into a float32 layer', lambda t: nn.Linear(3, 2)(mg.ones(1, 3,
+                                                                            dtype='float64')),
+     TypeError, 'linear: inputs must share one float dtype; got x float64'),
+    ('a layer given the wrong number of features', lambda t: nn.Linear(3, 2)(mg.ones(4, 5)),
+     mg.ShapeError, 'linear: x W needs x.shape[-1] == W.shape[0]'),
+    ('an RNN given a 2-D input', lambda t: nn.RNN(3, 4)(mg.ones(5, 3)), mg.ShapeError,
+     'RNN: x must be (N, T, D)'),
+    ('NaN values into a loss', lambda t: F.mse_loss(mg.tensor([1.0, float('nan')]),
+                                                     mg.zeros(2)),
+     ValueError, 'mse_loss: input (2,) float32 holds 1 NaN and 0 infinite values'),
+    ('an empty batch into a loss', lambda t: F.bce_with_logits(mg.ones(0, 4), mg.ones(0, 4)),
+     ValueError, 'bce_with_logits: logits is empty'),
+    ('class targets of the wrong shape', lambda t: F.cross_entropy(mg.ones(2, 3), [0, 1, 2]),
+     mg.ShapeError, "cross_entropy: targets must have the logits' shape without its last axis"),
+    ('a class target out of range', lambda t: F.cross_entropy(mg.ones(2, 3), [0, 3]),
+     ValueError, 'cross_entropy: target class 3 is out of range for 3 classes'),
+    ('soft targets of another shape', lambda t: F.bce_with_logits(mg.ones(3), mg.ones(4)),
+     mg.ShapeError, 'bce_with_logits: logits and targets must have one shape'),
+    ('an unknown loss reduction', lambda t: F.mse_loss(mg.ones(2), mg.ones(2), 'avg'),
+     ValueError, 'mse_loss: reduction must be one of mean, sum, none'),
+    ('an optimizer with no parameters', lambda t: optim.SGD([], lr=0.1), ValueError,
+     'SGD got an empty parameter list'),
+    ('a parameter listed twice', lambda t: optim.Adam([_P, _P]), ValueError,
+     'Adam: a parameter appears twice'),
+    ('a learning rate that is not a positive number', lambda t: optim.SGD([_P], lr=0),
+     ValueError, 'SGD: invalid lr=0: must be a positive number'),
+    ('a state_dict from another model', lambda t: _state_of_another_model(),
+     nn.StateDictError, 'W: expected (3, 2) float32, got (4, 2) float32'),
+    ('a checkpoint that is not a minigen checkpoint', _checkpoint_that_is_not_ours,
+     mg.CheckpointError, 'is not a minigen checkpoint'),
+    ('a checkpoint holding an object array (never unpickled)', _checkpoint_with_an_object_array,
+     mg.CheckpointError, 'cannot read checkpoint'),
+    ('a checkpoint that does not exist', lambda t: mg.load(t / 'missing.npz'),
+     mg.CheckpointError, 'the file does not exist'),
+    ('changing a parameter in place while grad mode is on',
+     lambda t: _P.__isub__(1.0), mg.GraphError,
+     'a leaf tensor that requires grad cannot be changed in place'),
+    ('a one-hot index out of range', lambda t: mg.one_hot([0, 3], 3), ValueError,
+     'one_hot: index 3 is out of range for num_classes=3'),
+    ('clamp without bounds', lambda t: mg.clamp(mg.ones(2)), ValueError,
+     'clamp: give min, max or both'),
+    ('a DataLoader batch size of 0', lambda t: mg.data.DataLoader(np.ones((4, 2)), 0),
+     ValueError, 'DataLoader'),
+    ('sampling a char-RNN at temperature 0',
+     lambda t: mg.models.CharRNN(list('ab'), 4).sample(3, temperature=0), ValueError,
+     'sample: temperature must be positive'),
+    ('a VAE with an unknown likelihood', lambda t: mg.models.VAE(4, 3, 2, likelihood='beta'),
+     ValueError, "VAE: likelihood must be 'bernoulli' or 'gaussian'"),
+    ('a parameter replaced by a plain tensor', lambda t: setattr(nn.Linear(2, 2), 'W',
+                                                                 mg.ones(2, 2)),
+     TypeError, 'Linear.W is a parameter: assign a Parameter or None'),
+]
+
+
+class _Square(mg.Function):
+    def forward(self, xp, x):
+        return x * x
+
+    def backward(self, xp, gy, x, y):
+        return 2 * x * gy
+
+
+_P = mg.ones(2, requires_grad=True)
+
+
+@pytest.mark.parametrize('what, call, kind, fragment', CASES, ids=[c[0] for c in CASES])
+def test_each_mistake_gets_a_clear_error(what, call, kind, fragment, tmp_path):
+    with pytest.raises(kind) as info:
+        call(tmp_path)
+    assert fragment in str(info.value), str(info.value)
+
+
+def render(tmp):
+    """docs/errors.md: every case with the message the user sees."""
+    lines = ['# Errors', '',
+             'Every mistake below gets an error that names the function and the argument, '
+             'with what was expected and what was given. Each is a test in '
+             '`tests/test_errors.py`, which also checks that this page is current '
+             '(`python tests/test_errors.py` rewrites it).', '',
+             '| what the user did | error |', '|---|---|']
+    for what, call, kind, _ in CASES:
+        try:
+            call(tmp)
+        except kind as exc:
+            message = re.sub(r'/tmp\S*?(?=[\'" ]|$)', '…', str(exc).replace('\n', ' '))
+            message = message.replace('|', '\\|')
+            lines.append(f'| {what} | `{kind.__name__}`: {message} |')
+    return '\n'.join(lines) + '\n'
+
+
+def test_the_errors_page_is_current(tmp_path):
+    assert (ROOT / 'docs' / 'errors.md').read_text() == render(tmp_path)
+
+
+if __name__ == '__main__':
+    import tempfile
+    with tempfile.TemporaryDirectory() as folder:
+        (ROOT / 'docs' / 'errors.md').write_text(render(pathlib.Path(folder)))
+    print('wrote docs/errors.md')
