@@ -121,3 +121,67 @@ def char_rnn_loss_and_grads(P, x_onehot, targets):
     g['rnn.W_xh'] = x_onehot.reshape(N * T, V).T @ ga2
     g['rnn.b'] = ga2.sum(0)
     return loss, g
+
+
+# ----------------------------------------------------------------------------- GAN (W4)
+
+def _sigmoid(x):
+    return 0.5 * (1 + np.tanh(0.5 * x))
+
+
+def _bce_mean(logits, target):
+    """Mean BCE-with-logits against a constant target, and its gradient."""
+    n = logits.size
+    loss = (np.maximum(logits, 0) - logits * target + np.log1p(np.exp(-np.abs(logits)))).mean()
+    return loss, (_sigmoid(logits) - target) / n
+
+
+def _generator(P, z):
+    a = z @ P['G.0.W'] + P['G.0.b']
+    h = np.maximum(a, 0)
+    fake = np.tanh(h @ P['G.2.W'] + P['G.2.b'])
+    return h, fake
+
+
+def _discriminator(P, x):
+    a = x @ P['D.0.W'] + P['D.0.b']
+    h = np.where(a > 0, a, 0.2 * a)
+    return a, h, h @ P['D.2.W'] + P['D.2.b']
+
+
+def _discriminator_backward(P, x, a, h, g_logit, grads=None):
+    """Gradients of D's parameters (added into ``grads`` when given) and of its input x."""
+    g_h = g_logit @ P['D.2.W'].T
+    g_a = g_h * np.where(a > 0, 1.0, 0.2).astype(a.dtype)
+    if grads is not None:
+        grads['D.2.W'] = grads.get('D.2.W', 0) + h.T @ g_logit
+        grads['D.2.b'] = grads.get('D.2.b', 0) + g_logit.sum(0)
+        grads['D.0.W'] = grads.get('D.0.W', 0) + x.T @ g_a
+        grads['D.0.b'] = grads.get('D.0.b', 0) + g_a.sum(0)
+    return g_a @ P['D.0.W'].T
+
+
+def gan_d_loss_and_grads(P, real, z):
+    """The discriminator's step: bce(D(real), 1) + bce(D(G(z)), 0), G's output held fixed."""
+    _, fake = _generator(P, z)
+    a_r, h_r, logit_r = _discriminator(P, real)
+    a_f, h_f, logit_f = _discriminator(P, fake)
+    loss_r, g_r = _bce_mean(logit_r, 1.0)
+    loss_f, g_f = _bce_mean(logit_f, 0.0)
+    grads = {}
+    _discriminator_backward(P, real, a_r, h_r, g_r, grads)
+    _discriminator_backward(P, fake, a_f, h_f, g_f, grads)
+    return loss_r + loss_f, grads
+
+
+def gan_g_loss_and_grads(P, z):
+    """The generator's step: the non-saturating bce(D(G(z)), 1), back through D into G."""
+    h, fake = _generator(P, z)
+    a, h_d, logit = _discriminator(P, fake)
+    loss, g_logit = _bce_mean(logit, 1.0)
+    g_fake = _discriminator_backward(P, fake, a, h_d, g_logit)
+    g_pre = g_fake * (1 - fake * fake)                       # tanh'
+    grads = {'G.2.W': h.T @ g_pre, 'G.2.b': g_pre.sum(0)}
+    g_h = (g_pre @ P['G.2.W'].T) * (h > 0)
+    grads['G.0.W'], grads['G.0.b'] = z.T @ g_h, g_h.sum(0)
+    return loss, grads

@@ -124,6 +124,23 @@ def _graph_command(args):
     return 0
 
 
+def _bench_command(args):
+    """Run benchmarks/suite.py from the source checkout this package was installed from."""
+    import os
+    import runpy
+    suite = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                         'benchmarks', 'suite.py')
+    if not os.path.exists(suite):
+        raise UsageError("the benchmarks live in minigen's source checkout (benchmarks/), "
+                         "which this installation does not have; install with pip install -e")
+    if args.device == 'cuda':
+        from . import backend
+        backend.module_for_device('cuda')            # no GPU: say so before starting
+    sys.argv = [suite] + args.rest
+    runpy.run_path(suite, run_name='__main__')
+    return 0
+
+
 def _sample_command(args):
     from .train import sample_command
     sample_command(args)
@@ -166,6 +183,10 @@ def main(argv=None):
     graph.add_argument('model', choices=['vae', 'gan', 'charrnn'])
     graph.add_argument('--out', default='graph.dot', help='graph.dot, graph.png or graph.svg')
     graph.set_defaults(run=_graph_command)
+    bench = commands.add_parser('bench', help='the benchmark suite: minigen beside hand-written '
+                                'NumPy (and PyTorch when installed)', add_help=False)
+    bench.add_argument('--device', choices=['cpu', 'cuda'], default='cpu')
+    bench.set_defaults(run=_bench_command)
     check = commands.add_parser(
         'gradcheck', help='check every registered op against finite differences',
         description='Check every registered op (minigen/opcases.py): gradcheck and '
@@ -173,7 +194,10 @@ def main(argv=None):
     check.add_argument('only', nargs='*', help='check only ops whose name contains one of these')
     check.add_argument('--seed', type=int, default=0, help='seed of the random inputs')
     check.set_defaults(run=_gradcheck_command)
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.command != 'bench':
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.rest = rest + (['--device', args.device] if args.command == 'bench' else [])
     try:
         return args.run(args)
     except BrokenPipeError:         # `minigen gradcheck | head`: the reader left, nothing wrong

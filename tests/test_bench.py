@@ -1,0 +1,24 @@
+"""The benchmark suite runs, and its hand-written NumPy floors compute what minigen computes."""
+import pathlib
+import sys
+
+import pytest
+
+from minigen.cli import main
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / 'benchmarks'))
+
+import workloads  # noqa: E402
+
+
+@pytest.mark.parametrize('name', workloads.NAMES)
+def test_each_numpy_floor_computes_minigens_loss_and_gradients(name):
+    workloads.verify(name)                  # raises if loss or any gradient differs
+
+
+def test_bench_command_prints_a_table_with_ratios(capsys, tmp_path):
+    out = tmp_path / 'bench.json'
+    assert main(['bench', '--only', 'W1', '--rounds', '1', '--json', str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert 'W1: ((a * b) + c).sum()' in printed and '× numpy' in printed
+    assert 'minigen' in printed and out.exists()
