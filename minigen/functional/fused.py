@@ -162,6 +162,9 @@ def check_same_dtype(op_name, **tensors):
     """A fused kernel computes in one float dtype: mixed inputs are refused, with their names
     (the primitive ops promote instead; PyTorch's fused layers refuse as well)."""
     dtypes = {name: t.dtype for name, t in tensors.items() if t is not None}
+    first = next(iter(dtypes.values()))
+    if all(d is first for d in dtypes.values()):        # the usual case, quickly
+        return
     if len(set(dtypes.values())) > 1:
         listing = ', '.join(f'{name} {dtype}' for name, dtype in dtypes.items())
         raise TypeError(f"{op_name}: inputs must share one float dtype; got {listing} "

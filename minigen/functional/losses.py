@@ -19,19 +19,26 @@ def _check_reduction(op_name, reduction):
                          f"got {reduction!r}")
 
 
-def _check_values(op_name, **tensors):
-    """A loss of an empty batch, or of NaN or infinite values, is a mistake upstream: say so
-    here, naming the argument, rather than return a NaN loss to train on."""
+def _check_not_empty(op_name, **tensors):
     for name, t in tensors.items():
         if t.data.size == 0:
             raise ValueError(f"{op_name}: {name} is empty ({describe(t)}): an empty batch")
-        xp = backend.array_module(t.data)
+
+
+def _checked(op_name, loss, **tensors):
+    """A NaN or infinite loss comes from NaN or infinite inputs: say which, naming the
+    argument, rather than hand back a NaN to train on. Only the loss is tested on the way (one
+    value for 'mean' and 'sum'); the inputs are searched only when it is not finite."""
+    xp = backend.array_module(loss.data)
+    if bool(xp.isfinite(loss.data).all()):
+        return loss
+    for name, t in tensors.items():
         if t.dtype.kind == 'f' and not bool(xp.isfinite(t.data).all()):
-            nan = int(xp.isnan(t.data).sum())
-            inf = int(xp.isinf(t.data).sum())
+            nan, inf = int(xp.isnan(t.data).sum()), int(xp.isinf(t.data).sum())
             raise ValueError(f"{op_name}: {name} {describe(t)} holds {nan} NaN and {inf} "
                              "infinite values (run under mg.detect_anomaly() to find where "
                              "they came from)")
+    return loss
 
 
 class _Loss(Function):
@@ -143,8 +150,9 @@ def bce_with_logits(logits, targets, reduction='mean'):
     _check_reduction('bce_with_logits', reduction)
     targets = _target_like(targets, logits, 'bce_with_logits')
     _check_same_shape('bce_with_logits', logits, targets, 'logits', 'targets')
-    _check_values('bce_with_logits', logits=logits, targets=targets)
-    return BCEWithLogits(reduction).apply(logits, targets)
+    _check_not_empty('bce_with_logits', logits=logits)
+    return _checked('bce_with_logits', BCEWithLogits(reduction).apply(logits, targets),
+                    logits=logits, targets=targets)
 
 
 def cross_entropy(logits, targets, reduction='mean'):
@@ -161,8 +169,9 @@ def cross_entropy(logits, targets, reduction='mean'):
     if classes.size and (int(classes.min()) < 0 or int(classes.max()) >= V):
         bad = int(classes.min()) if int(classes.min()) < 0 else int(classes.max())
         raise ValueError(f"cross_entropy: target class {bad} is out of range for {V} classes")
-    _check_values('cross_entropy', logits=logits)
-    return CrossEntropy(reduction).apply(logits, Tensor(classes))
+    _check_not_empty('cross_entropy', logits=logits)
+    return _checked('cross_entropy', CrossEntropy(reduction).apply(logits, Tensor(classes)),
+                    logits=logits)
 
 
 def mse_loss(input, target, reduction='mean'):
@@ -170,8 +179,9 @@ def mse_loss(input, target, reduction='mean'):
     _check_reduction('mse_loss', reduction)
     target = _target_like(target, input, 'mse_loss')
     _check_same_shape('mse_loss', input, target, 'input', 'target')
-    _check_values('mse_loss', input=input, target=target)
-    return MSE(reduction).apply(input, target)
+    _check_not_empty('mse_loss', input=input)
+    return _checked('mse_loss', MSE(reduction).apply(input, target), input=input,
+                    target=target)
 
 
 def discriminator_loss(real_logits, fake_logits):
