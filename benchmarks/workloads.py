@@ -18,7 +18,10 @@ from typing import Callable
 
 import numpy as np
 
+import minigen as mg
+import minigen.functional as F
 import numpy_steps as ref
+from minigen import nn, optim
 
 NAMES = ('W1', 'W2', 'W3', 'W4', 'W5', 'W6')
 TITLES = {'W1': '((a * b) + c).sum() on 16×16, forward and backward',
@@ -55,9 +58,6 @@ def _data(name):
 # ----------------------------------------------------------------------------- minigen
 
 def _minigen(name):
-    import minigen as mg
-    import minigen.functional as F
-    from minigen import nn, optim
     mg.manual_seed(0)
     data = _data(name)
     if name == 'W1':
@@ -77,7 +77,7 @@ def _minigen(name):
             return F.mse_loss(model(x), y)
         return Workload(_minigen_step(opt, loss), check=(model, loss))
     if name in ('W3', 'W6'):
-        model = _MinigenVAE(nn, F)
+        model = _MinigenVAE()
         x = mg.tensor(data)
         opt = optim.Adam(model.parameters(), lr=1e-3)
         return Workload(_minigen_step(opt, lambda: model.loss(x)),
@@ -103,7 +103,7 @@ def _minigen(name):
             g_loss(mg.randn(64, 64)).backward()
             opt_g.step()
         return Workload(step, check=((G, D), d_loss, g_loss))
-    model = _MinigenCharRNN(nn, F)
+    model = _MinigenCharRNN()
     x, targets = mg.tensor(data[0]), mg.tensor(data[1])
     opt = optim.Adam(model.parameters(), lr=1e-3)
 
@@ -120,36 +120,30 @@ def _minigen_step(opt, loss):
     return step
 
 
-class _MinigenVAE:
-    def __new__(cls, nn, F):
-        class VAE(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.enc, self.mu, self.log_var = nn.Linear(784, 400), nn.Linear(400, 20), \
-                    nn.Linear(400, 20)
-                self.dec, self.out = nn.Linear(20, 400), nn.Linear(400, 784)
+class _MinigenVAE(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.enc, self.mu, self.log_var = nn.Linear(784, 400), nn.Linear(400, 20), \
+            nn.Linear(400, 20)
+        self.dec, self.out = nn.Linear(20, 400), nn.Linear(400, 784)
 
-            def loss(self, x, eps=None):
-                h = F.relu(self.enc(x))
-                mu, log_var = self.mu(h), self.log_var(h)
-                z = F.reparameterize(mu, log_var, eps)
-                logits = self.out(F.relu(self.dec(z)))
-                reconstruction = F.bce_with_logits(logits, x, reduction='sum')
-                return (reconstruction + F.gaussian_kl(mu, log_var).sum()) / x.shape[0]
-        return VAE()
+    def loss(self, x, eps=None):
+        h = F.relu(self.enc(x))
+        mu, log_var = self.mu(h), self.log_var(h)
+        z = F.reparameterize(mu, log_var, eps)
+        logits = self.out(F.relu(self.dec(z)))
+        reconstruction = F.bce_with_logits(logits, x, reduction='sum')
+        return (reconstruction + F.gaussian_kl(mu, log_var).sum()) / x.shape[0]
 
 
-class _MinigenCharRNN:
-    def __new__(cls, nn, F):
-        class CharRNN(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.rnn, self.head = nn.RNN(65, 128), nn.Linear(128, 65)
+class _MinigenCharRNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn, self.head = nn.RNN(65, 128), nn.Linear(128, 65)
 
-            def loss(self, x, targets):
-                hs, _ = self.rnn(x)
-                return F.cross_entropy(self.head(hs), targets)
-        return CharRNN()
+    def loss(self, x, targets):
+        hs, _ = self.rnn(x)
+        return F.cross_entropy(self.head(hs), targets)
 
 
 # ----------------------------------------------------------------------------- NumPy (floor)
@@ -308,7 +302,6 @@ def verify(name):
     P = _numpy_params(name)
     if name == 'W4':
         (G, D), d_loss, g_loss = work.check
-        import minigen as mg
         rng = np.random.default_rng(5)
         z = rng.standard_normal((64, 64), dtype=np.float32)
         for loss_fn, ref_fn, module, prefix in (

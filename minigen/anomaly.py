@@ -63,7 +63,7 @@ class AnomalyDetector:
         for i, g in enumerate(gxs):
             if g is None:
                 continue
-            bad = _first_bad(g.data if hasattr(g, 'creator') else g)
+            bad = _first_bad(_raw(g))
             if bad is not None:
                 raise AnomalyError(
                     f"{fn.name} (backward), created at {getattr(fn, 'created_at', '?')}, "
@@ -73,6 +73,7 @@ class AnomalyDetector:
 
 
 def _raw(g):
+    """The array of a gradient: a Tensor's under create_graph, else the array itself."""
     return g.data if hasattr(g, 'creator') else g
 
 

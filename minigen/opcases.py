@@ -56,10 +56,11 @@ def _soft_targets(like):
                                    device=like.device))
 
 
-def _eps(like, seed=7):
-    """Fixed standard-normal noise: the VAE's random draw, held still for the check."""
-    noise = backend.numpy_rng(seed).standard_normal(like.shape)
-    return Tensor(backend.as_array(noise, dtype=like.dtype, device=like.device))
+def _noise(like, shape, seed):
+    """Fixed standard-normal noise of ``shape`` in like's dtype and device: a model's random
+    draw (the VAE's eps, the GAN's z), held still for the check."""
+    values = backend.numpy_rng(seed).standard_normal(shape)
+    return Tensor(backend.as_array(values, dtype=like.dtype, device=like.device))
 
 
 def tiny_vae_loss(x, W_enc, b_enc, W_mu, W_lv, W_dec, b_dec):
@@ -67,9 +68,9 @@ def tiny_vae_loss(x, W_enc, b_enc, W_mu, W_lv, W_dec, b_dec):
     decoder, Bernoulli reconstruction by BCE on logits, and the analytic KL."""
     h = F.relu(F.linear(x, W_enc, b_enc))
     mu, log_var = F.linear(h, W_mu), F.linear(h, W_lv)
-    z = F.reparameterize(mu, log_var, _eps(mu))
+    z = F.reparameterize(mu, log_var, _noise(mu, mu.shape, 7))
     logits = F.linear(z, W_dec, b_dec)
-    targets = ops.sigmoid(_eps(x, seed=8))            # fixed pixel intensities in (0, 1)
+    targets = ops.sigmoid(_noise(x, x.shape, 8))            # fixed pixel intensities in (0, 1)
     reconstruction = F.bce_with_logits(logits, targets, reduction='sum') / x.shape[0]
     return reconstruction + F.gaussian_kl(mu, log_var).mean()
 
@@ -113,27 +114,23 @@ def _model_case(name, kind, loss, gradgrad=True, only=''):
 
 
 def _pixels(like, n=4, d=6, seed=9):
-    return ops.sigmoid(_eps(Tensor(backend.as_array([[0.0] * d] * n, device=like.device)), seed))
+    """Fixed pixel intensities in (0, 1)."""
+    return ops.sigmoid(_noise(like, (n, d), seed))
 
 
 def _vae_loss(m):
     x = _pixels(m.mu.W)
-    return m.loss(x, _eps(Tensor(backend.as_array([[0.0] * 3] * 4, device=x.device)))).loss
-
-
-def _noise(like, n, d, seed):
-    return _eps(Tensor(backend.as_array([[0.0] * d] * n, dtype=like.dtype, device=like.device)),
-                seed)
+    return m.loss(x, _noise(x, (4, 3), 7)).loss
 
 
 def _discriminator_loss(m):
     x = _pixels(m.generator[0].W)
-    alpha = ops.sigmoid(_noise(x, 4, 1, 11))
-    return m.discriminator_loss(x, z=_noise(x, 4, 3, 10), alpha=alpha)
+    alpha = ops.sigmoid(_noise(x, (4, 1), 11))
+    return m.discriminator_loss(x, z=_noise(x, (4, 3), 10), alpha=alpha)
 
 
 def _generator_loss(m):
-    return m.generator_loss(z=_noise(m.generator[0].W, 4, 3, 12))
+    return m.generator_loss(z=_noise(m.generator[0].W, (4, 3), 12))
 
 
 def _char_rnn_loss(m):

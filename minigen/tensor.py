@@ -12,12 +12,8 @@ float32, float64, int64 = backend.float32, backend.float64, backend.int64
 
 
 def _axis(axis, dim):
-    """Ops take NumPy's ``axis`` or PyTorch's ``dim``; both mean the same."""
-    return dim if axis is None else axis
-
-
-def _keep(keepdims, keepdim):
-    return bool(keepdims or keepdim)
+    """Ops take NumPy's ``axis`` or PyTorch's ``dim``; ``dim``, when given, wins."""
+    return axis if dim is None else dim
 
 
 class Tensor:
@@ -369,47 +365,47 @@ class Tensor:
         return _ops.sum(self, axis if dim is None else dim, keepdims or keepdim)
 
     def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        return _ops.mean(self, _axis(axis, dim), _keep(keepdims, keepdim))
+        return _ops.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     def var(self, axis=None, *, keepdims=False, correction=1, unbiased=None, dim=None,
             keepdim=False):
         """Variance, Bessel-corrected by default; options keyword-only (see ``mg.var``)."""
-        return _ops.var(self, _axis(axis, dim), keepdims=_keep(keepdims, keepdim),
-                        correction=correction, unbiased=unbiased)
+        return _ops.var(self, axis, keepdims=keepdims, correction=correction,
+                        unbiased=unbiased, dim=dim, keepdim=keepdim)
 
     def std(self, axis=None, *, keepdims=False, correction=1, unbiased=None, dim=None,
             keepdim=False):
-        return _ops.std(self, _axis(axis, dim), keepdims=_keep(keepdims, keepdim),
-                        correction=correction, unbiased=unbiased)
+        return _ops.std(self, axis, keepdims=keepdims, correction=correction,
+                        unbiased=unbiased, dim=dim, keepdim=keepdim)
 
     def max(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
         """PyTorch's meaning: the largest element, or along an axis (values, indices)."""
-        return _ops.max(self, _axis(axis, dim), _keep(keepdims, keepdim))
+        return _ops.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     def min(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
         """PyTorch's meaning: the smallest element, or along an axis (values, indices)."""
-        return _ops.min(self, _axis(axis, dim), _keep(keepdims, keepdim))
+        return _ops.min(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     def amax(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        return _ops.amax(self, _axis(axis, dim), _keep(keepdims, keepdim))
+        return _ops.amax(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     def amin(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        return _ops.amin(self, _axis(axis, dim), _keep(keepdims, keepdim))
+        return _ops.amin(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        return _ops.argmax(self, _axis(axis, dim), _keep(keepdims, keepdim))
+        return _ops.argmax(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        return _ops.argmin(self, _axis(axis, dim), _keep(keepdims, keepdim))
+        return _ops.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        return _ops.logsumexp(self, _axis(axis, dim), _keep(keepdims, keepdim))
+        return _ops.logsumexp(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     def softmax(self, axis=-1, *, dim=None):
-        return _ops.softmax(self, _axis(axis if dim is None else None, dim))
+        return _ops.softmax(self, axis, dim=dim)
 
     def log_softmax(self, axis=-1, *, dim=None):
-        return _ops.log_softmax(self, _axis(axis if dim is None else None, dim))
+        return _ops.log_softmax(self, axis, dim=dim)
 
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape):
@@ -454,10 +450,10 @@ class Tensor:
         return _ops.broadcast_to(self, shape)
 
     def split(self, split_size_or_sections, axis=0, *, dim=None):
-        return _ops.split(self, split_size_or_sections, _axis(axis if dim is None else None, dim))
+        return _ops.split(self, split_size_or_sections, _axis(axis, dim))
 
     def chunk(self, chunks, axis=0, *, dim=None):
-        return _ops.chunk(self, chunks, _axis(axis if dim is None else None, dim))
+        return _ops.chunk(self, chunks, _axis(axis, dim))
 
     def matmul(self, other):
         return _ops.matmul(self, other)
