@@ -125,6 +125,7 @@ class Function:
     # Whether forward is an analytic function (so gradcheck's complex step can go through it);
     # ops built on |x|, max, comparisons or a real-only formula set this False.
     analytic = True
+    aliased_input = None   # the index of the input whose memory the output is a view of
 
     @property
     def name(self):
@@ -174,21 +175,43 @@ class Function:
         if _hooks.observers:
             for observer in _hooks.observers:
                 observer.forward(self, inputs, y)
+        out = Tensor(y)
+        if y.base is not None or y is inputs[0].data or y is inputs[-1].data or len(inputs) > 2:
+            self._share_counter_of_aliased_input(inputs, out)
         if _mode.enabled:
             for x in inputs:
                 if x.requires_grad:
-                    self.inputs = inputs
-                    self.y = y
-                    # the versions of the inputs now: backward checks nothing changed them
-                    # (spelled out for one and two inputs: a comprehension costs more here)
-                    if len(inputs) == 2:
-                        self.versions = (inputs[0]._version, inputs[1]._version)
-                    elif len(inputs) == 1:
-                        self.versions = (inputs[0]._version,)
-                    else:
-                        self.versions = tuple([t._version for t in inputs])
-                    return Tensor(y, True, self)
-        return Tensor(y)
+                    self.save_for_backward(inputs, out)
+                    return out
+        return out
+
+    def save_for_backward(self, inputs, out):
+        """Record this node as ``out``'s creator, with the versions of what backward reads."""
+        self.inputs = inputs
+        self.y = out.data
+        # the versions now of the inputs and the output: backward checks nothing wrote them
+        # (spelled out for one and two inputs: a comprehension costs more here)
+        if len(inputs) == 2:
+            self.versions = (inputs[0]._counter[0], inputs[1]._counter[0])
+        elif len(inputs) == 1:
+            self.versions = (inputs[0]._counter[0],)
+        else:
+            self.versions = tuple([t._counter[0] for t in inputs])
+        self.y_counter = out._counter
+        self.y_version = out._counter[0]
+        out.creator = self
+        out.requires_grad = True
+
+    def _share_counter_of_aliased_input(self, inputs, out):
+        """If the output is a view of an input's memory (reshape, slicing, transpose, ...), it
+        shares that input's version counter: a write through either is a write into both."""
+        y = out.data
+        owner = y if y.base is None else y.base       # numpy and cupy point .base at the owner
+        for i, x in enumerate(inputs):
+            if owner is x.data or owner is x.data.base:
+                out._counter = x._counter
+                self.aliased_input = i
+                return
 
     def __repr__(self):
         return f'<{self.name}>'
@@ -265,6 +288,15 @@ def _changed_in_place(fn, i, x):
         "change a copy (t.clone()).")
 
 
+def _output_changed_in_place(fn):
+    where = f" (created at {fn.created_at})" if getattr(fn, 'created_at', None) else ''
+    return GraphError(
+        f"{fn.name}{where} saved its output {tuple(fn.y.shape)} {fn.y.dtype} for backward, and "
+        f"it was changed in place since (version {fn.y_counter[0]}, saved at version "
+        f"{fn.y_version}): its gradient would be computed from the new values. Change it after "
+        "backward, or change a copy (t.clone()).")
+
+
 def _gradient_error(fn, gxs):
     for i, (x, gx) in enumerate(zip(fn.inputs, gxs)):
         if gx is not None and (gx.shape != x.data.shape or gx.dtype != x.data.dtype):
@@ -327,8 +359,10 @@ def _backward_node(fn, gy, grads, leaves, create_graph, handed):
     """Run one node's backward and hand each input's gradient on: to its node, or its leaf."""
     inputs = fn.inputs
     for i, x in enumerate(inputs):
-        if x._version != fn.versions[i]:
+        if x._counter[0] != fn.versions[i]:
             raise _changed_in_place(fn, i, x)
+    if fn.y_counter[0] != fn.y_version:
+        raise _output_changed_in_place(fn)
     if create_graph:
         from .ops import graph_namespace
         if not fn.supports_create_graph:
@@ -366,7 +400,8 @@ def _backward_node(fn, gy, grads, leaves, create_graph, handed):
                 # The common case, inline. A leaf's .grad must own its array: gx may be the
                 # very array given to another leaf (add's backward gives gy to both inputs),
                 # the caller's grad, or a view; then (and only then) it is copied.
-                if id(gx) in handed or gx.base is not None or isinstance(gx, _SCALAR):
+                if (id(gx) in handed or gx.base is not None or isinstance(gx, _SCALAR)
+                        or _kept_by(fn, gx)):
                     gx = _owned_copy(gx)
                 handed.add(id(gx))
                 x.grad = Tensor(gx)
@@ -378,6 +413,12 @@ def _backward_node(fn, gy, grads, leaves, create_graph, handed):
             grads[creator] = grads[creator] + gx
         else:
             grads[creator] = gx
+
+
+def _kept_by(fn, gx):
+    """Whether a backward returned an array its node keeps (an input's data, its output): a
+    broken backward, which must still not make a leaf's .grad alias that memory."""
+    return gx is fn.y or any(gx is x.data for x in fn.inputs)
 
 
 def _add(grads, fn, g):

@@ -331,6 +331,7 @@ def raw_namespace(xp):
         ns.__dict__.update(vars(xp))
         ns.__dict__.update(_FAST_FORMS)
         ns.broadcast_to = _broadcast_to_for(xp)
+        ns.broadcast_view = xp.broadcast_to      # expand's forward: a read-only view, no copy
         ns.sum_to, ns.scatter_add, ns.astype, ns.to_device = sum_to, scatter_add, astype, to_device
         _raw_namespaces[xp.__name__] = ns
     return ns

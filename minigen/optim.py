@@ -91,7 +91,7 @@ class Optimizer:
             for p in group['params']:
                 if p.grad is not None:
                     self._update(p, p.grad.data, group, self.state.setdefault(p, {}))
-                    p._version += 1        # a graph that saved p must not use it any more
+                    p._bump_version()  # a graph that saved p must not use it any more
         return loss
 
     # ------------------------------------------------------------------ checkpoints

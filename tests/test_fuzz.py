@@ -5,6 +5,7 @@ draws 1,500. A failure shrinks to a minimal program, printed in the report."""
 import os
 
 import numpy as np
+import pytest
 from hypothesis import given, note, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -31,6 +32,15 @@ UNARY = {
     'softmax(-1)': lambda x: mg.softmax(x, axis=-1) if x.ndim else x,
     'log_softmax(-1)': lambda x: mg.log_softmax(x, axis=-1) if x.ndim else x,
     'clone': lambda x: x.clone(),
+    # views: they share their input's memory and version counter
+    'reshape there and back': lambda x: x.reshape(-1).reshape(x.shape),
+    'transpose': lambda x: x.T,
+    'reversed slice': lambda x: x[..., ::-1] if x.ndim else x,
+    'unsqueeze, expand, sum': lambda x: x.unsqueeze(0).expand(2, *x.shape).sum(axis=0),
+    # detach: no gradient through the detached copy, whatever its value
+    'detach': lambda x: x * 2 - x.detach() + x.detach(),
+    # in place in the graph: the node gets h's old values, h becomes its output
+    'h = tanh(x); h *= 2': lambda x: _in_place(x.tanh(), '__imul__', 2.0),
 }
 BINARY = {
     'add': lambda a, b: a + b,
@@ -39,7 +49,15 @@ BINARY = {
     'div': lambda a, b: a / (b * b + 1),
     'pow': lambda a, b: (a * a + 1) ** (b * 0.3),
     'where': lambda a, b: mg.where(a * 0 + 1 > 0, a, b),
+    'h = a * b; h += a': lambda a, b: _in_place(a * b, '__iadd__', a),
+    'h = a + b; h *= b': lambda a, b: _in_place(a + b, '__imul__', b),
 }
+
+
+def _in_place(h, method, other):
+    result = getattr(h, method)(other)
+    assert result is h                            # in place: the same tensor, changed
+    return h
 EXAMPLES = 1500 if os.environ.get('MINIGEN_HYPOTHESIS') == 'slow' else 300
 
 
@@ -70,9 +88,10 @@ def describe(shapes, steps):
     return '\n'.join(lines)
 
 
-def run(shapes, steps):
+def run(shapes, steps, record=None):
     def program(*inputs):
-        values = list(inputs)
+        values = list(inputs) if record is None else record
+        values.extend(inputs)
         for step in steps:
             if step[0] == 'unary':
                 values.append(UNARY[step[1]](values[step[2]]))
@@ -97,3 +116,26 @@ def test_random_programs_pass_gradcheck_and_gradgradcheck(case):
     assert mg.gradcheck(fn, inputs, name='program')
     if len(steps) <= 4:
         assert mg.gradgradcheck(fn, inputs, name='program')
+
+
+@settings(max_examples=EXAMPLES // 3, deadline=None)
+@given(programs(), st.integers(0, 100))
+def test_a_write_through_a_detached_alias_of_any_value_makes_backward_refuse(case, pick):
+    """Every value of a program is read by some backward (the final sum reads them all), so a
+    write into its memory, through whichever alias, must stop the backward."""
+    shapes, steps, seed = case
+    note(describe(shapes, steps))
+    rng = np.random.default_rng(seed)
+    inputs = [mg.tensor(rng.standard_normal(shape) * 0.8, dtype=mg.float64, requires_grad=True)
+              for shape in shapes]
+    values = []
+    out = run(shapes, steps, record=values)(*inputs)
+    target = values[pick % len(values)]
+    alias = target.detach()
+    if alias.data.flags.writeable:
+        alias += 1.0
+    else:                                         # an expanded view: write its base instead
+        alias.data.base[...] += 1.0
+        alias._bump_version()
+    with pytest.raises(mg.GraphError, match='changed in place'):
+        out.backward()

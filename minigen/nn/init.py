@@ -36,7 +36,7 @@ def _fill(t, draw):
     xp = backend.array_module(t.data)
     with no_grad():
         t.data[...] = draw(backend.generator(xp)).astype(t.dtype)
-    t._version += 1
+    t._bump_version()
     return t
 
 
@@ -53,7 +53,7 @@ def normal_(t, mean=0.0, std=1.0):
 def constant_(t, value):
     with no_grad():
         t.data[...] = value
-    t._version += 1
+    t._bump_version()
     return t
 
 

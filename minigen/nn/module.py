@@ -23,6 +23,8 @@ class Parameter(Tensor):
             raise TypeError(f"Parameter: only floating-point parameters can require gradients; "
                             f"got {array.dtype}")
         super().__init__(array, requires_grad)
+        if isinstance(data, Tensor):
+            self._counter = data._counter       # the same memory: the same version counter
 
     def __repr__(self):
         return 'Parameter containing:\n' + super().__repr__()
@@ -151,15 +153,16 @@ class Module:
         for _, t in self._named_state():
             moved = Tensor(t.data).to(device_or_dtype, dtype=dtype, device=device)
             t.data = moved.data
-            t._version += 1
+            t._bump_version()
             if t.grad is not None:
                 t.grad = t.grad.to(device_or_dtype, dtype=dtype, device=device)
         return self
 
     # ------------------------------------------------------------------ state
     def state_dict(self):
-        """name -> Tensor for every parameter and buffer (sharing their memory, detached)."""
-        return OrderedDict((name, Tensor(t.data)) for name, t in self._named_state())
+        """name -> Tensor for every parameter and buffer (sharing their memory and version
+        counter, detached: a write into an entry is a write into the module)."""
+        return OrderedDict((name, t._alias()) for name, t in self._named_state())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values into the parameters and buffers, in place. Names, shapes and dtypes are
@@ -191,7 +194,7 @@ class Module:
                     value = state_dict[name]
                     value = value.data if isinstance(value, Tensor) else value
                     t.data[...] = backend.to_device(backend.as_array(value), t.device)
-                    t._version += 1
+                    t._bump_version()
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ repr
