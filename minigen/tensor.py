@@ -16,13 +16,18 @@ def _axis(axis, dim):
     return axis if dim is None else dim
 
 
+def _array(y):
+    """An operator's result as an array: numpy gives a scalar for 0-d operands."""
+    return backend.as_array(y, device='cpu') if isinstance(y, backend.scalar_type) else y
+
+
 class Tensor:
     """An n-dimensional array that records the ops applied to it, for reverse-mode autograd.
 
     ``data`` is the numpy (or cupy) array; ``creator`` the Function node that produced it (None
     for a leaf); ``grad`` the gradient summed into a leaf by ``backward()``.
     """
-    __slots__ = ('data', 'grad', 'creator', 'requires_grad', 'name', '_version', '__weakref__')
+    __slots__ = ('data', 'grad', 'creator', 'requires_grad', 'name', '_counter', '__weakref__')
     __array_ufunc__ = None        # numpy defers to our reflected operators: array * t is a Tensor
     __array_priority__ = 1000     # the same, for cupy
 
@@ -32,7 +37,24 @@ class Tensor:
         self.creator = creator
         self.grad = None
         self.name = name
-        self._version = 0     # bumped by every in-place change: a saved input must not change
+        # The version counter of the memory, one list [n] shared by every Tensor that aliases it
+        # (views, detach(), state_dict() entries): each in-place write through any of them adds
+        # 1, and a node whose saved tensors changed since they were saved refuses to backward.
+        self._counter = [0]
+
+    @property
+    def _version(self):
+        """How many in-place writes the memory behind this tensor has had, through any alias."""
+        return self._counter[0]
+
+    def _bump_version(self):
+        self._counter[0] += 1
+
+    def _alias(self, data=None):
+        """A new leaf over this tensor's memory (or ``data``, a view of it): same counter."""
+        t = Tensor(self.data if data is None else data)
+        t._counter = self._counter
+        return t
 
     # ------------------------------------------------------------------ facts
     @property
@@ -119,8 +141,11 @@ class Tensor:
         return _ops.clone(self)
 
     def detach(self):
-        """The same values as a new leaf that does not require grad: a cut in the graph."""
-        return Tensor(self.data)
+        """The same values as a new leaf that does not require grad: a cut in the graph.
+
+        It shares this tensor's memory and version counter, as in PyTorch: writing into it in
+        place is a write into this tensor too, and a backward that saved either refuses."""
+        return self._alias()
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad and not backend.is_floating(self.dtype):
@@ -219,40 +244,103 @@ class Tensor:
         return _ops.getitem(self, index)
 
     # ------------------------------------------------------------------ in place
-    # In-place changes are for tensors outside any graph: parameter updates under no_grad,
-    # buffers, data. A leaf that requires grad cannot be changed in place while grad mode is
-    # on (PyTorch refuses too); `y += x` where either side is in a graph rebinds y to the
-    # out-of-place result, which carries the graph, instead of cutting it.
+    # Every write into a tensor's memory bumps the version counter its aliases share (see
+    # __init__), so a graph that saved any alias refuses to backward through the old values.
+    # Outside the graph (no_grad, or nothing requires grad) a write is a plain array write.
+    # Inside it, `h += x` is recorded as PyTorch records it: h becomes the output of an add
+    # node whose input is a copy of h's old values (see _in_place_in_graph). A leaf that
+    # requires grad cannot be changed in place while grad mode is on (PyTorch refuses too).
     def _in_place(self, other, method, op, op_name):
-        grad_on = _autograd.is_grad_enabled()
-        other_in_graph = isinstance(other, Tensor) and other.requires_grad
-        if grad_on and self.requires_grad and self.creator is None:
-            raise _autograd.GraphError(
-                f"{op_name}: a leaf tensor that requires grad cannot be changed in place while "
-                "grad mode is on; update parameters inside `with mg.no_grad():`")
-        if grad_on and (self.requires_grad or other_in_graph):
-            return op(self, other)
+        self._check_memory_writable(op_name)
+        if _autograd.is_grad_enabled() and (self.requires_grad or (
+                isinstance(other, Tensor) and other.requires_grad)):
+            return self._in_place_in_graph(other, op, op_name)
         value = other.data if isinstance(other, Tensor) else other
         try:
             getattr(self.data, method)(value)
         except ValueError as exc:
             raise _errors.ShapeError(f"{op_name}: {exc}; tensor {self.shape}") from None
-        self._version += 1
+        except TypeError:           # numpy refuses to cast the result into this dtype
+            raise TypeError(f"{op_name}: the result of {self.dtype} and "
+                            f"{_describe_operand(other)} cannot be written into this {self.dtype} "
+                            "tensor in place; write `t = t <op> x` for a new tensor") from None
+        self._bump_version()
         return self
 
-    def __iadd__(self, other):
+    def _in_place_in_graph(self, other, op, op_name):
+        """``h <op>= x`` with grad mode on and h or x in the graph: the op is one more node.
+
+        The node's input is a copy of h's values before the write, standing where h stood in
+        the graph (so h's own node keeps the output it made); the result is written into h's
+        memory, so every view of h sees it, and h becomes the node's output.
+        """
+        self._check_writable_in_graph(op_name)
+        before = self._values_before_write()
+        result = op(before, other)
+        if result.shape != self.shape:
+            raise _errors.ShapeError(
+                f"{op_name}: the result has shape {result.shape}, which cannot be written in "
+                f"place into a tensor of shape {self.shape}")
+        if result.dtype != self.dtype:
+            if not (backend.is_floating(result.dtype) and backend.is_floating(self.dtype)):
+                raise TypeError(f"{op_name}: the result is {result.dtype}, which cannot be "
+                                f"written into a {self.dtype} tensor in place")
+            result = _ops.astype(result, self.dtype)
+        self.data[...] = result.data
+        self._bump_version()
+        node = result.creator
+        node.y = self.data                       # the node's output is this memory now
+        node.y_counter, node.y_version = self._counter, self._counter[0]
+        self.creator, self.requires_grad = node, True
+        return self
+
+    def _check_writable_in_graph(self, op_name):
+        if self.requires_grad and self.creator is None:
+            raise _autograd.GraphError(
+                f"{op_name}: a leaf tensor that requires grad cannot be changed in place while "
+                "grad mode is on; update parameters inside `with mg.no_grad():`")
+        if self.creator is not None and self.creator.aliased_input is not None:
+            raise _autograd.GraphError(
+                f"{op_name}: this tensor is a view ({self.creator.name}) of another tensor in "
+                "the graph, and writing into it in place would change that tensor behind the "
+                "graph's back; write `v = v <op> x` for a new tensor, or clone() first")
+
+    def _values_before_write(self):
+        """A Tensor of this tensor's values, in its own memory, made by this tensor's node.
+
+        The node's saved output moves to the copy, so the write cannot change what the node's
+        backward reads (its output version is the copy's, which nothing writes).
+        """
+        before = Tensor(self.data.copy(), self.requires_grad, self.creator)
+        node = self.creator
+        if node is not None and node.y is self.data:
+            node.y = before.data
+            node.y_counter, node.y_version = before._counter, 0
+        return before
+
+    def add_(self, other):
         return self._in_place(other, '__iadd__', _ops.add, 'add_ (+=)')
 
-    def __isub__(self, other):
+    def sub_(self, other):
         return self._in_place(other, '__isub__', _ops.sub, 'sub_ (-=)')
 
-    def __imul__(self, other):
+    def mul_(self, other):
         return self._in_place(other, '__imul__', _ops.mul, 'mul_ (*=)')
 
-    def __itruediv__(self, other):
+    def div_(self, other):
         return self._in_place(other, '__itruediv__', _ops.div, 'div_ (/=)')
 
+    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
+
+    def _check_memory_writable(self, op_name):
+        if not getattr(self.data.flags, 'writeable', True):
+            raise ValueError(
+                f"{op_name}: this tensor {self.shape} is an expanded view (broadcast_to/expand), "
+                "where several elements share one memory location, so it cannot be written in "
+                "place; clone() it first")
+
     def _check_writable(self, op_name, value=None):
+        self._check_memory_writable(op_name)
         if _autograd.is_grad_enabled() and (self.requires_grad or (
                 isinstance(value, Tensor) and value.requires_grad)):
             raise _autograd.GraphError(
@@ -264,18 +352,18 @@ class Tensor:
         self._check_writable('setitem', value)
         value = value.data if isinstance(value, Tensor) else value
         self.data[_ops.shape._index_data(index)] = value
-        self._version += 1
+        self._bump_version()
 
     def zero_(self):
         self._check_writable('zero_')
         self.data.fill(0)
-        self._version += 1
+        self._bump_version()
         return self
 
     def fill_(self, value):
         self._check_writable('fill_')
         self.data.fill(value)
-        self._version += 1
+        self._bump_version()
         return self
 
     def copy_(self, source):
@@ -286,33 +374,77 @@ class Tensor:
             self.data[...] = backend.to_device(backend.as_array(value), self.device)
         except ValueError as exc:
             raise _errors.ShapeError(f"copy_: {exc}; tensor {self.shape}") from None
-        self._version += 1
+        self._bump_version()
         return self
 
-    # Comparisons give tensors that need no gradient (a mask is piecewise constant).
-    def _compare(self, other, how):
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor(getattr(self.data, how)(other))
+    # Comparisons compare after PyTorch's type promotion (an int64 tensor < 2.5 compares in
+    # float32, never as < 2) and give bool tensors that need no gradient (a mask is piecewise
+    # constant). Anything but a Tensor, an array or a number is NotImplemented: t == None is
+    # False, as in PyTorch.
+    def _compare(self, other, how, op_name):
+        if isinstance(other, Tensor) and other.data.dtype is self.data.dtype:
+            return Tensor(_array(getattr(self.data, how)(other.data)))
+        if not _ops.promotion.is_operand(other):
+            return NotImplemented
+        a, b = _ops.promotion.promoted_arrays(self, other, op_name)
+        return Tensor(_array(getattr(a, how)(b)))
 
     def __eq__(self, other):
-        return self._compare(other, '__eq__')
+        return self._compare(other, '__eq__', 'eq (==)')
 
     def __ne__(self, other):
-        return self._compare(other, '__ne__')
+        return self._compare(other, '__ne__', 'ne (!=)')
 
     def __lt__(self, other):
-        return self._compare(other, '__lt__')
+        return self._compare(other, '__lt__', 'lt (<)')
 
     def __le__(self, other):
-        return self._compare(other, '__le__')
+        return self._compare(other, '__le__', 'le (<=)')
 
     def __gt__(self, other):
-        return self._compare(other, '__gt__')
+        return self._compare(other, '__gt__', 'gt (>)')
 
     def __ge__(self, other):
-        return self._compare(other, '__ge__')
+        return self._compare(other, '__ge__', 'ge (>=)')
 
     __hash__ = object.__hash__    # == is elementwise, so hash by identity as PyTorch does
+
+    # Boolean operators, as in PyTorch: logical on bool tensors (~mask, mask & m2, mask | m2,
+    # mask ^ m2), bitwise on integer ones, refused on floats. Operands meet after type
+    # promotion (bool & int64 is int64); the results need no gradient.
+    def _bitwise(self, other, how, op_name):
+        if not _ops.promotion.is_operand(other):
+            return NotImplemented
+        a, b = _ops.promotion.promoted_arrays(self, other, op_name)
+        if a.dtype.kind not in 'biu':
+            describe = _ops.promotion.describe_operand
+            raise TypeError(f"{op_name}: defined for bool and integer tensors only, as in "
+                            f"PyTorch; got {describe(self)} and {describe(other)}")
+        return Tensor(_array(getattr(a, how)(b)))
+
+    def __invert__(self):
+        if self.data.dtype.kind not in 'biu':
+            raise TypeError(f"invert (~): defined for bool and integer tensors only, as in "
+                            f"PyTorch; got {_errors.describe(self)}")
+        return Tensor(_array(~self.data))
+
+    def __and__(self, other):
+        return self._bitwise(other, '__and__', 'and (&)')
+
+    def __rand__(self, other):
+        return self._bitwise(other, '__rand__', 'and (&)')
+
+    def __or__(self, other):
+        return self._bitwise(other, '__or__', 'or (|)')
+
+    def __ror__(self, other):
+        return self._bitwise(other, '__ror__', 'or (|)')
+
+    def __xor__(self, other):
+        return self._bitwise(other, '__xor__', 'xor (^)')
+
+    def __rxor__(self, other):
+        return self._bitwise(other, '__rxor__', 'xor (^)')
 
     # ------------------------------------------------------------------ elementwise
     def exp(self):
@@ -460,6 +592,10 @@ class Tensor:
 
 
 # ----------------------------------------------------------------------------- creation
+
+def _describe_operand(value):
+    return f"a {value.dtype} tensor" if isinstance(value, Tensor) else type(value).__name__
+
 
 def _make(data, requires_grad, op_name):
     """A leaf Tensor of ``data``; only floating-point leaves may require grad."""

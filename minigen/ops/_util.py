@@ -4,61 +4,57 @@ import numbers
 from .. import backend
 from ..errors import ShapeError
 from ..tensor import Tensor
+from .promotion import is_operand, number_dtype, result_type
 
 
 def as_tensor(value, like, op_name='op'):
     """A Python number or array as a constant Tensor beside the Tensor ``like``.
 
-    A number takes ``like``'s dtype (so ``x * 2`` stays float32, as in PyTorch), except a float
-    meeting an integer tensor, which gives float32. ``like=None``: a number on its own.
+    An array keeps its dtype. A number takes the dtype PyTorch gives it beside ``like``
+    (``promotion.result_type``): ``x * 2`` stays float32, an integer tensor with 2.5 gives
+    float32, a bool tensor with 2 gives int64. ``like=None``: a number on its own (bool, int64,
+    float32).
     """
     if isinstance(value, Tensor):
         return value
     if backend.is_array(value):
         return Tensor(value if like is None else backend.to_device(value, like.device))
-    if not isinstance(value, numbers.Number):
+    if not is_operand(value):
         raise TypeError(f"{op_name}: expected a Tensor, an array or a number, got "
                         f"{type(value).__name__}")
     if like is None:
-        return Tensor(backend.as_array(value, dtype=backend.default_float()
-                                       if isinstance(value, float) else None))
-    dtype = like.dtype
-    if dtype.kind not in 'fc' and not isinstance(value, numbers.Integral):
-        dtype = backend.default_float()
-    return Tensor(backend.array_module(like.data).asarray(value, dtype=dtype))
+        return Tensor(backend.as_array(value, dtype=number_dtype(value)))
+    return Tensor(backend.array_module(like.data).asarray(value, dtype=result_type(like, value)))
 
 
 def operands(a, b, op_name='op'):
-    """Both operands of a binary op as Tensors of one dtype.
+    """Both operands of a binary op as Tensors of the dtype PyTorch computes in.
 
-    Two float dtypes meet at the wider one through a differentiable cast (so each gradient
-    comes back in its input's dtype); an integer or boolean operand, which needs no gradient,
-    is cast to the float one's dtype.
+    Numbers and arrays become constant Tensors; the dtype is ``promotion.result_type``'s. A
+    float operand meets a wider float through a differentiable cast, so each gradient comes
+    back in its input's dtype; a bool or integer one, which needs no gradient, is converted.
     """
-    if not isinstance(a, Tensor):
-        a = as_tensor(a, b if isinstance(b, Tensor) else None, op_name)
-    if not isinstance(b, Tensor):
-        b = as_tensor(b, a, op_name)
-    if a.data.dtype is not b.data.dtype and a.data.dtype != b.data.dtype:
-        a, b = _promote(a, b)
-    return a, b
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        if a.data.dtype is b.data.dtype:
+            return a, b                          # the common case: nothing to promote
+    else:
+        if not isinstance(a, Tensor):
+            a = as_tensor(a, b if isinstance(b, Tensor) else None, op_name)
+        if not isinstance(b, Tensor):
+            b = as_tensor(b, a, op_name)
+    dtype = result_type(a, b)
+    return cast(a, dtype), cast(b, dtype)
 
 
-def _promote(a, b):
-    from .elementwise import astype
-    a_float, b_float = a.dtype.kind in 'fc', b.dtype.kind in 'fc'   # complex: gradcheck's step
-    if a_float and b_float:
-        if (a.ndim == 0) != (b.ndim == 0):
-            # as PyTorch: a 0-d tensor does not widen a dimensioned one (x32 * t64(2.0) is f32)
-            wide = b.dtype if a.ndim == 0 else a.dtype
-        else:
-            wide = backend.result_dtype(a.dtype, b.dtype)
-        return astype(a, wide), astype(b, wide)
-    if a_float:
-        return a, Tensor(b.data.astype(a.dtype))
-    if b_float:
-        return Tensor(a.data.astype(b.dtype)), b
-    return a, b
+def cast(x, dtype):
+    """x in ``dtype`` (a promotion never lowers a category): differentiable from float to
+    float, so a gradient comes back in x's own dtype; a plain conversion otherwise."""
+    if x.data.dtype == dtype:
+        return x
+    if x.data.dtype.kind == 'f' and dtype.kind == 'f':
+        from .elementwise import astype
+        return astype(x, dtype)
+    return Tensor(x.data.astype(dtype))
 
 
 def floating(x):
