@@ -6,7 +6,7 @@ import warnings
 
 from .backend import BackendError
 from .data import DataError
-from .train import TrainingStopped, UsageError
+from .train import CONFIGS, KINDS, TrainingStopped, UsageError
 
 USER_ERRORS = (UsageError, DataError, BackendError)
 
@@ -61,24 +61,39 @@ def _positive(kind):
     return parse
 
 
+# The flags of `train` that set a config field (the others choose where and how to run).
+CONFIG_FLAGS = ('epochs', 'steps', 'lr', 'batch_size', 'hidden', 'latent', 'seed')
+
+
+def config_from_flags(args):
+    """The config of a new run: the kind's defaults, with every flag the user gave."""
+    config = CONFIGS[args.model]()
+    for name in CONFIG_FLAGS:
+        value = getattr(args, name)
+        if value is None:
+            continue
+        if not hasattr(config, name):
+            raise UsageError(f"{args.model} has no --{name.replace('_', '-')}"
+                             + (f"; it trains for --{config.length_name}, not --{name}"
+                                if name in ('epochs', 'steps') else ''))
+        setattr(config, name, value)
+    if args.data:
+        config.data = args.data
+    return config
+
+
 def _train_command(args):
     from . import backend
-    from .tensor import manual_seed
-    from .train import train_charrnn, train_images
+    from .train import continue_run, train
     if args.device:
         backend.module_for_device(args.device)          # no GPU: say so now, not mid-run
-    if args.model == 'charrnn' and args.epochs:
-        raise UsageError("charrnn trains for --steps, not --epochs")
-    if args.model != 'charrnn' and args.steps:
-        raise UsageError(f"{args.model} trains for --epochs, not --steps")
-    args.overrides = {k: v for k, v in vars(args).items()
-                      if k in ('epochs', 'steps', 'lr', 'batch_size', 'hidden', 'latent')
-                      and v is not None}
-    manual_seed(args.seed)
-    if args.model == 'charrnn':
-        folder, (metrics, files) = train_charrnn(args)
+    config = config_from_flags(args)
+    if args.resume:
+        length = getattr(args, config.length_name)
+        folder, (metrics, files) = continue_run(args.resume, args.model, length, args.device,
+                                                args.data)
     else:
-        folder, (metrics, files) = train_images(args.model, args)
+        folder, (metrics, files) = train(config, args.out, args.device)
     print(f"\n{args.model} finished. In {folder}/:")
     for name in ['metrics.jsonl', 'checkpoint.npz', 'summary.json'] + files:
         print(f"  {name}")
@@ -86,6 +101,13 @@ def _train_command(args):
         if not isinstance(value, list):
             print(f"  {key}: {value:.4g}" if isinstance(value, float) else f"  {key}: {value}")
     return 0
+
+
+def _defaults(name):
+    """' (default: vae 100, gan 300, ...)' for a config field, from the dataclasses."""
+    values = [f"{kind} {getattr(CONFIGS[kind](), name)}" for kind in KINDS
+              if hasattr(CONFIGS[kind](), name)]
+    return f" (default: {', '.join(values)})"
 
 
 def _graph_command(args):
@@ -142,8 +164,8 @@ def _bench_command(args):
 
 
 def _sample_command(args):
-    from .train import sample_command
-    sample_command(args)
+    from .train import sample
+    sample(args.checkpoint, args.n, args.temperature, args.prime, args.out, args.device)
     return 0
 
 
@@ -155,14 +177,19 @@ def main(argv=None):
                                 'charrnn) and write its samples, curves and checkpoint',
                                 description='Train a model; every epoch writes metrics.jsonl '
                                 'and an atomic checkpoint into the run folder.')
-    train.add_argument('model', choices=['vae', 'gan', 'wgan-gp', 'charrnn'])
-    train.add_argument('--epochs', type=_positive(int), help='epochs (image models)')
-    train.add_argument('--steps', type=_positive(int), help='training steps (charrnn)')
-    train.add_argument('--lr', type=_positive(float), help='learning rate')
-    train.add_argument('--batch-size', type=_positive(int), dest='batch_size')
-    train.add_argument('--hidden', type=_positive(int), help='hidden units')
-    train.add_argument('--latent', type=_positive(int), help='latent size (vae, gan)')
-    train.add_argument('--seed', type=int, default=0)
+    train.add_argument('model', choices=KINDS)
+    train.add_argument('--epochs', type=_positive(int),
+                       help='epochs (image models)' + _defaults('epochs'))
+    train.add_argument('--steps', type=_positive(int),
+                       help='training steps (charrnn)' + _defaults('steps'))
+    train.add_argument('--lr', type=_positive(float), help='learning rate' + _defaults('lr'))
+    train.add_argument('--batch-size', type=_positive(int), dest='batch_size',
+                       help='examples per step' + _defaults('batch_size'))
+    train.add_argument('--hidden', type=_positive(int),
+                       help='hidden units' + _defaults('hidden'))
+    train.add_argument('--latent', type=_positive(int),
+                       help='latent size (vae, gan, wgan-gp)' + _defaults('latent'))
+    train.add_argument('--seed', type=int, help='random seed' + _defaults('seed'))
     train.add_argument('--device', choices=['cpu', 'cuda'], default=None)
     train.add_argument('--data', help="digits (default) or mnist:PATH for the image models; a "
                        "UTF-8 text file for charrnn (default: Python's own stdlib sources)")

@@ -168,15 +168,15 @@ def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, 
 
 
 def test_ctrl_c_leaves_a_loadable_checkpoint_of_the_last_epoch(tmp_path, monkeypatch, capsys):
-    import minigen.train as train
-    real_epoch, epochs = train.vae_epoch, []
+    import minigen.train.loops as loops
+    real_epoch, epochs = loops.vae_epoch, []
 
     def interrupted(*args):
         epochs.append(1)
         if len(epochs) == 3:
             raise KeyboardInterrupt
         return real_epoch(*args)
-    monkeypatch.setattr(train, 'vae_epoch', interrupted)
+    monkeypatch.setattr(loops, 'vae_epoch', interrupted)
     out = tmp_path / 'run'
     assert main(['train', 'vae', '--epochs', '5', '--out', str(out)]) == 130
     assert 'interrupted' in capsys.readouterr().err

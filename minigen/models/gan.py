@@ -86,16 +86,28 @@ class GAN(nn.Module):
         return self.generator(z)
 
 
+def critic_step(model, real, opt_d):
+    """One discriminator (critic) update on a real batch and as many fresh fakes; the loss."""
+    opt_d.zero_grad()
+    d_loss = model.discriminator_loss(real)
+    d_loss.backward()
+    opt_d.step()
+    return d_loss
+
+
+def generator_step(model, n, opt_g):
+    """One generator update on n fresh fakes; the loss."""
+    opt_g.zero_grad()
+    g_loss = model.generator_loss(n)
+    g_loss.backward()
+    opt_g.step()
+    return g_loss
+
+
 def train_step(model, real, opt_d, opt_g, critic_steps=1):
     """One round: ``critic_steps`` discriminator updates on ``real``, then one generator update
     on as many fakes. Returns (discriminator loss, generator loss) as Python floats."""
     for _ in range(critic_steps):
-        opt_d.zero_grad()
-        d_loss = model.discriminator_loss(real)
-        d_loss.backward()
-        opt_d.step()
-    opt_g.zero_grad()
-    g_loss = model.generator_loss(real.shape[0])
-    g_loss.backward()
-    opt_g.step()
+        d_loss = critic_step(model, real, opt_d)
+    g_loss = generator_step(model, real.shape[0], opt_g)
     return d_loss.item(), g_loss.item()

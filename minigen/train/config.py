@@ -1,0 +1,113 @@
+"""What a run is: one dataclass per run kind, with every default in one place.
+
+The command line builds one of these from its flags (``minigen train vae --help`` shows these
+defaults), a checkpoint stores it as a plain dict, and the loops read nothing else. The defaults
+are the configurations of docs/results.md; each takes a minute or less on 2 CPU cores.
+"""
+import dataclasses
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+
+@dataclass
+class ImageConfig:
+    """A run on images (8×8 digits, or MNIST from IDX files): epochs over the training set."""
+    kind: ClassVar[str] = ''
+    epochs: int = 100
+    lr: float = 1e-3
+    batch_size: int = 64
+    hidden: int = 128
+    latent: int = 8
+    data: str = 'digits'
+    seed: int = 0
+    in_dim: int = 0                               # set from the data: pixels per image
+    image_shape: list = field(default_factory=list)   # set from the data: [H, W]
+
+    @property
+    def length_name(self):
+        return 'epochs'
+
+
+@dataclass
+class VAEConfig(ImageConfig):
+    """The VAE (Bernoulli decoder): Adam, every batch, the test −ELBO after each epoch."""
+    kind: ClassVar[str] = 'vae'
+
+
+@dataclass
+class GANConfig(ImageConfig):
+    """The non-saturating GAN: Adam(β=(0.5, 0.999)), a D step then a G step on every batch."""
+    kind: ClassVar[str] = 'gan'
+    epochs: int = 300
+    latent: int = 16
+    betas: tuple = (0.5, 0.999)
+    critic_steps: int = 1                         # D steps for each G step
+
+
+@dataclass
+class WGANGPConfig(GANConfig):
+    """WGAN-GP: Adam(β=(0.5, 0.9)) at a smaller lr, 5 critic steps for each generator step."""
+    kind: ClassVar[str] = 'wgan-gp'
+    lr: float = 1e-4
+    betas: tuple = (0.5, 0.9)
+    critic_steps: int = 5
+
+
+@dataclass
+class CharRNNConfig:
+    """The char-RNN: random windows of the text, clipped Adam, a checkpoint every eval_every
+    steps, test bits per character at the end."""
+    kind: ClassVar[str] = 'charrnn'
+    steps: int = 2000
+    lr: float = 2e-3
+    batch_size: int = 32
+    hidden: int = 128
+    length: int = 64                              # characters per training window
+    clip: float = 5.0                             # the gradient's largest norm
+    eval_every: int = 100                         # steps between metrics lines and checkpoints
+    data: str = 'stdlib'
+    seed: int = 0
+
+    @property
+    def length_name(self):
+        return 'steps'
+
+
+CONFIGS = {c.kind: c for c in (VAEConfig, GANConfig, WGANGPConfig, CharRNNConfig)}
+KINDS = tuple(CONFIGS)
+
+
+def to_dict(config):
+    """The config as plain data, for a checkpoint."""
+    return dataclasses.asdict(config)
+
+
+def from_dict(kind, values, where):
+    """The config of a ``kind`` run from a checkpoint's dict; every problem in one message."""
+    from .runs import UsageError
+    if kind not in CONFIGS:
+        raise UsageError(f"{where} is not a minigen training checkpoint (kind {kind!r})")
+    if not isinstance(values, dict):
+        raise UsageError(f"{where}: its config is a {type(values).__name__}, not a dict")
+    fields = {f.name: f for f in dataclasses.fields(CONFIGS[kind])}
+    problems = [f"unknown setting {name!r}" for name in values if name not in fields]
+    for name, f in fields.items():
+        if name not in values:
+            continue          # a setting added since the checkpoint was written: its default
+        if not _fits(values[name], f.type):
+            problems.append(f"{name} is {values[name]!r}, not a {f.type.__name__}")
+    if problems:
+        raise UsageError(f"{where}: its {kind} config does not fit: " + '; '.join(problems))
+    known = {name: (tuple(v) if fields[name].type is tuple else v)
+             for name, v in values.items()}
+    return CONFIGS[kind](**known)
+
+
+def _fits(value, kind):
+    if kind is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind in (list, tuple):
+        return isinstance(value, (list, tuple))
+    return isinstance(value, kind)
