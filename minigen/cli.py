@@ -147,19 +147,12 @@ def _graph_command(args):
 
 
 def _bench_command(args):
-    """Run benchmarks/suite.py from the source checkout this package was installed from."""
-    import os
-    import runpy
-    suite = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                         'benchmarks', 'suite.py')
-    if not os.path.exists(suite):
-        raise UsageError("the benchmarks live in minigen's source checkout (benchmarks/), "
-                         "which this installation does not have; install with pip install -e")
+    """Run the speed suite (minigen/bench/suite.py) with the flags after `bench`."""
+    from .bench import suite
     if args.device == 'cuda':
         from . import backend
         backend.module_for_device('cuda')            # no GPU: say so before starting
-    sys.argv = [suite] + args.rest
-    runpy.run_path(suite, run_name='__main__')
+    suite.main(args.rest)
     return 0
 
 

@@ -1,14 +1,8 @@
 """The benchmark suite runs, and its hand-written NumPy floors compute what minigen computes."""
-import pathlib
-import sys
-
 import pytest
 
+from minigen.bench import workloads
 from minigen.cli import main
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / 'benchmarks'))
-
-import workloads  # noqa: E402
 
 
 @pytest.mark.parametrize('name', workloads.NAMES)

@@ -1,4 +1,4 @@
-"""The benchmark suite: ``python -m minigen bench`` (or ``python benchmarks/suite.py``).
+"""The benchmark suite: ``python -m minigen bench`` (or ``python -m minigen.bench.suite``).
 
 Six workloads (see workloads.py), each run three ways: minigen, the same step hand-written in
 NumPy (the floor; verified first to compute the same loss and gradients as minigen), and
@@ -18,10 +18,7 @@ import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-
-import workloads  # noqa: E402
+from . import workloads
 
 STEPS = {'W1': 2000, 'W2': 300, 'W3': 20, 'W4': 20, 'W5': 10, 'W6': 3}
 TARGETS = {'W1': 3.5, 'W2': 1.30, 'W3': 1.10, 'W4': 1.20, 'W5': 1.15, 'W6': 1.05}
@@ -32,7 +29,7 @@ GAP = 0.2          # seconds of idle before each block: BLAS threads stop spinni
 class Worker:
     def __init__(self, name, way, device):
         env = {**os.environ, **MALLOC, 'MINIGEN_BENCH_DEVICE': device}
-        self.process = subprocess.Popen([sys.executable, os.path.join(HERE, 'worker.py'), name,
+        self.process = subprocess.Popen([sys.executable, '-m', 'minigen.bench.worker', name,
                                          way], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         text=True, env=env)
         self.ops = int(self._read().split()[1])

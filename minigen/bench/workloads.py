@@ -20,8 +20,8 @@ import numpy as np
 
 import minigen as mg
 import minigen.functional as F
-import numpy_steps as ref
 from minigen import nn, optim
+from minigen.bench import numpy_steps as ref
 
 NAMES = ('W1', 'W2', 'W3', 'W4', 'W5', 'W6')
 TITLES = {'W1': '((a * b) + c).sum() on 16×16, forward and backward',

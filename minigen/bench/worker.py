@@ -1,6 +1,6 @@
 """One way of one workload, in a process of its own, timing blocks of steps on request.
 
-    python benchmarks/worker.py W3 minigen      # then, on stdin: 'run 20', ..., 'quit'
+    python -m minigen.bench.worker W3 minigen      # then, on stdin: 'run 20', ..., 'quit'
 
 Each 'run N' line runs N steps and answers 'seconds minor_page_faults' on stdout; 'stats'
 answers the process's peak RSS in MiB. Separate processes keep one framework's BLAS threads,
@@ -11,15 +11,13 @@ import resource
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
 
 def main():
     name, way = sys.argv[1], sys.argv[2]
     if way == 'minigen' and os.environ.get('MINIGEN_BENCH_DEVICE') == 'cuda':
         import minigen as mg
         mg.backend.use('cupy')
-    import workloads
+    from minigen.bench import workloads
     work = workloads.build(name, way)
     print('ready', work.ops, flush=True)
     for line in sys.stdin:
