@@ -35,7 +35,7 @@ import time
 import minigen as mg
 from minigen import optim
 from minigen.data import DataLoader, load_digits
-from minigen.evaluate import DigitClassifier, frechet_distance
+from minigen.train import DigitClassifier, frechet_distance
 from minigen.models import GAN
 
 Z_DIM = 16              # dimensions of the generator's noise z ~ N(0, I)

@@ -10,8 +10,9 @@
 """
 from .config import CONFIGS, KINDS, CharRNNConfig, GANConfig, VAEConfig, WGANGPConfig
 from .loops import continue_run, train
-from .report import sample
+from .report import DigitClassifier, frechet_distance, sample
 from .runs import TrainingStopped, UsageError
 
 __all__ = ['CONFIGS', 'KINDS', 'VAEConfig', 'GANConfig', 'WGANGPConfig', 'CharRNNConfig',
-           'train', 'continue_run', 'sample', 'TrainingStopped', 'UsageError']
+           'train', 'continue_run', 'sample', 'frechet_distance', 'DigitClassifier',
+           'TrainingStopped', 'UsageError']
