@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from . import autograd, backend
 from .autograd import grad as autograd_grad
-from .gradcheck import _numeric, _outputs, _prepare, check_gradients
+from .gradcheck import _complex_step_doubt, _numeric, _outputs, _prepare, check_gradients
 from .tensor import Tensor
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
@@ -20,14 +20,16 @@ _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 # ----------------------------------------------------------------------------- localisation
 
 class _Recorder:
-    """Engine hook: remembers every op applied, and where in the user's code it was called."""
+    """Engine hook: remembers every op applied, its inputs, and where in the user's code it was
+    called."""
 
     def __init__(self):
-        self.nodes = []
+        self.nodes, self.inputs = [], []
 
     def forward(self, fn, inputs, y):
         fn.created_at = _user_frame()
         self.nodes.append(fn)
+        self.inputs.append(inputs)
 
     def backward(self, fn, gy, gxs):
         pass
@@ -89,6 +91,34 @@ def _replay(node):
         return op.apply(*xs)
     apply_again.__qualname__ = node.name
     return apply_again
+
+
+def complex_step_culprits(fn, inputs, name, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
+    """The ops of ``fn`` the complex step cannot go through, named with the line of the user's
+    code that applied each: every op fn applies is replayed on (float64 copies of) the very
+    inputs it saw, and its complex-step derivative compared with central differences, as
+    gradcheck(method='complex') does for fn as a whole (``_complex_step_doubt``)."""
+    with autograd.observing(_Recorder()) as recorder:
+        _outputs(fn, inputs, name)
+    rng, culprits = backend.numpy_rng(seed), []
+    for node, node_inputs in zip(recorder.nodes, recorder.inputs):
+        xs = [Tensor(x.data.astype(backend.float64), requires_grad=True)
+              if backend.is_floating(x.dtype) else x for x in node_inputs]
+        checked = [i for i, x in enumerate(xs) if x.requires_grad]
+        try:
+            y = _replay(node)(*xs)
+        except Exception:       # an op that cannot run alone on float64 copies: no verdict
+            continue
+        if not checked or not y.requires_grad:
+            continue
+        v = Tensor(backend.as_array(rng.standard_normal(y.shape) + 0.1, dtype=backend.float64,
+                                    device=y.device))
+        if _complex_step_doubt(_replay(node), xs, checked, [0], [v], eps, atol, rtol, seed,
+                               node.name):
+            culprit = f'{node.name} (created at {node.created_at})'
+            if culprit not in culprits:
+                culprits.append(culprit)
+    return culprits
 
 
 def _checked(inputs, op_name):

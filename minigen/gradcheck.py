@@ -8,7 +8,10 @@ forgets to multiply by gy is caught) with the central difference
 
 for every element j (or a random sample of ``nsample`` of them), in float64. An element passes
 when |analytic − numeric| ≤ atol + rtol·|numeric|. It also checks that a zero upstream gradient
-gives zero input gradients. It uses only the public API.
+gives zero input gradients, and watches every node's backward during the analytic pass: one that
+writes into its arguments (gy, a saved input, y) or returns an array the op keeps is named
+directly, whatever the numbers say. ``method='complex'`` takes the numeric side by the complex
+step, but only once central differences have confirmed it (``_numeric_method``).
 """
 import warnings
 from dataclasses import dataclass
@@ -18,8 +21,17 @@ from .autograd import GraphError, grad as autograd_grad
 from .tensor import Tensor
 
 
+METHODS = ('central', 'complex')     # how the numeric derivative may be taken
+VERIFY_ELEMENTS = 3                  # elements per input at which the complex step is confirmed
+
+
 class GradcheckError(AssertionError):
     """An analytic gradient that disagrees with finite differences; the message is the report."""
+
+
+class NotAnalyticWarning(UserWarning):
+    """``method='complex'`` found the complex step disagreeing with central differences (fn is
+    not analytic, whatever its ops declare), and checked with central differences instead."""
 
 
 @dataclass
@@ -75,8 +87,11 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     With ``localize=True`` a failure also gradchecks every node of fn's graph on the inputs it
     saw and names the first that disagrees, with the line of your code that created it.
     ``method='complex'`` takes the numeric derivative by the complex step Im f(x + ih)/h,
-    exact to rounding; if fn uses an op that is not analytic (abs, relu, max, ...), those ops
-    are named in ``GradcheckResult.note`` and central differences are used instead.
+    exact to rounding for analytic f. It is never trusted blindly: if fn uses an op declared not
+    analytic (abs, relu, max, ...), or if the complex step disagrees with central differences
+    at a few sampled elements or along a random direction (a NotAnalyticWarning then names the
+    ops to blame), central differences are used for the whole check; the note in
+    ``GradcheckResult.note`` says which.
     """
     result = check_gradients(fn, inputs, eps, atol, rtol, nsample, seed, name, method)
     if not result.ok and localize:
@@ -91,9 +106,9 @@ def check_gradients(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, nsample=None, se
                     name=None, method='central'):
     """The work of ``gradcheck``, returned as a ``GradcheckResult`` instead of raised."""
     name = name or getattr(fn, '__qualname__', None) or type(fn).__name__
-    if method not in ('central', 'complex'):
-        raise ValueError(f"gradcheck({name}): method must be 'central' or 'complex'; got "
-                         f"{method!r}")
+    if method not in METHODS:
+        raise ValueError(f"gradcheck({name}): method must be one of "
+                         f"{', '.join(map(repr, METHODS))}; got {method!r}")
     if nsample is not None and nsample < 1:
         raise ValueError(f"gradcheck({name}): nsample must be at least 1, got {nsample}")
     inputs = _prepare(list(inputs), name)
@@ -108,22 +123,15 @@ def check_gradients(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, nsample=None, se
         return GradcheckResult(False, report=f"gradcheck failed: {name}: no output depends "
                                "differentiably on the inputs (no output requires grad)")
     vs = [_random_like(o, rng) for o in diff_outs]
-    try:
-        analytic = _analytic(diff_outs, [inputs[i] for i in checked], vs)
-    except GraphError as failure:       # e.g. a gradient of the wrong shape, named by the engine
-        return GradcheckResult(False, report=f"gradcheck failed: {name}: backward raised: "
-                                             f"{failure}")
     result = GradcheckResult(True)
-    numeric_of = _numeric
-    if method == 'complex':
-        blockers = _non_analytic_ops(fn, inputs, name)
-        if blockers:
-            result.note = (f"complex step: {', '.join(blockers)} not analytic, so central "
-                           "differences were used")
-        else:
-            numeric_of, eps = _numeric_complex, COMPLEX_STEP
-            result.note = f'complex step, h = {COMPLEX_STEP:g}'
     try:
+        try:
+            analytic = _analytic(diff_outs, [inputs[i] for i in checked], vs, name)
+        except GraphError as failure:   # e.g. a gradient of the wrong shape, named by the engine
+            return GradcheckResult(False, report=f"gradcheck failed: {name}: backward raised: "
+                                                 f"{failure}")
+        numeric_of, eps = _numeric_method(method, fn, inputs, checked, picked_outs, vs, eps,
+                                          atol, rtol, seed, name, result)
         _check_linear_in_upstream(fn, inputs, checked, vs, analytic, name)
         for i, g in zip(checked, analytic):
             numeric, picked = numeric_of(fn, inputs, i, picked_outs, vs, eps, nsample, rng,
@@ -140,9 +148,17 @@ def _random_like(t, rng):
     return Tensor(backend.to_device(v.astype(t.dtype), t.device))
 
 
-def _analytic(outs, xs, vs):
-    """d(Σ <v, out>)/dx for each x, as float64 host arrays (zeros for an unused input)."""
-    grads = autograd_grad(outs, xs, grad_outputs=vs, retain_graph=True, allow_unused=True)
+def _analytic(outs, xs, vs, name):
+    """d(Σ <v, out>)/dx for each x, as float64 host arrays (zeros for an unused input), with
+    every node's backward watched (``_BackwardWatch``); the faults it saw are raised."""
+    # copies as seeds: the engine hands a seed straight to the first node's backward, so a
+    # write into gy would otherwise change v itself, and the numeric side with it
+    seeds = [Tensor(v.data.copy()) for v in vs]
+    with _BackwardWatch(_graph_nodes(outs)) as watch:
+        grads = autograd_grad(outs, xs, grad_outputs=seeds, retain_graph=True,
+                              allow_unused=True)
+    if watch.faults:
+        raise GradcheckError(f"gradcheck failed: {name}: " + '\n  '.join(watch.faults))
     return [backend.zeros_host(x.shape) if g is None else backend.to_host(g.data)
             for x, g in zip(xs, grads)]
 
@@ -179,38 +195,276 @@ def _numeric(fn, inputs, i, picked_outs, vs, eps, nsample, rng, name):
     return numeric, list(picked)
 
 
+# ----------------------------------------------------------------------------- the complex step
+
 COMPLEX_STEP = 1e-20
+
+
+def _numeric_method(method, fn, inputs, checked, picked_outs, vs, eps, atol, rtol, seed, name,
+                    result):
+    """The numeric derivative the check uses, and its step. The complex step is used only when
+    no op of fn declares itself not analytic and central differences confirm it
+    (``_complex_step_doubt``); otherwise central differences check everything, and the note
+    says why (a NotAnalyticWarning too when the declarations missed it)."""
+    if method == 'central':
+        return _numeric, eps
+    declared = _non_analytic_ops(fn, inputs, name)
+    if declared:
+        result.note = (f"complex step: {', '.join(declared)} not analytic, so central "
+                       "differences were used")
+        return _numeric, eps
+    doubt = _complex_step_doubt(fn, inputs, checked, picked_outs, vs, eps, atol, rtol, seed,
+                                name)
+    if doubt is None:
+        result.note = f'complex step, h = {COMPLEX_STEP:g}, confirmed by central differences'
+        return _numeric_complex, COMPLEX_STEP
+    from .diagnose import complex_step_culprits
+    culprits = complex_step_culprits(fn, inputs, name, eps, atol, rtol, seed)
+    blame = ', '.join(culprits) if culprits else (
+        "no single op on its own (code between the ops: a .real, a cast, a float() of a value?)")
+    result.note = (f"complex step: {blame} not analytic, so central differences were used "
+                   f"(the complex step disagreed {doubt})")
+    warnings.warn(f"gradcheck({name}): method='complex': the complex step disagrees with "
+                  f"central differences {doubt}: fn is not analytic; to blame: {blame}. Central "
+                  "differences were used for the whole check.", NotAnalyticWarning, stacklevel=4)
+    return _numeric, eps
+
+
+def _complex_step_doubt(fn, inputs, checked, picked_outs, vs, eps, atol, rtol, seed, name):
+    """Where the complex step disagrees with central differences, as a phrase for the report;
+    None when it is confirmed. For each input: at VERIFY_ELEMENTS elements drawn with a fixed
+    seed, and along one random direction through all its elements (which also sees the element
+    the sample missed: a value taken out as a Python number, a branch only some elements take),
+    the two derivatives must agree within the check's own tolerance, so a backward that passes
+    against the complex step would pass against central differences there too. A forward that
+    raises on complex input, or drops an imaginary part (numpy's ComplexWarning), disagrees."""
+    rng = backend.numpy_rng(seed + 1)   # its own draws: the check's sample stays as it was
+    for i in checked:
+        x = inputs[i]
+        sample = sorted(rng.choice(x.data.size, size=min(VERIFY_ELEMENTS, x.data.size),
+                                   replace=False).tolist())
+        directions = [(f'at {_element(i, x, j)}', _unit_vector(x.shape, j)) for j in sample]
+        directions.append((f'along a random direction through {_label(i, x)}',
+                           rng.standard_normal(x.shape)))
+        for where, d in directions:
+            central, d = _central_along(fn, inputs, i, d, picked_outs, vs, eps, name)
+            derivative, problem = _complex_along(fn, inputs, i, d, picked_outs, vs, name)
+            if problem:
+                return f'{where}: {problem}'
+            if not abs(derivative - central) <= atol + rtol * abs(central):
+                return (f'{where}: complex step {derivative:.6g}, '
+                        f'central difference {central:.6g}')
+    return None
+
+
+def _unit_vector(shape, j):
+    e = backend.zeros_host(shape)
+    e.reshape(-1)[j] = 1.0
+    return e
+
+
+def _central_along(fn, inputs, i, d, picked_outs, vs, eps, name):
+    """(L(x + eps·d) − L(x − eps·d)) / (2·eps) for input i moved along d (a host array), and the
+    direction really taken, (x⁺ − x⁻)/(2·eps), which rounding makes a little different from d."""
+    x = inputs[i]
+    base = x.data.copy()
+    x.data[...] = base + eps * backend.to_device(d, x.device)
+    plus, x_plus = _evaluate(fn, inputs, picked_outs, name), x.data.copy()
+    x.data[...] = base - eps * backend.to_device(d, x.device)
+    minus, taken = _evaluate(fn, inputs, picked_outs, name), backend.to_host(x_plus - x.data)
+    x.data[...] = base
+    change = sum(float(((p - m) * v.data).sum()) for p, m, v in zip(plus, minus, vs))
+    return change / (2 * eps), taken / (2 * eps)
+
+
+def _complex_along(fn, inputs, i, d, picked_outs, vs, name):
+    """(Im L(x + i·h·d) / h, None) for input i moved along d; (None, why) when fn raised on
+    complex input or dropped an imaginary part on the way (both leave the complex step wrong)."""
+    complex_inputs = _complex_copies(inputs)
+    complex_inputs[i].data += 1j * COMPLEX_STEP * backend.to_device(d, inputs[i].device)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter('always')
+        try:
+            change = _complex_projection(fn, complex_inputs, picked_outs, vs, name)
+        except Exception as failure:    # whatever fn does with complex numbers, it failed
+            return None, f"fn raised {type(failure).__name__} on complex input: {failure}"
+    dropped = [w for w in seen if w.category.__name__ == 'ComplexWarning']
+    if dropped:
+        return None, f"fn dropped an imaginary part (ComplexWarning: {dropped[0].message})"
+    return change / COMPLEX_STEP, None
+
+
+def _complex_copies(inputs):
+    """complex128 copies of the inputs that require grad (the others stay as they are)."""
+    return [Tensor(t.data.astype('complex128')) if isinstance(t, Tensor) and t.requires_grad
+            else t for t in inputs]
+
+
+def _complex_projection(fn, complex_inputs, picked_outs, vs, name):
+    """Im Σ_k <v_k, fn(complex_inputs)_k>, with no graph recorded."""
+    from .autograd import no_grad
+    with no_grad():
+        outs = _outputs(fn, complex_inputs, name)
+    return sum(float((outs[k].data.imag * v.data).sum()) for k, v in zip(picked_outs, vs))
 
 
 def _numeric_complex(fn, inputs, i, picked_outs, vs, step, nsample, rng, name):
     """Complex-step derivatives: Im Σ <v, f(x + i·h·e_j)> / h. No difference of nearby numbers
     is taken, so nothing cancels and h can be 1e-20: exact to rounding, for analytic f."""
-    from .autograd import no_grad
-    x = inputs[i]
-    size = x.data.size
+    size = inputs[i].data.size
     picked = range(size) if nsample is None or nsample >= size else \
         sorted(rng.choice(size, size=nsample, replace=False).tolist())
-    complex_inputs = [Tensor(t.data.astype('complex128')) if isinstance(t, Tensor)
-                      and t.requires_grad else t for t in inputs]
+    complex_inputs = _complex_copies(inputs)
     flat = complex_inputs[i].data.reshape(-1)
     numeric = {}
-    with no_grad():
-        for j in picked:
-            flat[j] += 1j * step
-            outs = _outputs(fn, complex_inputs, name)
-            flat[j] -= 1j * step
-            change = sum(float(((outs[k].data.imag) * v.data).sum())
-                         for k, v in zip(picked_outs, vs))
-            numeric[j] = change / step
+    for j in picked:
+        flat[j] += 1j * step
+        numeric[j] = _complex_projection(fn, complex_inputs, picked_outs, vs, name) / step
+        flat[j] -= 1j * step
     return numeric, list(picked)
 
 
 def _non_analytic_ops(fn, inputs, name):
-    """The ops fn applies whose forward is not an analytic function (their class says so):
-    the complex step cannot differentiate through them."""
+    """The ops fn applies whose class declares its forward not analytic: the complex step
+    cannot differentiate through them (a shortcut: an undeclared one is found by verifying)."""
     from .diagnose import recorded_ops
     return sorted({op.name for op in recorded_ops(fn, inputs, name) if not op.analytic})
 
+
+# ----------------------------------------------------------------------------- watching backward
+
+class _BackwardWatch:
+    """For one backward pass, wraps each node's backward (an instance attribute shadows the
+    class's method) to see two bugs that a numeric comparison may happen not to show:
+
+    * a backward that writes into its arguments: gy (the engine may hand the caller's seed
+      array straight to the first node), a saved input or y. Seen by comparing a snapshot of
+      each taken before the call with the array after it.
+    * a backward that returns an array the op keeps (a saved input, y, an attribute): a leaf
+      given it as .grad would alias the op's data. Seen by shares_memory.
+
+    ``faults`` lists a message for each, in the order backward met them.
+    """
+
+    def __init__(self, nodes):
+        self.nodes, self.faults, self.own = nodes, [], {}
+
+    def __enter__(self):
+        for fn in self.nodes:
+            self.own[fn] = vars(fn).get('backward')
+            fn.backward = self._watched(fn, fn.backward)
+        return self
+
+    def __exit__(self, *exc):
+        for fn, own in self.own.items():
+            if own is None:
+                del fn.backward         # the class's method again
+            else:
+                fn.backward = own
+
+    def _watched(self, fn, backward):
+        def watched_backward(xp, gy, *xs_and_y):
+            args = (gy,) + xs_and_y
+            before = [_snapshot(a) for a in args]
+            kept = _kept_attributes(fn)       # what forward kept, not what backward makes
+            gxs = backward(xp, gy, *xs_and_y)
+            names = _argument_names(fn, len(xs_and_y) - 1)
+            self.faults += _writes(fn, names, args, before)
+            self.faults += _aliases(fn, names, args, kept, gxs)
+            return gxs
+        return watched_backward
+
+
+def _graph_nodes(outs):
+    """Every node of the graph behind ``outs``: those a backward pass from them may run."""
+    nodes, seen = [], set()
+    stack = [o.creator for o in outs if o.creator is not None]
+    while stack:
+        fn = stack.pop()
+        if fn not in seen:
+            seen.add(fn)
+            nodes.append(fn)
+            stack += [x.creator for x in fn.inputs or () if x.creator is not None]
+    return nodes
+
+
+def _raw(a):
+    """The array behind a backward argument (a Tensor under create_graph=True)."""
+    return a.data if isinstance(a, Tensor) else a
+
+
+def _snapshot(a):
+    a = _raw(a)
+    return a.copy() if backend.is_array(a) else None       # a scalar cannot be written into
+
+
+def _argument_names(fn, n_inputs):
+    """How a report names each of backward's arguments, gy, the inputs and y: as a whole, with
+    its role, and as the prefix of an element (gy[0, 1], x0[2], y[()])."""
+    inputs = fn.inputs or ()
+    names = [('gy', 'gy, its upstream gradient', 'gy')]
+    for i in range(n_inputs):
+        x = inputs[i] if i < len(inputs) else None
+        what = _label(i, x) if x is not None else f'input {i}'
+        prefix = x.name if x is not None and x.name else f'x{i}'
+        names.append((what, what + ', which it saved', prefix))
+    return names + [('y', 'y, its output (the caller holds it)', 'y')]
+
+
+def _writes(fn, names, args, before):
+    """A message for each argument whose values backward changed."""
+    faults = []
+    for (_, role, prefix), a, old in zip(names, args, before):
+        new = _raw(a)
+        if old is None:
+            continue
+        same = (old == new) | ((old != old) & (new != new))          # NaN stays NaN
+        if bool(same.all()):
+            continue
+        j = int((~same).reshape(-1).argmax())
+        faults.append(
+            f"{fn.name}.backward wrote into {role}: {prefix}{_index_text(old, j)} was "
+            f"{old.reshape(-1)[j].item():.6g} before backward and "
+            f"{new.reshape(-1)[j].item():.6g} after. Backward must never write into its "
+            "arguments: compute into a new array (gx = gy * 2, not gy *= 2)")
+    return faults
+
+
+def _aliases(fn, names, args, attributes, gxs):
+    """A message for each returned gradient that shares memory with an array the op keeps: a
+    saved input, y, or an array attribute."""
+    kept = [(what, _raw(a)) for (what, _, _), a in zip(names[1:], args[1:])] + attributes
+    faults = []
+    for i, gx in enumerate(gxs if isinstance(gxs, tuple) else (gxs,)):
+        for what, array in kept:
+            if _shares_memory(_raw(gx), array):
+                faults.append(
+                    f"{fn.name}.backward returned, as the gradient of input {i}, an array that "
+                    f"shares memory with {what}, which the op keeps: a leaf given it as .grad "
+                    "would alias the op's data, and a write into either would change both. "
+                    "Return a new array (gy * x, not x; x.copy() if need be)")
+                break
+    return faults
+
+
+def _kept_attributes(fn):
+    """The arrays an op keeps as attributes (directly, or in a tuple, list or dict)."""
+    kept = []
+    for key, value in vars(fn).items():
+        values = value.values() if isinstance(value, dict) else \
+            value if isinstance(value, (tuple, list)) else (value,)
+        kept += [(f'its attribute {key}', v) for v in values if backend.is_array(v)]
+    return kept
+
+
+def _shares_memory(a, b):
+    if not (backend.is_array(a) and backend.is_array(b)) or \
+            backend.device_of(a) != backend.device_of(b):
+        return False
+    return bool(backend.array_module(a).shares_memory(a, b))
+
+
+# ----------------------------------------------------------------------------- comparing
 
 def _check_linear_in_upstream(fn, inputs, checked, vs, analytic, name):
     """Backward must be linear in the upstream gradient gy: gy = 0 gives 0 (a backward that

@@ -123,3 +123,27 @@ def test_sweep_and_taylor_need_an_input_that_requires_grad():
         mg.gradcheck_sweep(mg.exp, [mg.ones(2, dtype=mg.float64)], show=False)
     with pytest.raises(ValueError, match='taylor_test: no input is a Tensor that requires grad'):
         mg.taylor_test(mg.exp, [mg.ones(2, dtype=mg.float64)], show=False)
+
+
+class TimesReal(mg.Function):
+    """y = x·Re(x): right for real x, but the complex step sees only x·x.real's first factor."""
+
+    def forward(self, xp, x):
+        return x * x.real
+
+    def backward(self, xp, gy, x, y):
+        return 2 * x * gy
+
+
+def test_complex_step_culprits_are_the_ops_that_are_not_analytic_and_their_lines():
+    from minigen.diagnose import complex_step_culprits
+
+    def fn(t):
+        hidden = mg.tanh(t) * 2
+        hidden = TimesReal().apply(hidden)      # the culprit
+        return (hidden.exp() @ hidden.T).sum()
+    line = next(i for i, text in enumerate(open(__file__).read().splitlines(), 1)
+                if text.endswith('# the culprit'))
+    culprits = complex_step_culprits(fn, [rand64(3, 4)], 'fn')
+    assert culprits == [f'timesreal (created at {__file__}:{line})']
+    assert complex_step_culprits(lambda t: (mg.tanh(t) @ t.T).sum(), [rand64(3, 4)], 'fn') == []
