@@ -121,6 +121,14 @@ CASES = [
     ('a parameter replaced by a plain tensor', lambda t: setattr(nn.Linear(2, 2), 'W',
                                                                  mg.ones(2, 2)),
      TypeError, 'Linear.W is a parameter: assign a Parameter or None'),
+    ('subtracting a bool mask from a number', lambda t: 2 - mg.tensor([True, False]),
+     TypeError, 'sub: subtraction with a bool operand is not supported'),
+    ('a matmul of two dtypes', lambda t: mg.ones(2, 3) @ mg.ones(3, 4, dtype='float64'),
+     TypeError, 'matmul: a and b must have one dtype (matmul does not promote'),
+    ('a bool operator on a float tensor', lambda t: ~mg.ones(2), TypeError,
+     'invert (~): defined for bool and integer tensors only'),
+    ('an integer tensor to a negative integer power', lambda t: mg.tensor([2, 3]) ** -1,
+     ValueError, 'pow: integers to negative integer powers are not allowed'),
 ]
 
 

@@ -27,14 +27,17 @@ UNARY = {
     'cos': mg.cos,
     'x ** 3': lambda x: x ** 3,
     'sum(-1, keep)': lambda x: x.sum(axis=-1, keepdims=True) if x.ndim else x,
-    'mean(0, keep)': lambda x: x.mean(axis=0, keepdims=True) if x.ndim else x,
-    'logsumexp(-1, keep)': lambda x: x.logsumexp(axis=-1, keepdims=True) if x.ndim else x,
+    # over a size-0 axis mean is nan and logsumexp −inf (PyTorch's answers), which no finite
+    # difference can check: there the program keeps x
+    'mean(0, keep)': lambda x: x.mean(axis=0, keepdims=True) if x.ndim and x.shape[0] else x,
+    'logsumexp(-1, keep)': lambda x: x.logsumexp(axis=-1, keepdims=True)
+    if x.ndim and x.shape[-1] else x,
     'softmax(-1)': lambda x: mg.softmax(x, axis=-1) if x.ndim else x,
     'log_softmax(-1)': lambda x: mg.log_softmax(x, axis=-1) if x.ndim else x,
     'clone': lambda x: x.clone(),
     # views: they share their input's memory and version counter
     'reshape there and back': lambda x: x.reshape(-1).reshape(x.shape),
-    'transpose': lambda x: x.T,
+    'transpose, double, transpose back': lambda x: (x.T * 2).T,
     'reversed slice': lambda x: x[..., ::-1] if x.ndim else x,
     'unsqueeze, expand, sum': lambda x: x.unsqueeze(0).expand(2, *x.shape).sum(axis=0),
     # detach: no gradient through the detached copy, whatever its value
@@ -63,8 +66,9 @@ EXAMPLES = 1500 if os.environ.get('MINIGEN_HYPOTHESIS') == 'slow' else 300
 
 @st.composite
 def programs(draw):
+    # 0-d inputs and size-0 axes too: every op here takes them, as in PyTorch
     shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=draw(st.integers(1, 3)),
-                                                    min_dims=0, max_dims=3, min_side=1,
+                                                    min_dims=0, max_dims=3, min_side=0,
                                                     max_side=3)).input_shapes
     steps = []
     for k in range(draw(st.integers(2, 8))):

@@ -4,7 +4,7 @@ import numbers
 from .. import backend
 from ..errors import ShapeError
 from ..tensor import Tensor
-from .promotion import is_operand, number_dtype, result_type
+from .promotion import PYTHON_NUMBERS, is_operand, number_dtype, result_type
 
 
 def as_tensor(value, like, op_name='op'):
@@ -19,7 +19,7 @@ def as_tensor(value, like, op_name='op'):
         return value
     if backend.is_array(value):
         return Tensor(value if like is None else backend.to_device(value, like.device))
-    if not is_operand(value):
+    if type(value) not in PYTHON_NUMBERS and not is_operand(value):
         raise TypeError(f"{op_name}: expected a Tensor, an array or a number, got "
                         f"{type(value).__name__}")
     if like is None:
@@ -34,22 +34,33 @@ def operands(a, b, op_name='op'):
     float operand meets a wider float through a differentiable cast, so each gradient comes
     back in its input's dtype; a bool or integer one, which needs no gradient, is converted.
     """
-    if isinstance(a, Tensor) and isinstance(b, Tensor):
-        if a.data.dtype is b.data.dtype:
-            return a, b                          # the common case: nothing to promote
-    else:
-        if not isinstance(a, Tensor):
-            a = as_tensor(a, b if isinstance(b, Tensor) else None, op_name)
-        if not isinstance(b, Tensor):
-            b = as_tensor(b, a, op_name)
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            if a.data.dtype is b.data.dtype:
+                return a, b                      # the common case: nothing to promote
+        elif type(b) in PYTHON_NUMBERS:          # x * 2, the next most common: one look-up
+            dtype = result_type(a, b)
+            return cast(a, dtype), _constant(b, dtype, a)
+    elif isinstance(b, Tensor) and type(a) in PYTHON_NUMBERS:
+        dtype = result_type(a, b)
+        return _constant(a, dtype, b), cast(b, dtype)
+    if not isinstance(a, Tensor):
+        a = as_tensor(a, b if isinstance(b, Tensor) else None, op_name)
+    if not isinstance(b, Tensor):
+        b = as_tensor(b, a, op_name)
     dtype = result_type(a, b)
     return cast(a, dtype), cast(b, dtype)
+
+
+def _constant(value, dtype, like):
+    """A number as a 0-d Tensor of ``dtype`` on ``like``'s device."""
+    return Tensor(backend.array_module(like.data).asarray(value, dtype=dtype))
 
 
 def cast(x, dtype):
     """x in ``dtype`` (a promotion never lowers a category): differentiable from float to
     float, so a gradient comes back in x's own dtype; a plain conversion otherwise."""
-    if x.data.dtype == dtype:
+    if x.data.dtype is dtype or x.data.dtype == dtype:
         return x
     if x.data.dtype.kind == 'f' and dtype.kind == 'f':
         from .elementwise import astype

@@ -1,7 +1,8 @@
 """Matrix product, for 1-D, 2-D and batched operands (NumPy's and PyTorch's matmul rules)."""
 from ..autograd import Function
 from ..errors import ShapeError, describe
-from ._util import operands
+from ..tensor import Tensor
+from ._util import as_tensor
 
 
 class MatMul(Function):
@@ -40,11 +41,19 @@ def _promoted_shape(shape, a_ndim, b_ndim):
 
 
 def matmul(a, b):
-    """a @ b: (M, K) @ (K, N) -> (M, N); 1-D and batched (..., M, K) operands as in NumPy."""
-    a, b = operands(a, b, 'matmul')
+    """a @ b: (M, K) @ (K, N) -> (M, N); 1-D and batched (..., M, K) operands as in NumPy.
+
+    No type promotion, as in PyTorch: both operands must have one dtype.
+    """
+    a = as_tensor(a, b if isinstance(b, Tensor) else None, 'matmul')
+    b = as_tensor(b, a, 'matmul')
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError(f"matmul: operands must have at least 1 dim; got a: {describe(a)}, "
                          f"b: {describe(b)} (use * for a scalar)")
+    if a.data.dtype != b.data.dtype:
+        raise TypeError(f"matmul: a and b must have one dtype (matmul does not promote, as in "
+                        f"PyTorch); got a: {describe(a)}, b: {describe(b)} (convert one with "
+                        ".to(dtype), .float() or .double())")
     k_a = a.shape[-1]
     k_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
     if k_a != k_b:

@@ -31,21 +31,29 @@ BOOL, INTEGER, FLOATING, COMPLEX = 0, 1, 2, 3
 CATEGORY = {'b': BOOL, 'u': INTEGER, 'i': INTEGER, 'f': FLOATING, 'c': COMPLEX}  # by dtype.kind
 NUMBER, ZERO_DIM, DIMENSIONED = 0, 1, 2                                          # priorities
 _NUMBER_CATEGORY = {bool: BOOL, int: INTEGER, float: FLOATING, complex: COMPLEX}
+PYTHON_NUMBERS = frozenset(_NUMBER_CATEGORY)
 _COMPLEX64 = backend.to_dtype('complex64')
 
 
 def result_type(a, b):
-    """The dtype PyTorch computes ``a (op) b`` in; ``a``, ``b``: Tensors or Python numbers.
+    """The dtype PyTorch computes ``a (op) b`` in; ``a``, ``b``: Tensors (arrays count as
+    Tensors) or Python numbers.
 
     ``result_type(int32 tensor, 2.5)`` is float32; ``result_type(float32 tensor, 0-d float64
     tensor)`` is float32; ``result_type(int32 tensor, int64 tensor)`` is int64.
     """
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            da, db = a.data.dtype, b.data.dtype
+            if da is db or da == db:             # the common case: nothing to decide
+                return da
+            return _combine(da, _priority(a), db, _priority(b))
+        if type(b) in PYTHON_NUMBERS:            # tensor (op) number: the next most common
+            return _with_number(a.data.dtype, b)
+    a, b = [Tensor(x) if backend.is_array(x) else x for x in (a, b)]
     if isinstance(a, Tensor) and isinstance(b, Tensor):
-        da, db = a.data.dtype, b.data.dtype
-        if da is db or da == db:                 # the common case: nothing to decide
-            return da
-        return _combine(da, _priority(a), db, _priority(b))
-    if isinstance(a, Tensor):                    # tensor (op) number: the next most common
+        return result_type(a, b)
+    if isinstance(a, Tensor):
         return _with_number(a.data.dtype, b)
     if isinstance(b, Tensor):
         return _with_number(b.data.dtype, a)
@@ -58,7 +66,8 @@ def _priority(t):
 
 def _with_number(dtype, value):
     """A tensor's dtype beside a number: kept unless the number's category is higher."""
-    if category(dtype) >= number_category(value):
+    number = _NUMBER_CATEGORY.get(type(value))
+    if CATEGORY.get(dtype.kind, -1) >= (number_category(value) if number is None else number):
         return dtype
     return promote_types(dtype, number_dtype(value))
 
@@ -120,16 +129,15 @@ def number_dtype(value):
 
 def is_operand(value):
     """Whether ``value`` can meet a Tensor in an op: a Tensor, an array or a number."""
-    return (isinstance(value, (Tensor, numbers.Number)) or backend.is_array(value)
-            or backend.is_numpy_scalar(value))
+    return (type(value) in PYTHON_NUMBERS or isinstance(value, (Tensor, numbers.Number))
+            or backend.is_array(value) or backend.is_numpy_scalar(value))
 
 
 def is_bool(value):
     """Whether an operand is a bool tensor or a Python (or NumPy) bool."""
     if isinstance(value, Tensor):
-        return value.data.dtype == backend.bool_
-    return isinstance(value, bool) or (backend.is_numpy_scalar(value)
-                                       and value.dtype == backend.bool_)
+        return value.data.dtype.kind == 'b'
+    return type(value) is bool or (backend.is_numpy_scalar(value) and value.dtype.kind == 'b')
 
 
 def describe_operand(value):
@@ -146,7 +154,7 @@ def promoted_arrays(a, b, op_name):
         b_data = b.data
     elif backend.is_array(b):
         b_data, b = b, Tensor(b)
-    elif is_operand(b):
+    elif type(b) in PYTHON_NUMBERS or is_operand(b):
         b_data = b
     else:
         raise TypeError(f"{op_name}: expected a Tensor, an array or a number, got "
