@@ -1,5 +1,8 @@
-"""Property tests: random shapes (broadcastable pairs, size-1 and size-0 axes) and values for
-every elementwise op and reduction; forward must match NumPy and backward finite differences."""
+"""Property tests: random shapes (broadcastable pairs, 0-d tensors, size-1 and size-0 axes) and
+values for every elementwise op, reduction and shape op; forward must match NumPy and backward
+finite differences. Where PyTorch refuses a shape (the max of nothing), so must minigen."""
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -36,16 +39,21 @@ UNARY = {
     'clamp': (lambda x: mg.clamp(x, -0.5, 0.7), lambda x: np.clip(x, -0.5, 0.7), 'any'),
 }
 
+# name: (op, NumPy's reference, what a reduction over nothing gives: 'value' (0, nan, −inf, as
+# PyTorch) or 'refused' (PyTorch raises)). var of one element is nan, with a nan gradient that
+# finite differences cannot check: those draws are skipped.
 REDUCTIONS = {
-    'sum': (lambda x, axis, keep: x.sum(axis, keep), np.sum, 0),
-    'mean': (lambda x, axis, keep: x.mean(axis, keep), np.mean, 1),
-    'amax': (lambda x, axis, keep: x.amax(axis, keep), np.max, 1),
-    'amin': (lambda x, axis, keep: x.amin(axis, keep), np.min, 1),
+    'sum': (lambda x, axis, keep: x.sum(axis, keep), np.sum, 'value'),
+    'mean': (lambda x, axis, keep: x.mean(axis, keep), np.mean, 'value'),
+    'amax': (lambda x, axis, keep: x.amax(axis, keep), np.max, 'refused'),
+    'amin': (lambda x, axis, keep: x.amin(axis, keep), np.min, 'refused'),
     'logsumexp': (lambda x, axis, keep: x.logsumexp(axis, keep),
                   lambda x, axis, keepdims: np.log(np.sum(np.exp(x), axis=axis,
-                                                          keepdims=keepdims)), 1),
+                                                          keepdims=keepdims)), 'value'),
     'var': (lambda x, axis, keep: x.var(axis, keepdims=keep),
-            lambda x, axis, keepdims: np.var(x, axis=axis, keepdims=keepdims, ddof=1), 2),
+            lambda x, axis, keepdims: np.var(x, axis=axis, keepdims=keepdims, ddof=1), 'value'),
+    'std': (lambda x, axis, keep: x.std(axis, keepdims=keep),
+            lambda x, axis, keepdims: np.std(x, axis=axis, keepdims=keepdims, ddof=1), 'value'),
 }
 
 
@@ -90,33 +98,150 @@ def test_unary_ops_match_numpy_and_finite_differences(name, shape, data):
     assert mg.gradcheck(op, [leaf(x)], name=name)
 
 
-@given(st.sampled_from(sorted(REDUCTIONS)), hnp.array_shapes(min_dims=1, max_dims=3,
+def axes_for(shape, draw):
+    """None, one axis (negative too) or a tuple of axes; for a 0-d tensor, 0 or −1 (PyTorch
+    lets a 0-d tensor be reduced along its one "axis")."""
+    if not shape:
+        return draw(st.sampled_from([None, 0, -1]))
+    return draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1),
+                          st.lists(st.integers(0, len(shape) - 1), min_size=1,
+                                   unique=True).map(tuple)))
+
+
+def quietly(thunk):
+    """numpy's warnings for the mean of nothing and the log of 0: the nan and −inf are right."""
+    with np.errstate(all='ignore'), warnings.catch_warnings():
+        warnings.simplefilter('ignore', RuntimeWarning)
+        return thunk()
+
+
+@given(st.sampled_from(sorted(REDUCTIONS)), hnp.array_shapes(min_dims=0, max_dims=3,
                                                              min_side=0, max_side=3),
        st.data(), st.booleans())
 def test_reductions_match_numpy_and_finite_differences(name, shape, data, keepdims):
-    op, reference, min_count = REDUCTIONS[name]
-    axis = data.draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1),
-                               st.lists(st.integers(0, len(shape) - 1), min_size=1,
-                                        unique=True).map(tuple)))
-    axes = range(len(shape)) if axis is None else np.atleast_1d(axis) % len(shape)
-    count = int(np.prod([shape[a] for a in axes]))
-    if count < min_count or (min_count and 0 in shape):
-        return                                # mean of nothing, max of nothing: undefined
+    op, reference, over_nothing = REDUCTIONS[name]
+    axis = axes_for(shape, data.draw)
+    axes = range(len(shape)) if axis is None else np.atleast_1d(axis) % max(len(shape), 1)
+    count = int(np.prod([shape[a] for a in axes if shape]))
     x = values(shape, 'any', data.draw)
-    y = op(leaf(x), axis, keepdims)
-    expected = reference(x, axis=axis, keepdims=keepdims)
+    if count == 0 and over_nothing == 'refused':
+        with pytest.raises(mg.ShapeError, match=f'{name}: reduces .* empty tensor'):
+            op(leaf(x), axis, keepdims)
+        return
+    if name in ('var', 'std') and count == 1 and x.size:
+        return                                # one element: nan, and a nan gradient
+    y = quietly(lambda: op(leaf(x), axis, keepdims))
+    expected = quietly(lambda: reference(x, axis=axis if shape else None, keepdims=keepdims))
     assert y.shape == np.shape(expected)
     np.testing.assert_allclose(y.numpy(), expected, rtol=1e-10)
-    assert mg.gradcheck(lambda t: op(t, axis, keepdims), [leaf(x)], name=name)
+    assert quietly(lambda: mg.gradcheck(lambda t: op(t, axis, keepdims), [leaf(x)], name=name))
 
 
-@given(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4), st.data())
+@given(st.sampled_from(['max', 'min']), hnp.array_shapes(min_dims=0, max_dims=3, min_side=0,
+                                                         max_side=3), st.data(), st.booleans())
+def test_max_and_min_along_a_dim_match_numpy_and_finite_differences(name, shape, data, keep):
+    dim = data.draw(st.integers(-max(len(shape), 1), max(len(shape), 1) - 1))
+    x = values(shape, 'any', data.draw)
+    op = (lambda t: t.max(dim=dim, keepdim=keep)) if name == 'max' else \
+        (lambda t: t.min(dim=dim, keepdim=keep))
+    if shape and shape[dim] == 0:
+        with pytest.raises(mg.ShapeError, match=f'{name}: axis .* has size 0'):
+            op(leaf(x))
+        return
+    values_, indices = op(leaf(x))
+    pick = np.argmax if name == 'max' else np.argmin
+    expected = pick(x, axis=dim if shape else None, keepdims=keep and bool(shape))
+    np.testing.assert_array_equal(indices.numpy(), expected)
+    np.testing.assert_array_equal(
+        values_.numpy(), np.take_along_axis(x, expected, dim) if keep and shape else
+        (x if not shape else np.take_along_axis(x, np.expand_dims(expected, dim), dim)
+         .squeeze(dim)))
+    assert mg.gradcheck(lambda t: op(t).values, [leaf(x)], name=name)
+
+
+@given(hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4), st.data())
 def test_softmax_rows_are_distributions_and_gradients_check(shape, data):
     x = values(shape, 'any', data.draw)
-    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    axis = data.draw(st.integers(-max(len(shape), 1), max(len(shape), 1) - 1))
     p = mg.softmax(leaf(x), axis=axis).numpy()
-    np.testing.assert_allclose(p.sum(axis=axis), 1.0)
+    assert p.shape == x.shape                   # an empty tensor gives an empty one
+    if shape and x.size:
+        np.testing.assert_allclose(p.sum(axis=axis), 1.0)
+    elif not shape:
+        assert p == 1.0                         # one element along the 0-d tensor's "axis"
     assert mg.gradcheck(lambda t: mg.log_softmax(t, axis=axis), [leaf(x)])
+    assert mg.gradcheck(lambda t: mg.softmax(t, axis=axis), [leaf(x)])
+
+
+def _dim(shape, draw, new_axis=False):
+    """A dim of ``shape`` (negative too; 0 or −1 for a 0-d tensor), or a position for a new
+    axis (unsqueeze, stack)."""
+    n = max(len(shape), 1) if not new_axis else len(shape) + 1
+    return draw(st.integers(-n, n - 1))
+
+
+def torch_split(a, size, d):
+    """PyTorch's pieces: ``size`` each along d, the last smaller; an empty axis gives one."""
+    n = a.shape[d]
+    if n == 0:
+        return [a]
+    return [np.take(a, range(i, min(i + size, n)), axis=d) for i in range(0, n, size)]
+
+
+def weighted_join(pieces, d):
+    """The pieces joined again, piece k times k + 1: a gradient sent to the wrong piece shows."""
+    return [p * (k + 1) for k, p in enumerate(pieces)], d
+
+
+def shape_case(name, shape, draw):
+    """(minigen op, NumPy reference) for ``name`` at a drawn dim, order or size."""
+    if name == 'transpose':
+        d0, d1 = _dim(shape, draw), _dim(shape, draw)
+        return (lambda t: t.transpose(d0, d1),
+                lambda a: np.swapaxes(a, d0, d1) if a.ndim else a)
+    if name == 'permute':
+        order = tuple(draw(st.permutations(range(len(shape)))))
+        return lambda t: t.permute(*order), lambda a: np.transpose(a, order)
+    if name == 'flatten':
+        start = _dim(shape, draw)
+        return (lambda t: t.flatten(start),
+                lambda a: a.reshape(a.shape[:start % a.ndim]
+                                    + (int(np.prod(a.shape[start % a.ndim:])),))
+                if a.ndim else a.reshape(1))
+    if name == 'unsqueeze':
+        d = _dim(shape, draw, new_axis=True)
+        return lambda t: t.unsqueeze(d), lambda a: np.expand_dims(a, d)
+    if name == 'squeeze':
+        return lambda t: t.squeeze(), np.squeeze
+    if name == 'stack':
+        d = _dim(shape, draw, new_axis=True)
+        return lambda t: mg.stack([t, t * 2], d), lambda a: np.stack([a, a * 2], d)
+    d = _dim(shape, draw)                          # cat, split, chunk: tensors of ≥ 1 dim
+    if name == 'cat':
+        return lambda t: mg.cat([t, t * 2], d), lambda a: np.concatenate([a, a * 2], d)
+    k = draw(st.integers(1, 4))
+    if name == 'split':
+        return (lambda t: mg.cat(*weighted_join(t.split(k, d), d)),
+                lambda a: np.concatenate(*weighted_join(torch_split(a, k, d), d)))
+    return (lambda t: mg.cat(*weighted_join(t.chunk(k, d), d)),       # chunk into k pieces
+            lambda a: np.concatenate(*weighted_join(torch_split(a, -(-a.shape[d] // k), d), d)))
+
+
+SHAPE_OPS = ['transpose', 'permute', 'flatten', 'unsqueeze', 'squeeze', 'stack', 'cat', 'split',
+             'chunk']
+
+
+@given(st.sampled_from(SHAPE_OPS), hnp.array_shapes(min_dims=0, max_dims=3, min_side=0,
+                                                    max_side=3), st.data())
+def test_shape_ops_match_numpy_and_finite_differences(name, shape, data):
+    if not shape and name in ('cat', 'split', 'chunk'):
+        return                                     # PyTorch refuses 0-d: tests/test_edges.py
+    op, reference = shape_case(name, shape, data.draw)
+    x = values(shape, 'any', data.draw)
+    y, expected = op(leaf(x)), reference(x)
+    assert y.shape == expected.shape
+    np.testing.assert_array_equal(y.numpy(), expected)
+    assert mg.gradcheck(op, [leaf(x)], name=name)
 
 
 @given(hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3, min_side=0,

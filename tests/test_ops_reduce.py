@@ -122,3 +122,35 @@ def test_argmax_and_argmin():
     assert x.argmax(dim=0).numpy().tolist() == [1, 0, 1]
     with pytest.raises(mg.ShapeError, match='argmax: the tensor .* is empty'):
         mg.ones(0).argmax()
+
+
+def test_max_along_a_dim_gives_the_whole_gradient_to_the_returned_index():
+    # PyTorch's max(dim): the first of the tied maxima is returned and gets all of gy;
+    # amax (and max() without a dim) share it between the ties instead
+    x = x64([[1.0, 5.0, 5.0], [2.0, 2.0, 2.0]])
+    values, indices = x.max(dim=1)
+    assert indices.tolist() == [1, 0]
+    (values * mg.tensor([10.0, 20.0], dtype=mg.float64)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, 10, 0], [20, 0, 0]])
+    x.grad = None
+    x.amax(dim=1).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
+
+
+def test_std_of_a_row_of_equal_values_has_gradient_zero_not_nan():
+    # d std / dx = (x − x̄) / ((n − 1) std): 0/0 on a constant row, where PyTorch gives 0
+    x = x64([[3.0, 3.0, 3.0], [1.0, 2.0, 6.0]])
+    x.std(dim=1).sum().backward()
+    centred = np.array([1.0, 2.0, 6.0]) - 3.0                  # x̄ = 3, var = 7, std = √7
+    np.testing.assert_allclose(x.grad.numpy(), [[0, 0, 0], centred / (2 * np.sqrt(7.0))])
+
+
+def test_softmax_of_a_0d_tensor_is_one_and_of_an_empty_axis_is_empty():
+    x = mg.tensor(0.7, requires_grad=True)
+    y = mg.softmax(x, dim=0)
+    assert y.shape == () and y.item() == 1.0
+    y.backward()
+    assert x.grad.item() == 0.0                      # a constant 1 whatever x is
+    assert mg.log_softmax(x, dim=-1).item() == 0.0
+    assert mg.softmax(mg.ones(2, 0), dim=-1).shape == (2, 0)
+    assert mg.log_softmax(mg.ones(0, 3), dim=0).shape == (0, 3)

@@ -107,3 +107,23 @@ def test_out_of_range_axes_are_refused_not_wrapped():
 def test_scatter_add_out_of_bounds_names_the_op():
     with pytest.raises(IndexError, match=r'scatter_add: index .* shape \(2,\)'):
         mg.scatter_add((2,), [5], mg.ones(1))
+
+
+def test_0d_tensors_in_shape_ops_follow_pytorch():
+    x = mg.tensor(2.0, requires_grad=True)
+    assert x.transpose(0, 0).shape == () and x.transpose(0, -1).shape == ()
+    assert x.permute().shape == () and x.flatten().shape == (1,)
+    assert mg.stack([x, x]).shape == (2,)
+    assert mg.ones(3).permute(0).shape == (3,)         # one dim may be given bare
+    with pytest.raises(mg.ShapeError, match=r'cat: zero-dimensional tensor \(at position 0\)'):
+        mg.cat([x, x])
+    with pytest.raises(mg.ShapeError, match='split: expects a tensor of at least 1 dim'):
+        x.split(1)
+    with pytest.raises(mg.ShapeError, match='transpose: axis 1 is out of range'):
+        x.transpose(0, 1)
+
+
+def test_split_and_chunk_of_an_empty_axis_give_one_empty_piece():
+    assert [p.shape for p in mg.ones(0, 3).split(2)] == [(0, 3)]
+    assert [p.shape for p in mg.ones(0, 3).chunk(4)] == [(0, 3)]
+    assert [p.shape for p in mg.ones(0, 3).split(2, 1)] == [(0, 2), (0, 1)]

@@ -6,7 +6,8 @@ Binary ops broadcast, so each gradient is summed back to its input's shape with 
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
-from ._util import as_tensor, floating, number, operands
+from ._util import as_tensor, cast, floating, number, operands
+from .promotion import describe_operand, is_bool, result_type
 
 
 # ----------------------------------------------------------------------------- binary
@@ -57,19 +58,41 @@ class Div(Function):
 
 
 class Pow(Function):
-    """y = a ** b (both tensors);  ga = gy · b · a^(b−1),  gb = gy · y · log(a)  (a > 0)."""
+    """y = a ** b (both tensors);  ga = gy · b · a^(b−1),  gb = gy · y · log(a).
+
+    At a base of 0 the gradients are PyTorch's (``pow_backward_self``, ``pow_backward_exponent``),
+    never a stray nan from 0 · ∞:
+    ga = 0 where a = 0 and b = 0 (a⁰ = 1 whatever a is), else the formula as it stands: 0 for
+    b > 1, gy for b = 1, +∞ for 0 < b < 1, −∞ for b < 0;
+    gb = 0 where a = 0 and b ≥ 0 (0^b is flat in b there), else the formula: −∞ for b < 0.
+    The branch a mask discards is computed with a harmless stand-in (exponent 1, log 1), so
+    that differentiating these lines again (create_graph) gives 0 there too, where PyTorch's
+    double backward gives nan (its masked branch still holds 0 · ∞). PyTorch masks ga wherever
+    b = 0; masking only at a = 0 gives the same ga, and keeps ∂ga/∂b = 1/a at b = 0, a ≠ 0.
+    """
 
     def forward(self, xp, a, b):
         return a ** b
 
     def backward(self, xp, gy, a, b, y):
-        ga = xp.sum_to(gy * b * a ** (b - 1), a.shape) if self.needs_grad(0) else None
-        gb = xp.sum_to(gy * y * xp.log(a), b.shape) if self.needs_grad(1) else None
+        ga = gb = None
+        if self.needs_grad(0):
+            flat = (a == 0) * (b == 0)                          # (broadcast shape), "and"
+            power = a ** xp.where(flat, 1, b - 1)               # (broadcast shape)
+            ga = xp.sum_to(xp.where(flat, 0, gy * b * power), a.shape)
+        if self.needs_grad(1):
+            flat = (a == 0) * (b >= 0)                          # (broadcast shape), "and"
+            slope = y * xp.log(xp.where(flat, 1, a))            # (broadcast shape)
+            gb = xp.sum_to(gy * xp.where(flat, 0, slope), b.shape)
         return ga, gb
 
 
 class PowScalar(Function):
-    """y = x ** p for a number p;  gx = gy · p · x^(p−1)."""
+    """y = x ** p for a number p;  gx = gy · p · x^(p−1), and 0 for p = 0.
+
+    At x = 0 this is PyTorch's ``pow_backward``: 0 for p > 1, gy for p = 1, +∞ for 0 < p < 1,
+    −∞ for p < 0; its second derivative p (p−1) x^(p−2) comes from the same line.
+    """
     name = 'pow'
 
     def __init__(self, p):
@@ -80,7 +103,7 @@ class PowScalar(Function):
 
     def backward(self, xp, gy, x, y):
         if self.p == 0:                          # x⁰ = 1: no gradient, not 0 · x⁻¹ (nan at 0)
-            return gy * 0
+            return xp.zeros_like(gy)
         return gy * self.p * x ** (self.p - 1)
 
 
@@ -229,19 +252,36 @@ class Tanh(Function):
         return gy * (1 - y * y)
 
 
-class Sigmoid(Function):
-    """y = 1 / (1 + e⁻ˣ);  gx = gy · y · (1 − y).
+def exp_minus_abs(xp, x):
+    """e^(−|x|) ≤ 1, in a new array that forward code may go on working in place (NumPy hands a
+    0-d result back as a read-only scalar: asarray makes it an array again)."""
+    e = xp.asarray(xp.abs(x))
+    xp.negative(e, out=e)
+    return xp.exp(e, out=e)
 
-    Forward never overflows: with e = e^(−|x|) ≤ 1, y = 1/(1+e) for x ≥ 0 and e/(1+e) for x < 0.
+
+class Sigmoid(Function):
+    """y = σ(x) = 1 / (1 + e⁻ˣ) = e^min(x, 0) / (1 + e^(−|x|));
+    gx = gy · σ(x) σ(−x) = gy · e^(−|x|) / (1 + e^(−|x|))².
+
+    Both take exp of numbers ≤ 0 only, so nothing overflows, and neither subtracts, so y and gx
+    keep float32's relative accuracy for every x. (The textbook gy · y · (1 − y) does not: 1 − y
+    is 0 in float32 once x > 17, where σ'(x) = 4e-8.) gx is even in x and is computed from x.
     """
     analytic = False
 
     def forward(self, xp, x):
-        e = xp.exp(-xp.abs(x))
-        return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        d = exp_minus_abs(xp, x)
+        d += 1                                     # 1 + e^(−|x|), in [1, 2]
+        y = xp.asarray(xp.minimum(x, 0))
+        xp.exp(y, out=y)                           # e^min(x, 0): 1 for x ≥ 0, e^(−|x|) below
+        y /= d
+        return y
 
     def backward(self, xp, gy, x, y):
-        return gy * y * (1 - y)
+        e = xp.exp(-xp.abs(x))                     # e^(−|x|)
+        d = 1 + e
+        return gy * e / (d * d)
 
 
 class ReLU(Function):
@@ -271,7 +311,13 @@ class LeakyReLU(Function):
 
 
 class ELU(Function):
-    """y = x for x > 0, α(eˣ − 1) otherwise;  gx = gy for x > 0, gy · (y + α) otherwise."""
+    """y = x for x > 0, α(eˣ − 1) otherwise;
+    gx = gy for x > 0, gy · (y + α) = gy · α eˣ for x < 0, gy · α at x = 0.
+
+    At exactly 0 this is PyTorch's ``elu_backward`` (the x ≤ 0 branch: slope α) and its double
+    backward (masked to x < 0): the slope α there is a constant, so the second derivative at 0
+    is 0, not α.
+    """
     analytic = False
 
     def __init__(self, alpha):
@@ -282,7 +328,8 @@ class ELU(Function):
         return xp.where(x > 0, x, self.alpha * xp.expm1(xp.minimum(x, 0)))
 
     def backward(self, xp, gy, x, y):
-        return xp.where(x > 0, gy, gy * (y + self.alpha))
+        negative = xp.where(x < 0, gy * (y + self.alpha), gy * self.alpha)
+        return xp.where(x > 0, gy, negative)
 
 
 class Softplus(Function):
@@ -294,7 +341,10 @@ class Softplus(Function):
     analytic = False
 
     def forward(self, xp, x):
-        return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+        y = exp_minus_abs(xp, x)
+        xp.log1p(y, out=y)                         # log(1 + e^(−|x|)), in [0, log 2]
+        y += xp.maximum(x, 0)
+        return y
 
     def backward(self, xp, gy, x, y):
         return -gy * xp.expm1(-y)
@@ -367,8 +417,20 @@ def add(a, b):
 
 
 def sub(a, b):
-    """a − b, broadcasting."""
+    """a − b, broadcasting. A bool operand is refused, as in PyTorch (~mask inverts a mask)."""
+    if is_bool(a) or is_bool(b):
+        _refuse_bool_sub(a, b)
     return Sub().apply(*operands(a, b, 'sub'))
+
+
+def _refuse_bool_sub(a, b):
+    got = f"got {describe_operand(a)} - {describe_operand(b)}"
+    if is_bool(a) and is_bool(b):
+        raise TypeError(f"sub: subtracting two bools is not supported, as in PyTorch ({got}); "
+                        "use a ^ b for xor, or convert with .long() or .float() first")
+    raise TypeError(f"sub: subtraction with a bool operand is not supported, as in PyTorch "
+                    f"({got}); to invert a mask use ~mask, or convert it with .long() or "
+                    ".float() first")
 
 
 def mul(a, b):
@@ -379,16 +441,37 @@ def mul(a, b):
 def div(a, b):
     """a / b, broadcasting; true division, so integers divide to float32 (as PyTorch)."""
     a, b = operands(a, b, 'div')
-    if a.dtype.kind != 'f' and b.dtype.kind != 'f':
+    if a.data.dtype.kind not in 'fc':            # a, b share one dtype: bool or integer
         a, b = floating(a), floating(b)
     return Div().apply(a, b)
 
 
 def pow(x, exponent):
-    """x ** exponent; the exponent is a number or a Tensor (then a > 0 where it needs a grad)."""
+    """x ** exponent; the exponent is a number or a Tensor (then a > 0 where it needs a grad).
+
+    The dtype is PyTorch's (an int64 tensor ** 2.5 is float32). Refused, as in PyTorch and
+    NumPy: bool ** bool, and integers to negative integer powers (use a float base).
+    """
     if isinstance(exponent, Tensor) or not isinstance(x, Tensor):
-        return Pow().apply(*operands(x, exponent, 'pow'))
-    return PowScalar(number(exponent, 'pow', 'the exponent')).apply(x)
+        a, b = operands(x, exponent, 'pow')
+        _check_integer_power(a, b, lambda: bool((b.data < 0).any()))
+        return Pow().apply(a, b)
+    p = number(exponent, 'pow', 'the exponent')
+    x = cast(x, result_type(x, exponent))
+    _check_integer_power(x, exponent, lambda: p < 0)
+    return PowScalar(p).apply(x)
+
+
+def _check_integer_power(x, exponent, negative):
+    kind = x.data.dtype.kind
+    if kind == 'b':
+        raise TypeError(f"pow: bool ** bool is not supported, as in PyTorch (got "
+                        f"{describe_operand(x)} ** {describe_operand(exponent)}); convert "
+                        "with .long() or .float() first")
+    if kind in 'iu' and negative():
+        raise ValueError(f"pow: integers to negative integer powers are not allowed, as in "
+                         f"PyTorch (got {describe_operand(x)} ** {describe_operand(exponent)});"
+                         " use a float base, e.g. x.float() ** -1")
 
 
 def maximum(a, b):
@@ -408,11 +491,17 @@ def where(cond, a, b):
         cond = Tensor(backend.as_array(cond, device=None if like is None else like.device))
     if cond.dtype != backend.bool_:
         cond = Tensor(cond.data.astype(bool))
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = as_tensor(a, None, 'where').to(cond.device)     # two numbers: on cond's device
     a, b = operands(a, b, 'where')
     return Where().apply(cond, a, b)
 
 
 def neg(x):
+    """−x. A bool tensor is refused, as in PyTorch: ~mask inverts a mask."""
+    if x.data.dtype.kind == 'b':
+        raise TypeError(f"neg: negating a bool tensor ({describe_operand(x)}) is not supported, "
+                        "as in PyTorch; to invert a mask use ~mask")
     return Neg().apply(x)
 
 

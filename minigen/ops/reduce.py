@@ -3,6 +3,7 @@
 A reduction's gradient is spread back over the reduced axes: ``gy`` is reshaped to the
 keepdims shape (``kept``) and broadcast to the input's shape.
 """
+import numbers
 from collections import namedtuple
 
 from .. import backend
@@ -10,6 +11,8 @@ from ..autograd import Function
 from ..errors import ShapeError, describe
 from ..tensor import Tensor
 from ._util import floating, kept_shape, normalize_axes
+from .elementwise import clone
+from .shape import reshape
 
 
 class _Reduction(Function):
@@ -82,15 +85,37 @@ class Var(_Reduction):
         return self.spread(xp, gy * scale, x.shape) * centred
 
 
+class Std(Var):
+    """y = √var(x) over the axes;  gx = var's gradient for gy / (2y) (chain rule), except where
+    y = 0 (a row of equal values): there gx = 0, as PyTorch's ``std_backward`` gives, not
+    0 · ∞ = nan.
+
+    The masked branch divides by a stand-in 1 instead of 0, so no 0 · ∞ hides in it and the
+    second derivative there is 0 as well (PyTorch's too)."""
+
+    def forward(self, xp, x):
+        return xp.sqrt(super().forward(xp, x))
+
+    def backward(self, xp, gy, x, y):
+        flat = y == 0                                            # (y's shape)
+        g_var = xp.where(flat, 0, gy / (2 * xp.where(flat, 1, y)))   # (y's shape)
+        return super().backward(xp, g_var, x, None)
+
+
 class _Extreme(_Reduction):
-    """max or min: gx = gy at the arg-extreme elements. Where several elements tie for the
-    extreme, they share the gradient equally (as PyTorch's amax/amin do)."""
+    """amax or amin: gx = gy at the extreme elements. Where several elements tie for the
+    extreme, they share the gradient equally (PyTorch's amax/amin and max()/min() without a
+    dim do the same); ``max(x, dim)`` instead gives it all to the index it returns."""
     analytic = False
 
     def forward(self, xp, x):
         self.prepare(x)
-        y = self.pick(xp, x, axis=self.axes, keepdims=True)
-        hits = x == y
+        if self.count == 0:
+            raise ShapeError(f"{self.name}: reduces {_empty_axes(x, self.axes)} of the empty "
+                             f"tensor {describe(x)}; the {self.name[1:]} of nothing is undefined "
+                             "(PyTorch refuses too)")
+        y = self.pick(xp, x, axis=self.axes, keepdims=True)      # (kept)
+        hits = x == y                                            # (x's shape)
         self.share = (hits / hits.sum(axis=self.axes, keepdims=True)).astype(x.dtype)  # saved
         return y if self.keepdims else xp.reshape(y, self.reduced_shape(x))
 
@@ -98,8 +123,15 @@ class _Extreme(_Reduction):
         return self.spread(xp, gy, x.shape) * self.share
 
 
+def _empty_axes(x, axes):
+    """'axis 0' / 'axes (0, 2)': the reduced axes of size 0, for messages."""
+    empty = tuple(a for a in (range(x.ndim) if axes is None else axes) if x.shape[a] == 0)
+    return f"axis {empty[0]}" if len(empty) == 1 else f"axes {empty}"
+
+
 class Max(_Extreme):
-    """y = max x over the axes."""
+    """y = max x over the axes (ties share the gradient)."""
+    name = 'amax'
 
     @staticmethod
     def pick(xp, x, **kw):
@@ -107,16 +139,95 @@ class Max(_Extreme):
 
 
 class Min(_Extreme):
-    """y = min x over the axes."""
+    """y = min x over the axes (ties share the gradient)."""
+    name = 'amin'
 
     @staticmethod
     def pick(xp, x, **kw):
         return xp.min(x, **kw)
 
 
+class _ExtremeAlong(Function):
+    """PyTorch's ``max(x, dim)`` / ``min(x, dim)``: y = x[..., i, ...] with i the index of the
+    extreme along ``axis`` (the first of several ties, as PyTorch returns);
+    gx = gy scattered to that index, 0 elsewhere: the whole gradient goes to the returned index.
+    ``self.indices`` keeps i (the output's shape), for the wrapper to return."""
+    analytic = False
+
+    def __init__(self, axis, keepdims):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, xp, x):
+        idx = self.arg(x, axis=self.axis, keepdims=True)          # (kept), int64
+        self.index = _index_along(xp, idx, self.axis)             # picks (kept) from x
+        y = x[self.index]                                         # (kept)
+        if not self.keepdims:
+            y, idx = y.squeeze(self.axis), idx.squeeze(self.axis)  # (reduced)
+        self.indices = idx
+        return y
+
+    def backward(self, xp, gy, x, y):
+        if not self.keepdims:
+            gy = xp.reshape(gy, self.index[self.axis].shape)      # (kept)
+        return xp.scatter_add(x.shape, self.index, gy)            # (x's shape)
+
+
+def _index_along(xp, idx, axis):
+    """The index tuple that picks ``idx`` (keepdims shape) along ``axis``: the other axes get
+    aranges shaped to broadcast against it, so x[index] has idx's shape."""
+    index = []
+    for k, n in enumerate(idx.shape):
+        if k == axis:
+            index.append(idx)
+        else:
+            index.append(xp.arange(n).reshape(tuple(n if j == k else 1 for j in range(idx.ndim))))
+    return tuple(index)
+
+
+class MaxAlong(_ExtremeAlong):
+    """(values, indices) = max(x, dim): the first largest element along the axis."""
+    name = 'max'
+
+    @staticmethod
+    def arg(x, **kw):
+        return x.argmax(**kw)
+
+
+class MinAlong(_ExtremeAlong):
+    """(values, indices) = min(x, dim): the first smallest element along the axis."""
+    name = 'min'
+
+    @staticmethod
+    def arg(x, **kw):
+        return x.argmin(**kw)
+
+
+def _log_sum_exp_of_shifted(xp, d, axes):
+    """log Σ e^d over ``axes`` (kept), for d = x − max x ≤ 0, whose largest terms are e^0 = 1.
+
+    Computed as log1p(Σ e^d − 1) with the 1s taken out of the terms before they are added up:
+    log(1 + r) in float32 is 0 for r < 6e-8, while log1p(r) = r keeps it (the log_softmax of
+    the top class, a logsumexp or cross-entropy just above its floor). Σ e^d − 1 =
+    Σ (e^d − [e^d = 1]) + (#[e^d = 1] − 1) for any count; counting the exact 1s makes the first
+    sum exact.
+    """
+    e = xp.asarray(xp.exp(d))                      # like d; worked on in place
+    ones = e == 1                                  # the maxima (and terms that round to them)
+    e -= ones
+    rest = xp.sum(e, axis=axes, keepdims=True)     # kept shape
+    rest += ones.sum(axis=axes, keepdims=True, dtype=e.dtype) - 1         # Σ e^d − 1
+    return xp.log1p(rest)
+
+
 class LogSumExp(_Reduction):
-    """y = log Σ eˣ over the axes, computed as m + log Σ e^(x − m) with m = max x so that no
-    exponential overflows;  gx = gy · e^(x − y) (the softmax)."""
+    """y = log Σ eˣ over the axes = m + log1p(Σ e^(x − m) − 1) with m = max x, so that no
+    exponential overflows and the terms far below the largest are not rounded away;
+    gx = gy · e^(x − m) / Σ e^(x − m) (the softmax, from the same shift m as forward: a
+    constant, so the graph under create_graph is the softmax's own).
+
+    y itself (|y| up to 1e4, a spacing of 1e-3 in float32) is not used for the softmax:
+    e^(x − y) would carry y's rounding as a relative error.
+    """
     analytic = False
 
     def forward(self, xp, x):
@@ -126,31 +237,53 @@ class LogSumExp(_Reduction):
         else:
             m = xp.max(x, axis=self.axes, keepdims=True)
             m = xp.where(xp.isfinite(m), m, 0)   # all −inf (or +inf) along an axis: no shift
-        y = xp.log(xp.sum(xp.exp(x - m), axis=self.axes, keepdims=True)) + m
+        self.shift = m                                            # kept shape, saved
+        y = _log_sum_exp_of_shifted(xp, x - m, self.axes) + m     # kept shape
         return y if self.keepdims else xp.reshape(y, self.reduced_shape(x))
 
     def backward(self, xp, gy, x, y):
-        return self.spread(xp, gy, x.shape) * xp.exp(x - xp.reshape(y, self.kept))
+        e = xp.exp(x - self.shift)                                # like x
+        p = e / xp.sum(e, axis=self.axes, keepdims=True)          # softmax, like x
+        return self.spread(xp, gy, x.shape) * p
 
 
 class Softmax(Function):
     """y = e^(x − m) / Σ e^(x − m) along ``axis`` (m = max, so exp cannot overflow);
-    gx = y · (gy − Σ gy·y)  (the Σ along the axis)."""
+    gx = y · (gy − Σ gy·y)  (the Σ along the axis).
+
+    Each y keeps float32's relative accuracy (a quotient of positive terms), up to the rounding
+    of x − m, which exp turns into a relative error (at most ½ ulp of |x − m|; none where x and
+    m are within a factor 2): every float32 softmax that shifts has it. gx cancels by nature
+    (Σ y = 1): it is accurate relative to the size of its terms, y·|gy| and y·|Σ gy·y|.
+    """
     analytic = False
 
     def __init__(self, axis):
         self.axis = axis
 
     def forward(self, xp, x):
-        e = xp.exp(x - xp.max(x, axis=self.axis, keepdims=True))
-        return e / xp.sum(e, axis=self.axis, keepdims=True)
+        e = x - xp.max(x, axis=self.axis, keepdims=True)         # like x, ≤ 0
+        xp.exp(e, out=e)
+        e /= xp.sum(e, axis=self.axis, keepdims=True)
+        return e
 
     def backward(self, xp, gy, x, y):
         return y * (gy - xp.sum(gy * y, axis=self.axis, keepdims=True))
 
 
 class LogSoftmax(Function):
-    """y = x − logsumexp(x) along ``axis``;  gx = gy − e^y · Σ gy  (the Σ along the axis)."""
+    """y = x − logsumexp(x) = d − log1p(Σ e^d − 1) along ``axis``, with d = x − m ≤ 0, m = max x
+    (see LogSumExp: the top class's y = −log1p(Σ others) stays accurate when it is tiny);
+
+        gx = gy − p · G,  G = Σ gy along the axis, p = e^d / Σ e^d (the softmax)
+           = (gy − G) − G · expm1(y)   where p > ½
+
+    Both forms are the same number; each is used where it does not cancel. With a one-hot gy
+    (the gradient of a cross-entropy, −log p_c), the top class's 1 − p is −expm1(y), not a
+    difference of two numbers near 1, and the other classes' −G·p is a product. p comes from d,
+    not from e^y: y's own rounding (a spacing of 1e-6 at y = −20) would be a relative error in
+    it. For an arbitrary gy, gx cancels by nature (Σ p = 1).
+    """
     name = 'log_softmax'
     analytic = False
 
@@ -158,11 +291,20 @@ class LogSoftmax(Function):
         self.axis = axis
 
     def forward(self, xp, x):
-        shifted = x - xp.max(x, axis=self.axis, keepdims=True)
-        return shifted - xp.log(xp.sum(xp.exp(shifted), axis=self.axis, keepdims=True))
+        self.shift = xp.max(x, axis=self.axis, keepdims=True)    # m, kept shape, saved
+        y = x - self.shift                                        # d, like x
+        y -= _log_sum_exp_of_shifted(xp, y, self.axis)
+        return y
 
     def backward(self, xp, gy, x, y):
-        return gy - xp.exp(y) * xp.sum(gy, axis=self.axis, keepdims=True)
+        e = xp.exp(x - self.shift)                                # like x
+        p = e / xp.sum(e, axis=self.axis, keepdims=True)          # softmax, like x
+        G = xp.sum(gy, axis=self.axis, keepdims=True)             # kept shape
+        top = y > _LOG_HALF                                       # p > ½: one per row at most
+        return xp.where(top, (gy - G) - G * xp.expm1(y), gy - G * p)
+
+
+_LOG_HALF = -0.6931471805599453
 
 
 def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
@@ -188,20 +330,24 @@ def var(x, axis=None, *, keepdims=False, correction=1, unbiased=None, dim=None, 
 
 
 def std(x, axis=None, *, keepdims=False, correction=1, unbiased=None, dim=None, keepdim=False):
-    """Standard deviation: the square root of ``var`` (same options)."""
-    from .elementwise import sqrt
-    return sqrt(var(x, axis, keepdims=keepdims, correction=correction, unbiased=unbiased,
-                    dim=dim, keepdim=keepdim))
+    """Standard deviation: the square root of ``var`` (same options). A row of equal values has
+    std 0 and gradient 0 there (PyTorch's convention), not nan."""
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
+    x = floating(x)
+    return Std(axis if dim is None else dim, keepdims or keepdim, correction).apply(x)
 
 
 def amax(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
-    """Largest elements over ``axis`` (all axes by default); tied maxima share the gradient
-    equally. ``amax([[1, 5], [7, 2]], axis=1) == [5, 7]``."""
+    """Largest elements over ``axis`` (all axes by default). Tied maxima share the gradient
+    equally, as in PyTorch's amax: ``amax([3, 1, 3])`` sends gy/2 to each 3 (``max(x, dim)``
+    sends it all to the returned index instead). ``amax([[1, 5], [7, 2]], axis=1) == [5, 7]``.
+    Reducing an axis of size 0 is an error (the max of nothing)."""
     return Max(axis if dim is None else dim, keepdims or keepdim).apply(x)
 
 
 def amin(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
-    """Smallest elements over ``axis``; tied minima share the gradient equally."""
+    """Smallest elements over ``axis``; tied minima share the gradient equally (as ``amax``)."""
     return Min(axis if dim is None else dim, keepdims or keepdim).apply(x)
 
 
@@ -211,39 +357,61 @@ ValuesIndices = namedtuple('ValuesIndices', 'values indices')
 def max(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
     """As PyTorch: the largest element of x, or along one axis ``(values, indices)``.
 
-    ``max(x)`` is ``amax(x)``; ``max(x, dim=1)`` is ``(amax(x, 1), argmax(x, 1))`` as a named
-    tuple, so ``x.max(dim=1)[0]`` and ``x.max(dim=1).values`` mean what they mean in PyTorch.
+    ``max(x)`` is ``amax(x)`` (tied maxima share the gradient). ``max(x, dim=1)`` is a named
+    tuple ``(values, indices)``, so ``x.max(dim=1)[0]`` and ``x.max(dim=1).values`` mean what
+    they mean in PyTorch; the index is the first of tied maxima, and the gradient of ``values``
+    goes to that index alone. A 0-d tensor with dim 0 or −1 gives ``(x, 0)``.
     """
     axis = axis if dim is None else dim
     if axis is None:
         return amax(x)
-    keep = keepdims or keepdim
-    return ValuesIndices(amax(x, axis, keep), argmax(x, axis, keep))
+    return _extreme_along(MaxAlong, x, axis, keepdims or keepdim)
 
 
 def min(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
-    """As PyTorch: the smallest element of x, or along one axis ``(values, indices)``."""
+    """As PyTorch: the smallest element of x, or along one axis ``(values, indices)`` (as
+    ``max``: the gradient of ``values`` goes to the returned index)."""
     axis = axis if dim is None else dim
     if axis is None:
         return amin(x)
-    keep = keepdims or keepdim
-    return ValuesIndices(amin(x, axis, keep), argmin(x, axis, keep))
+    return _extreme_along(MinAlong, x, axis, keepdims or keepdim)
+
+
+def _extreme_along(function_class, x, axis, keepdims):
+    """``(values, indices)`` of max or min along one axis."""
+    op_name = function_class.name
+    axis = _one_axis(axis, x, op_name)
+    if x.ndim == 0:                 # one element along "axis 0": itself, at index 0
+        x, keepdims = reshape(x, (1,)), False
+    _refuse_empty_axis(x, axis, op_name)
+    fn = function_class(axis, keepdims)
+    values = fn.apply(x)
+    return ValuesIndices(values, Tensor(backend.array_module(x.data).asarray(
+        fn.indices, dtype=backend.int64)))
+
+
+def _refuse_empty_axis(x, axis, op_name):
+    if x.shape[axis] == 0:
+        raise ShapeError(f"{op_name}: axis {axis} of {describe(x)} has size 0; there is no "
+                         "extreme of nothing (PyTorch refuses too)")
 
 
 def _arg(x, axis, keepdims, pick, op_name):
     """Indices (int64, no gradient) of the extreme elements along one axis (None: flattened)."""
-    data = x.data if axis is not None else x.data.reshape(-1)
-    if data.size == 0:
-        raise ShapeError(f"{op_name}: the tensor {describe(x)} is empty")
-    if axis is not None:
-        axis = normalize_axes(axis, x.ndim, op_name)
-        if len(axis) != 1:
-            raise ShapeError(f"{op_name}: takes one axis, got {axis}")
-        axis = axis[0] if x.ndim else None
-    out = pick(data, axis=axis)
-    if keepdims and axis is not None:
+    xp = backend.array_module(x.data)
+    if axis is None:
+        if x.data.size == 0:
+            raise ShapeError(f"{op_name}: the tensor {describe(x)} is empty; there is no "
+                             "extreme of nothing")
+        return Tensor(xp.asarray(pick(x.data.reshape(-1), axis=None), dtype=backend.int64))
+    axis = _one_axis(axis, x, op_name)
+    if x.ndim == 0:                 # the only element, at index 0 (as PyTorch)
+        return Tensor(xp.zeros((), dtype=backend.int64))
+    _refuse_empty_axis(x, axis, op_name)
+    out = pick(x.data, axis=axis)
+    if keepdims:
         out = out.reshape(kept_shape(x.shape, (axis,)))
-    return Tensor(backend.array_module(x.data).asarray(out, dtype=backend.int64))
+    return Tensor(xp.asarray(out, dtype=backend.int64))
 
 
 def argmax(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
@@ -271,19 +439,35 @@ def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
 
 
 def _one_axis(axis, x, op_name):
-    return normalize_axes(axis, x.ndim, op_name)[0]
+    """``axis`` as one non-negative int, or an error naming the op. A 0-d tensor has the one
+    "axis" 0 (or −1), as in PyTorch."""
+    if not isinstance(axis, numbers.Integral):
+        raise ShapeError(f"{op_name}: takes one axis (an int), got {axis!r}")
+    axes = normalize_axes(axis, x.ndim, op_name)       # checks the range
+    return axes[0] if axes else 0
+
+
+def _along_one_axis(function_class, x, axis, op_name):
+    """``function_class(axis).apply(x)`` for the ops that normalise along one axis, with
+    PyTorch's answers at the edges: a 0-d tensor is one element along axis 0 or −1 (softmax 1,
+    log_softmax 0, gradient 0), and an empty tensor gives an empty result."""
+    x = floating(x)
+    axis = _one_axis(axis, x, op_name)
+    if x.ndim == 0:
+        return reshape(function_class(0).apply(reshape(x, (1,))), ())
+    if x.data.size == 0:            # nothing to normalise (and no max to shift by)
+        return clone(x)
+    return function_class(axis).apply(x)
 
 
 def softmax(x, axis=-1, *, dim=None):
     """exp(x) / Σ exp(x) along ``axis`` (default the last), without overflow."""
-    x = floating(x)
-    return Softmax(_one_axis(axis if dim is None else dim, x, 'softmax')).apply(x)
+    return _along_one_axis(Softmax, x, axis if dim is None else dim, 'softmax')
 
 
 def log_softmax(x, axis=-1, *, dim=None):
     """x − logsumexp(x) along ``axis`` (default the last), without overflow."""
-    x = floating(x)
-    return LogSoftmax(_one_axis(axis if dim is None else dim, x, 'log_softmax')).apply(x)
+    return _along_one_axis(LogSoftmax, x, axis if dim is None else dim, 'log_softmax')
 
 
 __all__ = ['sum', 'mean', 'var', 'std', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin',

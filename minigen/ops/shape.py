@@ -9,7 +9,8 @@ from .. import backend
 from ..autograd import Function
 from ..errors import ShapeError, describe
 from ..tensor import Tensor
-from ._util import normalize_axes
+from ._util import cast, normalize_axes
+from .promotion import promote_all
 
 
 class Reshape(Function):
@@ -41,14 +42,17 @@ class Permute(Function):
 
 
 class BroadcastTo(Function):
-    """y = x repeated along broadcast axes to ``shape``;  gx = Σ gy over those axes."""
+    """y = x repeated along broadcast axes to ``shape``;  gx = Σ gy over those axes.
+
+    y is a read-only view of x (as PyTorch's expand): it shares x's memory and version counter.
+    """
     name = 'broadcast_to'
 
     def __init__(self, shape):
         self.shape = shape
 
     def forward(self, xp, x):
-        return xp.broadcast_to(x, self.shape)
+        return xp.broadcast_view(x, self.shape)
 
     def backward(self, xp, gy, x, y):
         return xp.sum_to(gy, x.shape)
@@ -137,12 +141,27 @@ def reshape(x, shape):
     return Reshape(shape).apply(x)
 
 
+def _one_dim(dim, ndim, op_name):
+    """``dim`` as a non-negative int, or an error naming the op and the dim. A 0-d tensor
+    accepts 0 and −1, as in PyTorch (its dims wrap as if it had one)."""
+    if not isinstance(dim, numbers.Integral):
+        raise TypeError(f"{op_name}: a dim must be an int, got {dim!r}")
+    axes = normalize_axes(dim, ndim, op_name)          # checks the range
+    return axes[0] if axes else 0
+
+
+def _at_least_1d(x, op_name):
+    if x.ndim == 0:
+        raise ShapeError(f"{op_name}: expects a tensor of at least 1 dim, got the 0-d tensor "
+                         f"{describe(x)}")
+
+
 def flatten(x, start_dim=0, end_dim=-1):
-    """Merge axes start_dim..end_dim into one."""
+    """Merge axes start_dim..end_dim into one (a 0-d tensor becomes shape (1,), as PyTorch)."""
+    start = _one_dim(start_dim, x.ndim, 'flatten')
+    end = _one_dim(end_dim, x.ndim, 'flatten')
     if x.ndim == 0:
         return reshape(x, (1,))
-    start = normalize_axes(start_dim, x.ndim, 'flatten')[0]
-    end = normalize_axes(end_dim, x.ndim, 'flatten')[0]
     if start > end:
         raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     merged = 1
@@ -152,8 +171,11 @@ def flatten(x, start_dim=0, end_dim=-1):
 
 
 def permute(x, axes):
-    """x with its axes in the order ``axes`` (NumPy's ``transpose(x, axes)``)."""
-    axes = tuple(axes)
+    """x with its axes in the order ``axes`` (NumPy's ``transpose(x, axes)``); a 1-D tensor
+    also takes a bare int, as ``x.permute(0)`` in PyTorch."""
+    axes = (axes,) if isinstance(axes, numbers.Integral) else tuple(axes)
+    if not all(isinstance(a, numbers.Integral) for a in axes):
+        raise TypeError(f"permute: dims must be ints, got {axes!r}")
     ok = len(axes) == x.ndim and all(-x.ndim <= a < x.ndim for a in axes) and \
         sorted(a % x.ndim for a in axes) == list(range(x.ndim))
     if not ok:
@@ -162,19 +184,23 @@ def permute(x, axes):
 
 
 def swapaxes(x, axis0, axis1):
-    """x with two axes swapped."""
-    a0 = normalize_axes(axis0, x.ndim, 'swapaxes')[0]
-    a1 = normalize_axes(axis1, x.ndim, 'swapaxes')[0]
-    order = list(range(x.ndim))
-    order[a0], order[a1] = order[a1], order[a0]
-    return Permute(tuple(order)).apply(x)
+    """x with two axes swapped (a 0-d tensor takes 0 or −1 for both and comes back as it is)."""
+    return _swap(x, axis0, axis1, 'swapaxes')
 
 
 def transpose(x, dim0=None, dim1=None):
     """Swap two axes, as ``torch.transpose(x, dim0, dim1)``; with no axes, reverse them all."""
     if dim0 is None and dim1 is None:
         return permute(x, tuple(range(x.ndim))[::-1])
-    return swapaxes(x, dim0, dim1)
+    return _swap(x, dim0, dim1, 'transpose')
+
+
+def _swap(x, axis0, axis1, op_name):
+    a0, a1 = _one_dim(axis0, x.ndim, op_name), _one_dim(axis1, x.ndim, op_name)
+    order = list(range(x.ndim))
+    if order:
+        order[a0], order[a1] = order[a1], order[a0]
+    return Permute(tuple(order)).apply(x)
 
 
 def squeeze(x, axis=None):
@@ -192,8 +218,11 @@ def squeeze(x, axis=None):
 
 def unsqueeze(x, axis):
     """Insert an axis of size 1 at position ``axis`` (negative counts from the new end)."""
+    if not isinstance(axis, numbers.Integral):
+        raise TypeError(f"unsqueeze: a dim must be an int, got {axis!r}")
     if not -x.ndim - 1 <= axis <= x.ndim:
-        raise ValueError(f"unsqueeze: axis {axis} is out of range for {describe(x)}")
+        raise ShapeError(f"unsqueeze: axis {axis} is out of range for {describe(x)} (a new "
+                         f"axis goes at {-x.ndim - 1}..{x.ndim})")
     axis = axis % (x.ndim + 1)
     return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
 
@@ -268,7 +297,11 @@ def cat(tensors, axis=0, *, dim=None):
     if not tensors:
         raise ValueError("cat: needs at least one tensor")
     first = tensors[0]
-    axis = normalize_axes(axis, first.ndim, 'cat')[0]
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:             # PyTorch's rule and words
+            raise ShapeError(f"cat: zero-dimensional tensor (at position {i}) cannot be "
+                             "concatenated; stack joins 0-d tensors")
+    axis = _one_dim(axis, first.ndim, 'cat')
     for i, t in enumerate(tensors):
         if t.ndim != first.ndim or any(
                 n != m for k, (n, m) in enumerate(zip(t.shape, first.shape)) if k != axis):
@@ -281,9 +314,13 @@ concatenate = cat
 
 
 def _same_dtype(tensors):
-    from .elementwise import astype
-    dtype = backend.result_dtype(*[t.dtype for t in tensors])
-    return [astype(t, dtype) for t in tensors]
+    """The tensors in the one dtype they meet in (PyTorch's promotion: int64 with float32 is
+    float32); a float tensor through a differentiable cast, so its gradient keeps its dtype."""
+    first = tensors[0].data.dtype
+    if all(t.data.dtype == first for t in tensors):
+        return tensors
+    dtype = promote_all([t.data.dtype for t in tensors])
+    return [cast(t, dtype) for t in tensors]
 
 
 def stack(tensors, axis=0, *, dim=None):
@@ -292,6 +329,10 @@ def stack(tensors, axis=0, *, dim=None):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: needs at least one tensor")
+    ndim = tensors[0].ndim
+    if not isinstance(axis, numbers.Integral) or not -ndim - 1 <= axis <= ndim:
+        raise ShapeError(f"stack: dim {axis!r} is out of range for tensors of {ndim} dims (the "
+                         f"new axis goes at {-ndim - 1}..{ndim})")
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
             raise ShapeError(f"stack: tensor {i} {describe(t)} differs in shape from tensor 0 "
@@ -301,16 +342,20 @@ def stack(tensors, axis=0, *, dim=None):
 
 def split(x, split_size_or_sections, axis=0):
     """Pieces of x along ``axis``: of ``split_size`` each (the last may be smaller), or of the
-    listed sizes (PyTorch's meaning, not NumPy's split points)."""
-    axis = normalize_axes(axis, x.ndim, 'split')[0]
+    listed sizes (PyTorch's meaning, not NumPy's split points). An axis of size 0 gives one
+    empty piece, as in PyTorch."""
+    _at_least_1d(x, 'split')
+    axis = _one_dim(axis, x.ndim, 'split')
     n = x.shape[axis]
     if isinstance(split_size_or_sections, numbers.Integral):
         size = split_size_or_sections
-        if size <= 0:
+        if size < 0 or (size == 0 and n):
             raise ValueError(f"split: split_size must be positive, got {size}")
-        sizes = [min(size, n - start) for start in range(0, n, size)]
+        sizes = [min(size, n - start) for start in range(0, n, size)] if n else [0]
     else:
         sizes = list(split_size_or_sections)
+        if any(size < 0 for size in sizes):
+            raise ValueError(f"split: sizes {sizes} include a negative size")
         if sum(sizes) != n:
             raise ShapeError(f"split: sizes {sizes} add up to {sum(sizes)}, but axis "
                              f"{axis} of {describe(x)} has {n}")
@@ -321,12 +366,12 @@ def split(x, split_size_or_sections, axis=0):
     return tuple(pieces)
 
 
-
 def chunk(x, chunks, axis=0):
     """x split into ``chunks`` pieces of equal size along ``axis`` (the last may be smaller)."""
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
-    n = x.shape[normalize_axes(axis, x.ndim, 'chunk')[0]]
+    _at_least_1d(x, 'chunk')
+    n = x.shape[_one_dim(axis, x.ndim, 'chunk')]
     return split(x, max(-(-n // chunks), 1), axis)
 
 
