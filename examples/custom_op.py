@@ -2,7 +2,7 @@
 
 An op is a subclass of ``mg.Function`` with ``forward(self, xp, *inputs)`` on raw arrays and
 ``backward(self, xp, gy, *inputs, y)``. Write backward with plain operators and ``xp.<name>``
-functions (the names in ``minigen/ops/graph_namespace.py``): then the same code gives first-
+functions (the names in ``minigen/ops/xp.py``): then the same code gives first-
 order gradients on raw arrays and, under ``create_graph=True``, differentiable ones.
 
     python examples/custom_op.py

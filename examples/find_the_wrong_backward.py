@@ -60,7 +60,7 @@ print(mg.taylor_test(lambda t: Swish().apply(t).sum(), [x], show=False).report.s
 print(mg.taylor_test(lambda t: mg.tanh(t).sum(), [x], show=False).report.splitlines()[-1])
 
 print('\n4. the complex step: exact to rounding for analytic ops')
-from minigen.gradcheck import check_gradients  # noqa: E402
+from minigen.check import check_gradients  # noqa: E402
 result = check_gradients(lambda t: mg.exp(t) * mg.sin(t), [x], method='complex')
 print(f'  max |numeric − analytic| = {result.max_abs_err:.1e} ({result.note})')
 

@@ -4,7 +4,7 @@ import sys
 import time
 import warnings
 
-from .backend import BackendError
+from .core.backend import BackendError
 from .data import DataError
 from .train import CONFIGS, KINDS, TrainingStopped, UsageError
 
@@ -13,33 +13,22 @@ USER_ERRORS = (UsageError, DataError, BackendError)
 
 def _gradcheck_command(args):
     """One row per registered op: the worst errors of its first and second derivatives."""
-    from .gradcheck import check_gradients, check_second_gradients
-    from .opcases import CASES, inputs_for
-    cases = [c for c in CASES if not args.only or any(k in c.name for k in args.only)]
+    from .check.registry import CASES
+    from .models.gradcheck_cases import CASES as MODEL_CASES
+    cases = [c for c in CASES + MODEL_CASES
+             if not args.only or any(k in c.name for k in args.only)]
     if not cases:
         print(f"no registered op matches {' '.join(args.only)}", file=sys.stderr)
         return 2
     width = max(len(c.name) for c in cases)
-    print(f"{'':<{width}}  {'gradcheck':^21}  {'gradgradcheck':^21}")
-    header = f"{'op':<{width}}  {'max abs err':>10} {'max rel err':>10}  " \
-             f"{'max abs err':>10} {'max rel err':>10}  result"
-    print(header)
-    print('-' * len(header))
+    _print_gradcheck_header(width)
     failures, failed_ops, start = [], 0, time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')     # the registry's inputs are float64 already
         for case in cases:
-            first = check_gradients(case.fn, inputs_for(case, seed=args.seed), name=case.name)
-            second = check_second_gradients(case.fn, inputs_for(case, seed=args.seed),
-                                            name=case.name) if case.gradgrad else None
-            results = [r for r in (first, second) if r is not None]
-            failures += [r.report for r in results if not r.ok]
-            second_cols = f"{second.max_abs_err:>10.1e} {second.max_rel_err:>10.1e}" \
-                if second else f"{'n/a':>10} {'n/a':>10}"
-            verdict = 'ok' if all(r.ok for r in results) else 'FAIL'
-            failed_ops += verdict == 'FAIL'
-            print(f"{case.name:<{width}}  {first.max_abs_err:>10.1e} {first.max_rel_err:>10.1e}"
-                  f"  {second_cols}  {verdict}")
+            results = _check_case(case, args.seed)
+            failures += [r.report for r in results if r is not None and not r.ok]
+            failed_ops += _print_gradcheck_row(case.name, width, *results) == 'FAIL'
     elapsed = time.perf_counter() - start
     print(f"\n{len(cases) - failed_ops} passed, {failed_ops} failed "
           f"({len(cases)} ops; float64 central differences, eps=1e-6, atol=1e-5, rtol=1e-3; "
@@ -47,6 +36,34 @@ def _gradcheck_command(args):
     for report in failures:
         print('\n' + report)
     return 1 if failures else 0
+
+
+def _check_case(case, seed):
+    """The results of gradcheck and gradgradcheck (None where the case skips it) on a case."""
+    from .check import check_gradients, check_second_gradients
+    from .check.registry import inputs_for
+    first = check_gradients(case.fn, inputs_for(case, seed=seed), name=case.name)
+    second = check_second_gradients(case.fn, inputs_for(case, seed=seed),
+                                    name=case.name) if case.gradgrad else None
+    return first, second
+
+
+def _print_gradcheck_header(width):
+    print(f"{'':<{width}}  {'gradcheck':^21}  {'gradgradcheck':^21}")
+    header = f"{'op':<{width}}  {'max abs err':>10} {'max rel err':>10}  " \
+             f"{'max abs err':>10} {'max rel err':>10}  result"
+    print(header)
+    print('-' * len(header))
+
+
+def _print_gradcheck_row(name, width, first, second):
+    """Print one case's row and return its verdict, 'ok' or 'FAIL'."""
+    second_cols = f"{second.max_abs_err:>10.1e} {second.max_rel_err:>10.1e}" \
+        if second else f"{'n/a':>10} {'n/a':>10}"
+    verdict = 'ok' if all(r.ok for r in (first, second) if r is not None) else 'FAIL'
+    print(f"{name:<{width}}  {first.max_abs_err:>10.1e} {first.max_rel_err:>10.1e}"
+          f"  {second_cols}  {verdict}")
+    return verdict
 
 
 def _positive(kind):
@@ -83,7 +100,7 @@ def config_from_flags(args):
 
 
 def _train_command(args):
-    from . import backend
+    from .core import backend
     from .train import continue_run, train
     if args.device:
         backend.module_for_device(args.device)          # no GPU: say so now, not mid-run
@@ -116,7 +133,7 @@ def _graph_command(args):
     import shutil
     import subprocess
     from . import models, viz
-    from .tensor import manual_seed, rand, tensor
+    from .core.tensor import manual_seed, rand, tensor
     manual_seed(0)
     if args.model == 'vae':
         model = models.VAE(6, 5, 2)
@@ -150,7 +167,7 @@ def _bench_command(args):
     """Run the speed suite (minigen/bench/suite.py) with the flags after `bench`."""
     from .bench import suite
     if args.device == 'cuda':
-        from . import backend
+        from .core import backend
         backend.module_for_device('cuda')            # no GPU: say so before starting
     suite.main(args.rest)
     return 0
@@ -209,7 +226,8 @@ def main(argv=None):
     bench.set_defaults(run=_bench_command)
     check = commands.add_parser(
         'gradcheck', help='check every registered op against finite differences',
-        description='Check every registered op (minigen/opcases.py): gradcheck and '
+        description='Check every registered op (minigen/check/registry.py) and model '
+                    'loss (minigen/models/gradcheck_cases.py): gradcheck and '
                     'gradgradcheck in float64, one row per op; exits 1 if any fails.')
     check.add_argument('only', nargs='*', help='check only ops whose name contains one of these')
     check.add_argument('--seed', type=int, default=0, help='seed of the random inputs')

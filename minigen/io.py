@@ -17,17 +17,14 @@ import os
 import urllib.parse
 import uuid
 
-from . import backend
-from .tensor import Tensor
+from .core import backend
+from .core.tensor import Tensor
+from .core.errors import CheckpointError
 
 FORMAT = 'minigen-checkpoint'
 VERSION = 1
 HEADER = 'minigen_checkpoint'      # the .npz member holding the JSON; array names start 'tensors'
 _STORABLE_KINDS = 'biufc'          # bool, int, uint, float, complex: what .npy keeps without pickle
-
-
-class CheckpointError(Exception):
-    """A checkpoint that cannot be read: missing, damaged, or not written by minigen.io.save."""
 
 
 # ----------------------------------------------------------------------------- save

@@ -14,9 +14,9 @@ Parameters whose ``grad`` is None are skipped.
 import math
 import numbers
 
-from . import backend
-from .autograd import enable_grad
-from .tensor import Tensor
+from .core import backend
+from .core.mode import enable_grad
+from .core.tensor import Tensor
 
 
 class Optimizer:

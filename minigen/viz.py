@@ -4,8 +4,8 @@ backward call, in the order the engine makes them."""
 import contextlib
 import sys
 
-from . import autograd
-from .tensor import Tensor
+from .core import mode
+from .core.tensor import Tensor
 
 
 # ----------------------------------------------------------------------------- the graph as DOT
@@ -99,5 +99,5 @@ def trace(file=None):
     call in the order the engine walks the graph (op, incoming gradient's shape and norm ->
     each input's gradient shape and norm). ``file=False`` prints nothing; the Tracer it yields
     keeps the events either way."""
-    with autograd.observing(Tracer(file)) as tracer:
+    with mode.observing(Tracer(file)) as tracer:
         yield tracer

@@ -7,7 +7,7 @@ import pytest
 
 import minigen as mg
 from minigen import backend
-from minigen.ops import graph_namespace
+from minigen.ops import xp as graph_namespace
 
 
 def test_available_says_numpy_works_and_why_cupy_does_or_not():

@@ -2,7 +2,10 @@ import subprocess
 import sys
 
 from minigen.cli import main
-from minigen.opcases import CASES
+from minigen.check.registry import CASES as OP_CASES
+from minigen.models.gradcheck_cases import CASES as MODEL_CASES
+
+CASES = OP_CASES + MODEL_CASES
 
 
 def test_gradcheck_command_prints_a_row_per_op_and_passes(capsys):

@@ -6,7 +6,8 @@ import pytest
 
 import minigen as mg
 from minigen import Function
-from minigen.gradcheck import METHODS, VERIFY_ELEMENTS, NotAnalyticWarning, check_gradients
+from minigen.check import METHODS, NotAnalyticWarning, check_gradients
+from minigen.check.complex_step import VERIFY_ELEMENTS, complex_step_derivatives
 
 from helpers import rand64
 
@@ -237,7 +238,6 @@ def test_factor_close_to_one_is_named_with_enough_digits():
 
 
 def test_worst_element_is_the_largest_error_when_tolerances_are_zero():
-    from minigen.gradcheck import check_gradients
     result = check_gradients(cube(), [rand64(5)], atol=0, rtol=0)
     assert not result.ok                       # rounding alone exceeds a zero tolerance
     reported = float(result.report.split('abs err ')[1].split(',')[0])
@@ -264,7 +264,6 @@ def test_report_names_the_element_by_the_inputs_name():
 
 
 def test_complex_step_is_exact_and_still_catches_a_planted_bug():
-    from minigen.gradcheck import check_gradients
     good = check_gradients(cube(), [rand64(3, 4)], method='complex')
     assert good.ok and good.max_abs_err < 1e-13 and 'complex step' in good.note
     with pytest.raises(mg.GradcheckError, match='constant factor'):
@@ -392,7 +391,6 @@ FOOLING = [
 @pytest.mark.parametrize('construct, op, fools', FOOLING, ids=[f[0] for f in FOOLING])
 def test_a_forward_that_fools_the_complex_step_cannot_pass_a_wrong_backward(construct, op,
                                                                             fools):
-    from minigen.gradcheck import _numeric_complex
     x = rand64(3, 4, low=0.05)
     fn = op.__name__.lower()
 
@@ -402,7 +400,7 @@ def test_a_forward_that_fools_the_complex_step_cannot_pass_a_wrong_backward(cons
     v = mg.tensor(np.random.default_rng(1).standard_normal((3, 4)))
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        raw, _ = _numeric_complex(apply, [x], 0, [0], [v], 1e-20, None, None, fn)
+        raw, _ = complex_step_derivatives(apply, [x], 0, [0], [v], 1e-20, None, None, fn)
     backward = mg.grad(apply(x), x, grad_outputs=v)[0].numpy().reshape(-1)
     assert np.allclose([raw[j] for j in range(12)], backward, atol=1e-8) == fools
     with warnings.catch_warnings(record=True) as seen:

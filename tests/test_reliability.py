@@ -11,7 +11,7 @@ import pytest
 import minigen as mg
 import minigen.functional as F
 from minigen import optim
-from minigen.autograd import Function
+from minigen import Function
 
 
 # ----------------------------------------------------------------------------- anomaly mode
@@ -46,8 +46,8 @@ def test_anomaly_mode_catches_a_write_through_data_that_the_version_counter_cann
 
 
 def test_anomaly_mode_is_off_by_default_and_on_with_the_environment_variable():
-    from minigen import autograd
-    assert autograd._hooks.observers == []
+    from minigen.core import mode
+    assert mode.observers.active == []
     code = ("import minigen as mg, numpy as np\n"
             "np.seterr(all='ignore')\n"
             "try:\n    mg.log(mg.tensor([0.0]))\nexcept mg.AnomalyError:\n    print('caught')")
@@ -93,10 +93,12 @@ def test_setitem_fill_and_copy_also_count_as_changes():
 
 def test_changes_after_backward_are_fine():
     w = mg.tensor([1.0, 2.0], requires_grad=True)
-    (w * w).sum().backward()
+    (w * w).sum().backward()                       # w.grad = 2w = [2, 4]
     with mg.no_grad():
-        w -= 0.1 * w.grad
+        w -= 0.1 * w.grad                          # w = [0.8, 1.6]: after the graph is done
     (w * w).sum().backward()                       # a new graph saves the new version
+    assert np.allclose(w.numpy(), [0.8, 1.6])
+    assert np.allclose(w.grad.numpy(), [2 + 1.6, 4 + 3.2])    # accumulated: 2w, then 2w'
 
 
 # ----------------------------------------------------------------------------- graph lifetime

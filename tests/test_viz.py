@@ -54,8 +54,8 @@ def test_trace_reports_forward_then_backward_in_the_engines_order():
 def test_trace_ends_with_its_block():
     with viz.trace(file=False):
         pass
-    from minigen import autograd
-    assert autograd._hooks.observers == []
+    from minigen.core import mode
+    assert mode.observers.active == []
 
 
 @pytest.mark.parametrize('model', ['vae', 'gan', 'charrnn'])

@@ -10,7 +10,7 @@ with its vocabulary, and loaders that turn them into minibatches of Tensors.
 
 scikit-learn (for ``load_digits``) is optional: ``pip install 'minigen[data]'``.
 """
-from .errors import DataError
+from ..core.errors import DataError
 from .idx import read_idx
 from .datasets import Split, load_digits, load_mnist
 from .text import STDLIB_MODULES, TextCorpus, load_text

@@ -8,9 +8,9 @@
 import dataclasses
 import os
 
-from .. import backend
-from ..errors import describe
-from .errors import DataError
+from ..core import backend
+from ..core.errors import describe
+from ..core.errors import DataError
 from .idx import IMAGES_MAGIC, LABELS_MAGIC, read_idx
 
 DIGITS_TRAIN = 1500          # the first 1,500 of the 1,797 digits train, the last 297 test

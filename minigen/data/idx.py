@@ -15,8 +15,8 @@ import os
 import struct
 import zlib
 
-from .. import backend
-from .errors import DataError
+from ..core import backend
+from ..core.errors import DataError
 
 IMAGES_MAGIC = 2051
 LABELS_MAGIC = 2049

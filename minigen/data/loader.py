@@ -9,9 +9,9 @@ next-character training. Random orders and offsets come from the backend's gener
 """
 import numbers
 
-from .. import backend
-from ..tensor import Tensor, tensor
-from .errors import DataError
+from ..core import backend
+from ..core.tensor import Tensor, tensor
+from ..core.errors import DataError
 
 
 class DataLoader:

@@ -9,9 +9,9 @@ import inspect
 import os
 import sys
 
-from .. import backend
-from ..tensor import Tensor
-from .errors import DataError
+from ..core import backend
+from ..core.tensor import Tensor
+from ..core.errors import DataError
 
 # The default corpus, in this order: about 443,000 characters of Python on 3.11.
 STDLIB_MODULES = ('textwrap', 'string', 'shlex', 'fractions', 'statistics', 'heapq', 'bisect',

@@ -1,11 +1,11 @@
 """The functional API: activations, losses and the fused kernels (``import minigen.functional
 as F``). Each fused kernel is one graph node with a hand-written backward; its composed twin
 (``F.<name>_composed``) computes the same from primitive ops."""
-from .. import backend
-from ..errors import ShapeError, describe
+from ..core import backend
+from ..core.errors import ShapeError, describe
 from ..ops import (elu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus,  # noqa: F401
                    tanh)
-from ..tensor import Tensor
+from ..core.tensor import Tensor
 from .composed import (bce_with_logits_composed, cross_entropy_composed,  # noqa: F401
                        gaussian_kl_composed, linear_composed, mse_loss_composed,
                        reparameterize_composed, rnn_composed)

@@ -5,8 +5,9 @@ gradients comes from the primitives' backward, including gradients of gradients.
 each fused kernel equal to its twin, in value and in every gradient.
 """
 from .. import ops
-from ..tensor import Tensor, arange
-from .fused import check_rnn_inputs
+from ..ops import xp as graph_xp
+from ..core.tensor import Tensor, arange
+from .fused import check_rnn_inputs, expm1_minus_x
 from .losses import _check_reduction, _target_like
 
 
@@ -38,8 +39,9 @@ def reparameterize_composed(mu, log_var, eps):
 
 
 def gaussian_kl_composed(mu, log_var):
-    """−½ Σ (1 + log_var − mu² − exp(log_var)) over the last axis."""
-    return -0.5 * ops.sum(1 + log_var - mu * mu - ops.exp(log_var), axis=-1)
+    """½ Σ (mu² + f(log_var)) over the last axis, f(v) = e^v − 1 − v (``expm1_minus_x``,
+    written once for arrays and Tensors: here it runs on ops/xp.py)."""
+    return ops.sum(0.5 * (mu * mu + expm1_minus_x(graph_xp, log_var)), axis=-1)
 
 
 def _reduce(loss, reduction):
@@ -51,22 +53,24 @@ def _reduce(loss, reduction):
 
 
 def bce_with_logits_composed(logits, targets, reduction='mean'):
-    """softplus(x) − x·t = max(x, 0) − x·t + log(1 + e^(−|x|)), reduced. Written with the
-    smooth softplus: composing max and |x| would give the wrong gradient at x = 0, where their
-    kinks' conventions (gradient 0) do not cancel."""
+    """(1 − t) softplus(x) + t softplus(−x), reduced: terms ≥ 0, and a gradient (1 − t) σ(x) −
+    t σ(−x) with one term for a hard target, accurate as the fused kernel's (softplus(x) − x·t
+    would give σ(x) − t, 0 in float32 for t = 1 once x > 17). Written with the smooth softplus:
+    composing max and |x| would give the wrong gradient at x = 0, where their kinks'
+    conventions (gradient 0) do not cancel."""
     _check_reduction('bce_with_logits', reduction)
     t = _target_like(targets, logits, 'bce_with_logits')
-    return _reduce(ops.softplus(logits) - logits * t, reduction)
+    return _reduce((1 - t) * ops.softplus(logits) + t * ops.softplus(-logits), reduction)
 
 
 def cross_entropy_composed(logits, targets, reduction='mean'):
-    """logsumexp(z) − z_c over the last axis, reduced."""
+    """−log_softmax(z)_c over the last axis, reduced (logsumexp(z) − z_c is the same number, but
+    a difference: in float32 it loses a loss below z's spacing)."""
     _check_reduction('cross_entropy', reduction)
     classes = targets.data if isinstance(targets, Tensor) else targets
     V = logits.shape[-1]
-    z2 = ops.reshape(logits, (-1, V))                                       # (M, V)
-    picked = z2[arange(z2.shape[0]), Tensor(classes).reshape(-1)]           # z_c, (M,)
-    loss = ops.logsumexp(z2, axis=1) - picked                               # (M,)
+    log_p = ops.log_softmax(ops.reshape(logits, (-1, V)), axis=1)           # (M, V)
+    loss = -log_p[arange(log_p.shape[0]), Tensor(classes).reshape(-1)]      # (M,)
     return _reduce(ops.reshape(loss, logits.shape[:-1]), reduction)
 
 

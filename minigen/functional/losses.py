@@ -2,12 +2,14 @@
 
 ``reduction`` is 'mean' (the default, over every element), 'sum' or 'none' (elementwise).
 """
+import math
 import numbers
 
-from .. import backend
-from ..autograd import Function
-from ..errors import ShapeError, describe
-from ..tensor import Tensor
+from ..core import backend
+from ..core.function import Function
+from ..core.errors import ShapeError, describe
+from ..ops.elementwise import exp_minus_abs
+from ..core.tensor import Tensor
 from .fused import _check_same_shape
 
 REDUCTIONS = ('mean', 'sum', 'none')
@@ -63,11 +65,18 @@ class _Loss(Function):
 class BCEWithLogits(_Loss):
     """Binary cross-entropy of the probability σ(x) against targets t in [0, 1]:
 
-        l = −t log σ(x) − (1 − t) log(1 − σ(x)) = max(x, 0) − x·t + log(1 + e^(−|x|))
+        l = −t log σ(x) − (1 − t) log(1 − σ(x)) = (1 − t) softplus(x) + t softplus(−x)
+          = x · ([x > 0] − t) + log(1 + e^(−|x|))
 
-    The second form is stable: no exponential of a positive number, so logits of ±1000 give
-    a finite loss and gradient.   gx = gl · (σ(x) − t);   gt = −gl · x.
-    σ(x) is computed as ½(1 + tanh(x/2)), which cannot overflow either.
+    gx = gl · (σ(x) − t) = gl · ((1 − t)·E − t) / (1 + E),  E = eˣ;   gt = −gl · x.
+
+    Both are computed in the last form. l: no exponential of a positive number (logits of
+    ±1000 give a finite loss), and two terms ≥ 0, so l keeps float32's relative accuracy for
+    any target. gx is (1 − t) σ(x) − t σ(−x) with σ(x) = E/(1 + E), σ(−x) = 1/(1 + E): for a
+    hard target one term is 0 and the other a quotient, so gx keeps relative accuracy too
+    (σ(x) − 1 as a difference is 0 in float32 once x > 17, where it is −4e-8); for soft
+    targets it cancels by nature. E is taken of x clipped at log of the dtype's largest
+    number, less 1, so neither E nor 1 + E overflows; beyond the clip σ(−x) is subnormal.
 
     Derivation: docs/derivations.md, section 'bce_with_logits'.
     """
@@ -75,12 +84,17 @@ class BCEWithLogits(_Loss):
     name = 'bce_with_logits'
 
     def forward(self, xp, x, t):
-        loss = xp.maximum(x, 0) - x * t + xp.log1p(xp.exp(-xp.abs(x)))
+        # e^a and 1 + e^a are finite for a below this (87.7 for float32), saved for backward
+        self.limit = math.log(float(xp.finfo(x.dtype).max)) - 1
+        loss = exp_minus_abs(xp, x)                                # e^(−|x|), like x
+        xp.log1p(loss, out=loss)
+        loss += x * ((x > 0) - t)                                  # ≥ 0 for t in [0, 1]
         return self.reduce(xp, loss)
 
     def backward(self, xp, gy, x, t, y):
         g = self.spread(gy)                                        # gl: scalar or like x
-        gx = g * (0.5 * (1 + xp.tanh(0.5 * x)) - t)
+        E = xp.exp(xp.minimum(x, self.limit))                      # eˣ, like x, finite
+        gx = g * (((1 - t) * E - t) / (1 + E))
         gt = -g * x if self.needs_grad(1) else None
         return gx, gt
 
@@ -88,10 +102,19 @@ class BCEWithLogits(_Loss):
 class CrossEntropy(_Loss):
     """Softmax cross-entropy over the last axis with integer class targets c:
 
-        l = −log softmax(z)_c = logsumexp(z) − z_c        for logits z (..., V), c (...)
+        l = −log softmax(z)_c = log Σ_j e^(d_j) − d_c = log1p(S + expm1(d_c)) − d_c,
 
-    gz = gl · (softmax(z) − onehot(c)). softmax is computed from z shifted by its max, so no
-    exponential overflows; written on xp, the backward is itself differentiable.
+    for logits z (..., V), c (...), with d = z − m (m = max z, so no exponential overflows)
+    and S = Σ_{j≠c} e^(d_j), the other classes' terms. Σ e^d − 1 is S + (e^(d_c) − 1): when c
+    is the top class (d_c = 0) that is S exactly, and log1p keeps a loss near 0 that
+    log(1 + S) would round to 0.
+
+        gz = gl · (softmax(z) − onehot(c)):   gl · e^(d_j) / Σ e^d   for j ≠ c,
+                                              −gl · S / Σ e^d        for j = c,
+
+    the target's 1 − p_c written as the sum of the others' p (a difference of numbers near 1
+    would be 0 in float32 once the loss is below 6e-8). Written on xp, the backward is itself
+    differentiable; the shift m is a constant there (the softmax does not depend on it).
 
     Derivation: docs/derivations.md, section 'cross_entropy'.
     """
@@ -101,23 +124,30 @@ class CrossEntropy(_Loss):
     def forward(self, xp, z, classes):
         V = z.shape[-1]
         z2 = xp.reshape(z, (-1, V))                                # (M, V)
-        c = xp.reshape(classes, (-1, 1))                           # (M, 1)
-        self.onehot = c == xp.arange(V)                            # (M, V) bool, saved
-        m = xp.max(z2, axis=1, keepdims=True)                      # (M, 1)
-        lse = xp.log(xp.sum(xp.exp(z2 - m), axis=1)) + m[:, 0]     # (M,)
-        z_c = xp.sum(xp.where(self.onehot, z2, 0), axis=1)         # z at the target, (M,)
-        loss = xp.reshape(lse - z_c, z.shape[:-1])                 # (...)
-        return self.reduce(xp, loss)
+        c = xp.reshape(classes, (-1,))                             # (M,)
+        rows = xp.arange(c.shape[0])                               # (M,)
+        self.onehot = xp.zeros(z2.shape, dtype=bool)               # (M, V), saved
+        self.onehot[rows, c] = True
+        self.shift = xp.max(z2, axis=1, keepdims=True)             # m (M, 1), saved
+        e = z2 - self.shift                                        # d, (M, V)
+        d_c = e[rows, c]                                           # (M,)
+        xp.exp(e, out=e)                                           # e^d
+        e[rows, c] = 0                                             # the other classes only
+        others = xp.sum(e, axis=1)                                 # S, (M,)
+        loss = xp.log1p(others + xp.expm1(d_c)) - d_c              # (M,)
+        return self.reduce(xp, xp.reshape(loss, z.shape[:-1]))    # (...)
 
     def backward(self, xp, gy, z, classes, y):
         V, rows = z.shape[-1], self.count
         z2 = xp.reshape(z, (rows, V))                              # (M, V)
-        e = xp.exp(z2 - xp.max(z2, axis=1, keepdims=True))         # (M, V)
-        p = e / xp.sum(e, axis=1, keepdims=True)                   # softmax, (M, V)
+        e = xp.exp(z2 - self.shift)                                # e^d, (M, V)
         g = self.spread(gy)
         if self.reduction == 'none':
             g = xp.reshape(g, (rows, 1))                           # (M, 1)
-        return xp.reshape(g * (p - self.onehot), z.shape), None
+        pg = e * (g / xp.sum(e, axis=1, keepdims=True))            # gl · softmax, (M, V)
+        others = pg * ~self.onehot                                 # 0 at the targets
+        gz = others - self.onehot * xp.sum(others, axis=1, keepdims=True)   # (M, V)
+        return xp.reshape(gz, z.shape), None
 
 
 class MSE(_Loss):

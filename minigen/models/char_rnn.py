@@ -2,11 +2,11 @@
 -> softmax over the vocabulary; trained on next-character cross-entropy (Karpathy, 2015)."""
 import math
 
-from .. import backend
+from ..core import backend
 from .. import functional as F
 from .. import nn, ops
-from ..autograd import no_grad
-from ..tensor import Tensor, tensor
+from ..core.mode import no_grad
+from ..core.tensor import Tensor, tensor
 
 
 class CharRNN(nn.Module):

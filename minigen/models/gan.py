@@ -6,8 +6,9 @@
 """
 from .. import functional as F
 from .. import nn, ops
-from ..autograd import grad, no_grad
-from ..tensor import rand, randn
+from ..core.graph import grad
+from ..core.mode import no_grad
+from ..core.tensor import rand, randn
 
 LOSSES = ('gan', 'wgan-gp')
 

@@ -13,8 +13,8 @@ from collections import namedtuple
 
 from .. import functional as F
 from .. import nn, ops
-from ..autograd import no_grad
-from ..tensor import randn
+from ..core.mode import no_grad
+from ..core.tensor import randn
 
 ELBOTerms = namedtuple('ELBOTerms', 'loss reconstruction kl')
 LIKELIHOODS = ('bernoulli', 'gaussian')

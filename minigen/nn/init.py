@@ -5,8 +5,8 @@ W.shape[0] and fan_out is W.shape[1] (PyTorch's layout is the transpose, with th
 """
 import math
 
-from .. import backend
-from ..autograd import no_grad
+from ..core import backend
+from ..core.mode import no_grad
 
 
 def calculate_gain(nonlinearity, param=None):

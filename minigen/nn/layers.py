@@ -7,8 +7,8 @@ import math
 
 from .. import functional as F
 from .. import ops
-from ..errors import ShapeError, describe
-from ..tensor import zeros
+from ..core.errors import ShapeError, describe
+from ..core.tensor import zeros
 from . import init
 from .module import Module, Parameter
 

@@ -6,9 +6,10 @@ are attribute paths: 'encoder.0.W'.
 """
 from collections import OrderedDict, namedtuple
 
-from .. import backend
-from ..autograd import no_grad
-from ..tensor import Tensor, tensor
+from ..core import backend
+from ..core.mode import no_grad
+from ..core.tensor import Tensor, tensor
+from ..core.errors import StateDictError
 
 
 class Parameter(Tensor):
@@ -31,14 +32,6 @@ class Parameter(Tensor):
 
 
 IncompatibleKeys = namedtuple('IncompatibleKeys', 'missing_keys unexpected_keys')
-
-
-class StateDictError(KeyError):
-    """A state dict that does not fit the module: every missing, unexpected or mismatched
-    entry is listed."""
-
-    def __str__(self):
-        return self.args[0]
 
 
 class Module:

@@ -1,9 +1,9 @@
 """Helpers shared by the op modules: turning operands into Tensors, dtype promotion, axes."""
 import numbers
 
-from .. import backend
-from ..errors import ShapeError
-from ..tensor import Tensor
+from ..core import backend
+from ..core.errors import ShapeError
+from ..core.tensor import Tensor
 from .promotion import PYTHON_NUMBERS, is_operand, number_dtype, result_type
 
 

@@ -3,9 +3,9 @@
 Notation: ``gy`` = dL/dy, the gradient arriving at the output; ``gx`` = dL/dx, returned.
 Binary ops broadcast, so each gradient is summed back to its input's shape with ``xp.sum_to``.
 """
-from .. import backend
-from ..autograd import Function
-from ..tensor import Tensor
+from ..core import backend
+from ..core.function import Function
+from ..core.tensor import Tensor
 from ._util import as_tensor, cast, floating, number, operands
 from .promotion import describe_operand, is_bool, result_type
 
@@ -192,13 +192,14 @@ class Log1p(Function):
 
 
 class Expm1(Function):
-    """y = eˣ − 1, accurate for small x;  gx = gy · eˣ = gy · (y + 1)."""
+    """y = eˣ − 1, accurate for small x;  gx = gy · eˣ  (not gy · (y + 1): for x < −17 in
+    float32, y + 1 is 0 where eˣ is 4e-8)."""
 
     def forward(self, xp, x):
         return xp.expm1(x)
 
     def backward(self, xp, gy, x, y):
-        return gy * (y + 1)
+        return gy * xp.exp(x)
 
 
 class Sqrt(Function):

@@ -1,7 +1,7 @@
 """Matrix product, for 1-D, 2-D and batched operands (NumPy's and PyTorch's matmul rules)."""
-from ..autograd import Function
-from ..errors import ShapeError, describe
-from ..tensor import Tensor
+from ..core.function import Function
+from ..core.errors import ShapeError, describe
+from ..core.tensor import Tensor
 from ._util import as_tensor
 
 

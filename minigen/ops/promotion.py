@@ -23,9 +23,9 @@ enough for both (float64 + complex64 → complex128, as in PyTorch).
 import functools
 import numbers
 
-from .. import backend
-from ..errors import describe
-from ..tensor import Tensor
+from ..core import backend
+from ..core.errors import describe
+from ..core.tensor import Tensor
 
 BOOL, INTEGER, FLOATING, COMPLEX = 0, 1, 2, 3
 CATEGORY = {'b': BOOL, 'u': INTEGER, 'i': INTEGER, 'f': FLOATING, 'c': COMPLEX}  # by dtype.kind

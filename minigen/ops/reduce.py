@@ -6,10 +6,10 @@ keepdims shape (``kept``) and broadcast to the input's shape.
 import numbers
 from collections import namedtuple
 
-from .. import backend
-from ..autograd import Function
-from ..errors import ShapeError, describe
-from ..tensor import Tensor
+from ..core import backend
+from ..core.function import Function
+from ..core.errors import ShapeError, describe
+from ..core.tensor import Tensor
 from ._util import floating, kept_shape, normalize_axes
 from .elementwise import clone
 from .shape import reshape

@@ -5,10 +5,10 @@ order, sum over broadcast axes, scatter into zeros (adding up repeated indices),
 """
 import numbers
 
-from .. import backend
-from ..autograd import Function
-from ..errors import ShapeError, describe
-from ..tensor import Tensor
+from ..core import backend
+from ..core.function import Function
+from ..core.errors import ShapeError, describe
+from ..core.tensor import Tensor
 from ._util import cast, normalize_axes
 from .promotion import promote_all
 

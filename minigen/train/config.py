@@ -8,6 +8,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from ..core.errors import UsageError
+
 
 @dataclass
 class ImageConfig:
@@ -84,7 +86,6 @@ def to_dict(config):
 
 def from_dict(kind, values, where):
     """The config of a ``kind`` run from a checkpoint's dict; every problem in one message."""
-    from .runs import UsageError
     if kind not in CONFIGS:
         raise UsageError(f"{where} is not a minigen training checkpoint (kind {kind!r})")
     if not isinstance(values, dict):

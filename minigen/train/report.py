@@ -9,8 +9,8 @@ import os
 
 import numpy as np
 
-from ..autograd import no_grad
-from ..tensor import tensor
+from ..core.mode import no_grad
+from ..core.tensor import tensor
 from .runs import UsageError, load_checkpoint, read_metrics
 
 

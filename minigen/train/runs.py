@@ -14,14 +14,7 @@ from ..data import load_digits, load_mnist, load_text
 from ..io import CheckpointError, load, save
 from ..models import GAN, VAE, CharRNN
 from . import config as configs
-
-
-class UsageError(Exception):
-    """A user's mistake on the command line: printed as one message, exit status 2."""
-
-
-class TrainingStopped(Exception):
-    """Training stopped early (a NaN loss): printed as one message, exit status 1."""
+from ..core.errors import TrainingStopped, UsageError
 
 
 # ----------------------------------------------------------------------------- the run folder

@@ -1,128 +1,23 @@
-"""Finding a wrong backward: which node of a graph disagrees (``localize``), which eps to trust
-(``gradcheck_sweep``), and a test that needs no eps at all (``taylor_test``).
+"""How far to trust a check, and a check for a new op in one line: which eps to trust
+(``gradcheck_sweep``), a test that needs no eps at all (``taylor_test``), and ``check_op``.
 
-All of them work in float64 on copies of the inputs, as gradcheck does.
+All of them work in float64 on copies of the inputs, as gradcheck does. (Which node of a graph
+disagrees is ``localize``, on its own page: gradcheck itself calls it.)
 """
-import copy
 import math
-import os
-import traceback
 from dataclasses import dataclass, field
 
-from . import autograd, backend
-from .autograd import grad as autograd_grad
-from .gradcheck import _complex_step_doubt, _numeric, _outputs, _prepare, check_gradients
-from .tensor import Tensor
-
-_PACKAGE = os.path.dirname(os.path.abspath(__file__))
-
-
-# ----------------------------------------------------------------------------- localisation
-
-class _Recorder:
-    """Engine hook: remembers every op applied, its inputs, and where in the user's code it was
-    called."""
-
-    def __init__(self):
-        self.nodes, self.inputs = [], []
-
-    def forward(self, fn, inputs, y):
-        fn.created_at = _user_frame()
-        self.nodes.append(fn)
-        self.inputs.append(inputs)
-
-    def backward(self, fn, gy, gxs):
-        pass
-
-
-def _user_frame():
-    """'file.py:42' of the innermost frame outside minigen itself: where the user made the op."""
-    for frame in reversed(traceback.extract_stack()):
-        if not os.path.abspath(frame.filename).startswith(_PACKAGE + os.sep):
-            return f'{frame.filename}:{frame.lineno}'
-    return '<unknown>'
-
-
-@dataclass
-class Localisation:
-    """The first node (in the order the graph was built) whose backward disagrees with finite
-    differences on the very inputs it saw; ``report`` says which, where, and how."""
-    op: str = None
-    created_at: str = None
-    report: str = ''
-    nodes_checked: int = 0
-
-
-def recorded_ops(fn, inputs, name):
-    """Every op ``fn`` applies to ``inputs`` (recorded in the graph or not), in order."""
-    with autograd.observing(_Recorder()) as recorder:
-        _outputs(fn, inputs, name)
-    return recorder.nodes
-
-
-def localize(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, nsample=20, name=None):
-    """Run ``fn`` once, recording its graph, then gradcheck every node on its own inputs, in
-    the order they were created. Returns a ``Localisation`` naming the first node that fails
-    (``op`` None if every node passes: then the fault is in how the nodes are joined)."""
-    name = name or getattr(fn, '__qualname__', None) or type(fn).__name__
-    inputs = _prepare(list(inputs), name)
-    nodes = [n for n in recorded_ops(fn, inputs, name) if n.inputs is not None]  # in the graph
-    for count, node in enumerate(nodes, 1):
-        node_inputs = [Tensor(x.data.copy(), requires_grad=x.requires_grad) for x in node.inputs]
-        result = check_gradients(_replay(node), node_inputs, eps, atol, rtol, nsample,
-                                 name=f'{node.name} (created at {node.created_at})')
-        if not result.ok:
-            return Localisation(node.name, node.created_at,
-                                f"the first node whose backward disagrees: {node.name}, created "
-                                f"at {node.created_at} (node {count} of {len(nodes)})\n"
-                                + result.report, count)
-    return Localisation(report=f"every one of the {len(nodes)} nodes passes on its own inputs: "
-                               "the fault is between them (an op applied outside the graph, a "
-                               "detach, a constant that should depend on an input)",
-                        nodes_checked=len(nodes))
-
-
-def _replay(node):
-    """A function of the node's inputs that applies a fresh copy of the node's op (an op
-    instance is applied once; its options, such as an axis, are copied with it)."""
-    def apply_again(*xs):
-        op = copy.copy(node)
-        op.applied, op.inputs, op.y = False, None, None
-        return op.apply(*xs)
-    apply_again.__qualname__ = node.name
-    return apply_again
-
-
-def complex_step_culprits(fn, inputs, name, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
-    """The ops of ``fn`` the complex step cannot go through, named with the line of the user's
-    code that applied each: every op fn applies is replayed on (float64 copies of) the very
-    inputs it saw, and its complex-step derivative compared with central differences, as
-    gradcheck(method='complex') does for fn as a whole (``_complex_step_doubt``)."""
-    with autograd.observing(_Recorder()) as recorder:
-        _outputs(fn, inputs, name)
-    rng, culprits = backend.numpy_rng(seed), []
-    for node, node_inputs in zip(recorder.nodes, recorder.inputs):
-        xs = [Tensor(x.data.astype(backend.float64), requires_grad=True)
-              if backend.is_floating(x.dtype) else x for x in node_inputs]
-        checked = [i for i, x in enumerate(xs) if x.requires_grad]
-        try:
-            y = _replay(node)(*xs)
-        except Exception:       # an op that cannot run alone on float64 copies: no verdict
-            continue
-        if not checked or not y.requires_grad:
-            continue
-        v = Tensor(backend.as_array(rng.standard_normal(y.shape) + 0.1, dtype=backend.float64,
-                                    device=y.device))
-        if _complex_step_doubt(_replay(node), xs, checked, [0], [v], eps, atol, rtol, seed,
-                               node.name):
-            culprit = f'{node.name} (created at {node.created_at})'
-            if culprit not in culprits:
-                culprits.append(culprit)
-    return culprits
+from ..core import backend
+from ..core.function import Function
+from ..core.graph import grad as autograd_grad
+from ..core.tensor import Tensor
+from .compare import host_gradients
+from .gradcheck import gradcheck, gradgradcheck
+from .numeric import central_derivatives, differentiable, outputs, prepare
 
 
 def _checked(inputs, op_name):
-    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    checked = differentiable(inputs)
     if not checked:
         raise ValueError(f"{op_name}: no input is a Tensor that requires grad")
     return checked
@@ -151,22 +46,22 @@ def gradcheck_sweep(fn, inputs, eps_values=None, nsample=20, seed=0, show=True):
     """The central-difference error against eps, from 1e-1 down to 1e-10: where truncation
     error (∝ eps²) gives way to round-off (∝ 1/eps), and the eps with the smallest error."""
     eps_values = eps_values or [10.0 ** -k for k in range(1, 11)]
-    inputs = _prepare(list(inputs), 'gradcheck_sweep')
+    inputs = prepare(list(inputs), 'gradcheck_sweep')
     checked = _checked(inputs, 'gradcheck_sweep')
     rng = backend.numpy_rng(seed)
-    outs = _outputs(fn, inputs, 'gradcheck_sweep')
+    outs = outputs(fn, inputs, 'gradcheck_sweep')
     picked_outs = [k for k, o in enumerate(outs) if o.requires_grad]
     vs = [Tensor(rng.standard_normal(outs[k].shape) + 0.1) for k in picked_outs]
-    grads = autograd_grad([outs[k] for k in picked_outs], [inputs[i] for i in checked],
-                          grad_outputs=vs, allow_unused=True)
-    analytic = [backend.zeros_host(inputs[i].shape) if g is None else backend.to_host(g.data)
-                for i, g in zip(checked, grads)]
+    xs = [inputs[i] for i in checked]
+    grads = autograd_grad([outs[k] for k in picked_outs], xs, grad_outputs=vs,
+                          allow_unused=True)
+    analytic = host_gradients(grads, xs)
     sweep = Sweep()
     for eps in eps_values:
         worst = 0.0
         for i, a in zip(checked, analytic):
-            numeric, picked = _numeric(fn, inputs, i, picked_outs, vs, eps, nsample,
-                                       backend.numpy_rng(seed), 'gradcheck_sweep')
+            numeric, picked = central_derivatives(fn, inputs, i, picked_outs, vs, eps, nsample,
+                                                  backend.numpy_rng(seed), 'gradcheck_sweep')
             flat = a.reshape(-1)
             worst = max([worst] + [abs(numeric[j] - float(flat[j])) for j in picked])
         sweep.eps.append(eps)
@@ -188,15 +83,24 @@ class Taylor:
     report: str
 
 
+TAYLOR_STEPS = [2.0 ** -k for k in range(1, 13)]        # h = 2⁻¹ … 2⁻¹²
+
+
 def taylor_test(fn, inputs, seed=0, show=True):
     """A gradient check without an eps to choose. Along a random direction v (all inputs at
     once) the remainder r(h) = |L(x + h·v) − L(x) − h·∇L·v| of a random projection L of fn is
     O(h²) when ∇L is right and only O(h) when it is wrong: the slope of log r against log h,
     over h = 2⁻¹ … 2⁻¹² (the median of the slopes between neighbouring h), says which."""
-    inputs = _prepare(list(inputs), 'taylor_test')
+    inputs = prepare(list(inputs), 'taylor_test')
     checked = _checked(inputs, 'taylor_test')
-    rng = backend.numpy_rng(seed)
-    outs = _outputs(fn, inputs, 'taylor_test')
+    L0, remainders = _taylor_remainders(fn, inputs, checked, backend.numpy_rng(seed))
+    return _show(_taylor_verdict(TAYLOR_STEPS, remainders, L0), show)
+
+
+def _taylor_remainders(fn, inputs, checked, rng):
+    """L(x) and the remainders |L(x + h·v) − L(x) − h·∇L·v| for each h of TAYLOR_STEPS, with
+    L = Σ <w, out> for random w and v a random direction through every checked input."""
+    outs = outputs(fn, inputs, 'taylor_test')
     picked = [k for k, o in enumerate(outs) if o.requires_grad]
     ws = [rng.standard_normal(outs[k].shape) + 0.1 for k in picked]
     directions = [rng.standard_normal(inputs[i].shape) for i in checked]
@@ -209,20 +113,24 @@ def taylor_test(fn, inputs, seed=0, show=True):
     def projection(h):
         for i, d in zip(checked, directions):
             inputs[i].data[...] = base[i] + h * d
-        outs = _outputs(fn, inputs, 'taylor_test')
+        outs = outputs(fn, inputs, 'taylor_test')
         return sum(float((backend.to_host(outs[k].data) * w).sum()) for k, w in zip(picked, ws))
 
     L0 = projection(0.0)
-    hs = [2.0 ** -k for k in range(1, 13)]
-    remainders = [abs(projection(h) - L0 - h * slope_along_v) for h in hs]
+    remainders = [abs(projection(h) - L0 - h * slope_along_v) for h in TAYLOR_STEPS]
     for i in checked:
         inputs[i].data[...] = base[i]
+    return L0, remainders
+
+
+def _taylor_verdict(hs, remainders, L0):
+    """The slope of log r against log h, and what it says about the gradient."""
     floor = 1e-11 * (1 + abs(L0))            # below this, rounding, not the remainder, speaks
     usable = [(h, r) for h, r in zip(hs, remainders) if r > floor]
     if len(usable) < 3:
         report = ("taylor_test: the remainder is at rounding level for every h: fn is linear "
                   "along v and its gradient matches")
-        return _show(Taylor(hs, remainders, float('nan'), True, report), show)
+        return Taylor(hs, remainders, float('nan'), True, report)
     # the median of the slopes between neighbouring h: robust to the few points where rounding
     # (small h) or higher-order terms (large h) bend the line
     local = sorted(math.log(r1 / r2) / math.log(h1 / h2)
@@ -235,7 +143,7 @@ def taylor_test(fn, inputs, seed=0, show=True):
     lines = ['         h    |L(x+hv) − L(x) − h ∇L·v|']
     lines += [f'  {h:9.3e}    {r:.3e}' for h, r in zip(hs, remainders)]
     lines.append(f'  slope {slope:.2f}: {verdict}')
-    return _show(Taylor(hs, remainders, slope, ok, '\n'.join(lines)), show)
+    return Taylor(hs, remainders, slope, ok, '\n'.join(lines))
 
 
 def _show(result, show):
@@ -255,10 +163,10 @@ def check_op(op, *example_inputs, gradgrad=None, examples=20, seed=0):
     Tensors. The shapes of the sweep resize every axis of the examples to 1…5 while keeping
     axes that were equal equal (so a matmul's inner sizes still match) and size-1 axes 1 (so
     broadcasting still works). Hypothesis draws them when it is installed (a failure then
-    shrinks to a small case), else a seeded generator. Raises GradcheckError on the first
-    failure; returns the list of the checks that passed.
+    shrinks to a small case; its draws are derandomized, so ``seed`` does not move them), else
+    a generator seeded with ``seed``. Raises GradcheckError on the first failure; returns the
+    list of the checks that passed.
     """
-    from .gradcheck import GradcheckError, gradcheck, gradgradcheck
     fn, claims = _as_function(op)
     gradgrad = claims if gradgrad is None else gradgrad
     name = getattr(fn, '__qualname__', 'op')
@@ -276,19 +184,17 @@ def check_op(op, *example_inputs, gradgrad=None, examples=20, seed=0):
     check_all(examples_64, 'at the example inputs')
     sizes = sorted({n for x in examples_64 for n in x.shape if n != 1})
     try:
-        _sweep_with_hypothesis(check_all, examples_64, sizes, examples, seed)
+        _sweep_with_hypothesis(check_all, examples_64, sizes, examples)
     except ImportError:
         rng = backend.numpy_rng(seed)
         for _ in range(examples):
             remap = {n: int(rng.integers(1, 6)) for n in sizes}
             check_all(_resized(examples_64, remap, rng), f'with sizes {remap}')
-    except GradcheckError:
-        raise
     return done
 
 
 def _as_function(op):
-    if isinstance(op, type) and issubclass(op, autograd.Function):
+    if isinstance(op, type) and issubclass(op, Function):
         def apply_op(*xs):
             return op().apply(*xs)
         apply_op.__qualname__ = op.__name__
@@ -308,7 +214,7 @@ def _resized(examples, remap, rng):
     return out
 
 
-def _sweep_with_hypothesis(check_all, examples, sizes, count, seed):
+def _sweep_with_hypothesis(check_all, examples, sizes, count):
     from hypothesis import HealthCheck, given, settings, strategies as st
 
     @settings(max_examples=count, deadline=None, derandomize=True, database=None,

@@ -7,8 +7,30 @@ backward live; creation functions (``tensor``, ``zeros``, ``randn``, ...) are at
 import numbers
 
 from . import backend
+from .errors import GraphError, ShapeError, describe
+from .mode import is_grad_enabled
 
 float32, float64, int64 = backend.float32, backend.float64, backend.int64
+
+# Tensor's math methods call the ops (minigen/ops) and backward() calls the walk (graph.py).
+# Both are written after, and in terms of, this class, so instead of importing them here (a
+# cycle) this module keeps two slots that they fill when they are imported: use_ops() is
+# called by minigen/ops/__init__.py, use_walk() by graph.py. One registration each.
+_ops = None
+_walk = None
+
+
+def use_ops(ops):
+    """Give Tensor's methods the ops (``x + y`` calls ``ops.add``): minigen/ops does this."""
+    global _ops
+    _ops = ops
+
+
+def use_walk(backward):
+    """Give ``Tensor.backward`` the backward walk: core/graph.py does this."""
+    global _walk
+    _walk = backward
+
 
 
 def _axis(axis, dim):
@@ -192,7 +214,7 @@ class Tensor:
     # ------------------------------------------------------------------ autograd
     def backward(self, grad=None, retain_graph=False, create_graph=False):
         """Add d(self)/d(leaf) into ``leaf.grad`` of every leaf that requires grad."""
-        _autograd.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+        _walk(self, grad, retain_graph=retain_graph, create_graph=create_graph)
 
     # ------------------------------------------------------------------ operators
     def __add__(self, other):
@@ -252,14 +274,14 @@ class Tensor:
     # requires grad cannot be changed in place while grad mode is on (PyTorch refuses too).
     def _in_place(self, other, method, op, op_name):
         self._check_memory_writable(op_name)
-        if _autograd.is_grad_enabled() and (self.requires_grad or (
+        if is_grad_enabled() and (self.requires_grad or (
                 isinstance(other, Tensor) and other.requires_grad)):
             return self._in_place_in_graph(other, op, op_name)
         value = other.data if isinstance(other, Tensor) else other
         try:
             getattr(self.data, method)(value)
         except ValueError as exc:
-            raise _errors.ShapeError(f"{op_name}: {exc}; tensor {self.shape}") from None
+            raise ShapeError(f"{op_name}: {exc}; tensor {self.shape}") from None
         except TypeError:           # numpy refuses to cast the result into this dtype
             raise TypeError(f"{op_name}: the result of {self.dtype} and "
                             f"{_describe_operand(other)} cannot be written into this {self.dtype} "
@@ -278,7 +300,7 @@ class Tensor:
         before = self._values_before_write()
         result = op(before, other)
         if result.shape != self.shape:
-            raise _errors.ShapeError(
+            raise ShapeError(
                 f"{op_name}: the result has shape {result.shape}, which cannot be written in "
                 f"place into a tensor of shape {self.shape}")
         if result.dtype != self.dtype:
@@ -296,11 +318,11 @@ class Tensor:
 
     def _check_writable_in_graph(self, op_name):
         if self.requires_grad and self.creator is None:
-            raise _autograd.GraphError(
+            raise GraphError(
                 f"{op_name}: a leaf tensor that requires grad cannot be changed in place while "
                 "grad mode is on; update parameters inside `with mg.no_grad():`")
         if self.creator is not None and self.creator.aliased_input is not None:
-            raise _autograd.GraphError(
+            raise GraphError(
                 f"{op_name}: this tensor is a view ({self.creator.name}) of another tensor in "
                 "the graph, and writing into it in place would change that tensor behind the "
                 "graph's back; write `v = v <op> x` for a new tensor, or clone() first")
@@ -341,9 +363,9 @@ class Tensor:
 
     def _check_writable(self, op_name, value=None):
         self._check_memory_writable(op_name)
-        if _autograd.is_grad_enabled() and (self.requires_grad or (
+        if is_grad_enabled() and (self.requires_grad or (
                 isinstance(value, Tensor) and value.requires_grad)):
-            raise _autograd.GraphError(
+            raise GraphError(
                 f"{op_name}: changing a tensor in place is only possible outside the graph "
                 "(under `with mg.no_grad():`, or for tensors that do not require grad); build "
                 "the new values out of place instead (mg.where, mg.cat, ...)")
@@ -351,7 +373,7 @@ class Tensor:
     def __setitem__(self, index, value):
         self._check_writable('setitem', value)
         value = value.data if isinstance(value, Tensor) else value
-        self.data[_ops.shape._index_data(index)] = value
+        self.data[_ops.index_data(index)] = value
         self._bump_version()
 
     def zero_(self):
@@ -373,7 +395,7 @@ class Tensor:
         try:
             self.data[...] = backend.to_device(backend.as_array(value), self.device)
         except ValueError as exc:
-            raise _errors.ShapeError(f"copy_: {exc}; tensor {self.shape}") from None
+            raise ShapeError(f"copy_: {exc}; tensor {self.shape}") from None
         self._bump_version()
         return self
 
@@ -425,7 +447,7 @@ class Tensor:
     def __invert__(self):
         if self.data.dtype.kind not in 'biu':
             raise TypeError(f"invert (~): defined for bool and integer tensors only, as in "
-                            f"PyTorch; got {_errors.describe(self)}")
+                            f"PyTorch; got {describe(self)}")
         return Tensor(_array(~self.data))
 
     def __and__(self, other):
@@ -710,7 +732,3 @@ def manual_seed(seed):
     backend.manual_seed(seed)
 
 
-# Imported last: both modules need the Tensor class defined above.
-from . import autograd as _autograd  # noqa: E402
-from . import errors as _errors  # noqa: E402
-from . import ops as _ops  # noqa: E402

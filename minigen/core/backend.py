@@ -18,6 +18,8 @@ import types
 
 import numpy
 
+from .errors import BackendError
+
 float32 = numpy.dtype('float32')
 float64 = numpy.dtype('float64')
 int64 = numpy.dtype('int64')
@@ -31,10 +33,6 @@ cupy_loaded = False          # the same as a flag, read on every op to skip devi
 _default = 'numpy'           # where creation functions put new tensors
 _seed = None                 # the last manual_seed, applied to generators made later
 _generators = {}             # backend name -> random Generator
-
-
-class BackendError(RuntimeError):
-    """A backend or device that cannot be used here, with the reason."""
 
 
 # ----------------------------------------------------------------------------- selection

@@ -9,14 +9,10 @@ Off by default, and then free: the engine's only cost is one truth test per op.
 import contextlib
 import os
 
-from . import autograd, backend
-from .diagnose import _user_frame
-from .errors import describe
-
-
-class AnomalyError(FloatingPointError):
-    """A NaN or infinity where anomaly mode was watching, or a saved array changed under a
-    graph; the message says which op, in which phase, created where."""
+from ..core import backend, mode
+from ..core.errors import describe
+from .record import user_frame
+from ..core.errors import AnomalyError
 
 
 def _summary(array):
@@ -44,7 +40,7 @@ class AnomalyDetector:
     """The engine observer behind detect_anomaly."""
 
     def forward(self, fn, inputs, y):
-        fn.created_at = _user_frame()
+        fn.created_at = user_frame()
         fn.fingerprints = [_fingerprint(x.data) for x in inputs]
         bad = _first_bad(y)
         if bad is not None:
@@ -85,11 +81,11 @@ def _fingerprint(array):
 @contextlib.contextmanager
 def detect_anomaly():
     """Check every op's output and every gradient inside the block (see the module docstring)."""
-    with autograd.observing(AnomalyDetector()):
+    with mode.observing(AnomalyDetector()):
         yield
 
 
 def _from_environment():
     """MINIGEN_DEBUG=1 turns anomaly mode on for the whole program."""
     if os.environ.get('MINIGEN_DEBUG', '') not in ('', '0'):
-        autograd._hooks.observers = autograd._hooks.observers + [AnomalyDetector()]
+        mode.add_observer(AnomalyDetector())

@@ -1,235 +1,28 @@
-"""The graph and the backward walk.
-
-Every differentiable op is a ``Function``: ``forward`` computes on raw arrays, ``backward`` maps
-the gradient of the output to the gradients of the inputs. Calling an op records one Function
-node per call (only when grad mode is on and some input requires grad); the output Tensor keeps
-its node in ``creator`` and the node keeps its inputs, so a graph is the chain of references
-output -> node -> inputs -> their nodes ... No node holds its output Tensor, so a graph has no
-reference cycle and is freed by reference counting alone.
+"""The backward walk: topological order, running each node's backward, and ``mg.grad``.
 
 One backward per op, two ways to run it. ``backward(self, xp, gy, *inputs, y)`` is written with
 plain operators and the functions of an array namespace ``xp``:
 
 * first-order (``create_graph=False``): ``xp`` is numpy (or cupy) and ``gy``, the inputs and
   ``y`` are raw arrays: the backward costs what the array math costs, and records nothing;
-* higher-order (``create_graph=True``): ``xp`` is ``minigen.ops.graph_namespace`` and they are
-  Tensors, so the same lines record a graph of the gradient, which can be differentiated again.
+* higher-order (``create_graph=True``): ``xp`` is ``minigen/ops/xp.py`` and they are Tensors, so
+  the same lines record a graph of the gradient, which can be differentiated again.
 
-The names backward code may use from ``xp`` are listed in ``minigen/ops/graph_namespace.py``.
+The ops are a later layer than this module, so ``ops/xp.py`` registers itself here, in
+``graph_namespace``, when it is imported (one registration, not an import).
 """
-import contextlib
-import threading
+from types import SimpleNamespace
 
 from . import backend
-from .errors import ShapeError, describe
-from .tensor import Tensor
+from .errors import GraphError, describe
+from .mode import grad_mode, observers
+from .tensor import Tensor, use_walk
 
 _SCALAR = backend.scalar_type
-
-
-class GraphError(RuntimeError):
-    """Misuse of the graph: a second backward through a freed graph, a wrong gradient shape, ..."""
-
-
-# ----------------------------------------------------------------------------- grad mode
-
-class _GradMode(threading.local):
-    enabled = True
-
-
-_mode = _GradMode()
-
-
-class _Hooks:
-    """Observers of the engine (``mg.trace``, ``mg.detect_anomaly``, gradcheck's recorder):
-    each has ``forward(fn, inputs, y)`` and ``backward(fn, gy, gxs)``. Empty, the engine pays
-    one truth test per op."""
-    observers = []
-
-
-_hooks = _Hooks()
-
-
-@contextlib.contextmanager
-def observing(observer):
-    """Let ``observer`` see every op and backward call made inside the block."""
-    _hooks.observers = _hooks.observers + [observer]
-    try:
-        yield observer
-    finally:
-        _hooks.observers = [o for o in _hooks.observers if o is not observer]
-
-
-def is_grad_enabled():
-    return _mode.enabled
-
-
-class _SetGradEnabled(contextlib.ContextDecorator):
-    def __init__(self, enabled):
-        self.enabled = enabled
-
-    def __enter__(self):
-        self.previous = _mode.enabled
-        _mode.enabled = self.enabled
-
-    def __exit__(self, *exc):
-        _mode.enabled = self.previous
-
-    def _recreate_cm(self):
-        # As a decorator, each call gets its own instance: a shared one would let a nested or
-        # recursive call overwrite ``previous`` and leave grad mode off afterwards.
-        return type(self)(self.enabled)
-
-
-def no_grad():
-    """Context manager (and decorator): ops inside record no graph."""
-    return _SetGradEnabled(False)
-
-
-def enable_grad():
-    """Context manager (and decorator): ops inside record the graph again."""
-    return _SetGradEnabled(True)
-
-
-# ----------------------------------------------------------------------------- Function
-
-class Function:
-    """One differentiable op. Subclasses write ``forward`` and ``backward``; users call ``apply``.
-
-    ``forward(self, xp, *xs)`` gets the raw arrays of the inputs and returns the output array.
-    ``backward(self, xp, gy, *xs, y)`` gets the gradient of the output, the inputs and the
-    output (raw arrays or Tensors, see the module docstring) and returns one gradient per input,
-    a tuple for several inputs, the bare gradient for one; None where an input needs none.
-    A gradient is ``gy`` itself, a view of it, or a new array, never an array the op keeps
-    (a saved input, ``y``, an attribute): leaves may receive it as their ``.grad``. Backward
-    never writes into its arguments.
-    Options of an op (an axis, a shape) are set in ``__init__`` and kept as attributes.
-
-    Example, the op y = x³::
-
-        class Cube(Function):
-            def forward(self, xp, x):
-                return x * x * x
-            def backward(self, xp, gy, x, y):
-                return gy * 3 * x * x
-
-        y = Cube().apply(x)
-    """
-    inputs = None     # the input Tensors, kept while the node may still be walked
-    y = None          # the output array, kept for backward
-    applied = False   # each instance is applied once: its attributes belong to one call
-    # A fused kernel whose backward works on raw arrays only sets this False and names, in
-    # ``twin``, its composed twin, which create_graph=True users are pointed to.
-    supports_create_graph = True
-    twin = None
-    # Whether forward is an analytic function (so gradcheck's complex step can go through it);
-    # ops built on |x|, max, comparisons or a real-only formula set this False.
-    analytic = True
-    aliased_input = None   # the index of the input whose memory the output is a view of
-
-    @property
-    def name(self):
-        """The op's name in messages: the class name in lower case, unless a class sets one."""
-        return type(self).__name__.lower()
-
-    def forward(self, xp, *xs):
-        raise NotImplementedError(f"{self.name}.forward is not written")
-
-    def backward(self, xp, gy, *xs_and_y):
-        raise NotImplementedError(f"{self.name}.backward is not written")
-
-    def needs_grad(self, i):
-        """Whether input ``i`` wants a gradient: lets backward skip work for constants."""
-        return self.inputs[i].requires_grad
-
-    def apply(self, *inputs):
-        """Run forward on the inputs' arrays; record this node if a gradient may flow through it."""
-        if self.applied:
-            raise GraphError(f"{self.name}: this Function instance was applied already; a "
-                             f"Function is one node of one graph, so call {type(self).__name__}"
-                             "(...).apply(...) afresh each time")
-        self.applied = True
-        for x in inputs:
-            if not isinstance(x, Tensor):
-                raise TypeError(f"{self.name}.apply takes Tensors; got a {type(x).__name__} "
-                                "(wrap arrays and numbers with mg.tensor)")
-        if backend.cupy_loaded:
-            xp = _namespace_of_inputs(self, inputs)
-        else:
-            xp = _NUMPY
-        try:
-            if len(inputs) == 2:        # the common arities spelled out: no list to build
-                y = self.forward(xp, inputs[0].data, inputs[1].data)
-            elif len(inputs) == 1:
-                y = self.forward(xp, inputs[0].data)
-            else:
-                y = self.forward(xp, *[x.data for x in inputs])
-        except ShapeError:
-            raise
-        except ValueError as exc:      # numpy's errors name no op: say which one, and its inputs
-            kind = ShapeError if 'shape' in str(exc) or 'broadcast' in str(exc) else ValueError
-            raise kind(f"{self.name}: {exc}; inputs: "
-                       f"{', '.join(describe(x) for x in inputs)}") from None
-        if isinstance(y, _SCALAR):     # numpy ufuncs turn 0-d arrays into scalars
-            y = xp.asarray(y)
-        if _hooks.observers:
-            for observer in _hooks.observers:
-                observer.forward(self, inputs, y)
-        out = Tensor(y)
-        if y.base is not None or y is inputs[0].data or y is inputs[-1].data or len(inputs) > 2:
-            self._share_counter_of_aliased_input(inputs, out)
-        if _mode.enabled:
-            for x in inputs:
-                if x.requires_grad:
-                    self.save_for_backward(inputs, out)
-                    return out
-        return out
-
-    def save_for_backward(self, inputs, out):
-        """Record this node as ``out``'s creator, with the versions of what backward reads."""
-        self.inputs = inputs
-        self.y = out.data
-        # the versions now of the inputs and the output: backward checks nothing wrote them
-        # (spelled out for one and two inputs: a comprehension costs more here)
-        if len(inputs) == 2:
-            self.versions = (inputs[0]._counter[0], inputs[1]._counter[0])
-        elif len(inputs) == 1:
-            self.versions = (inputs[0]._counter[0],)
-        else:
-            self.versions = tuple([t._counter[0] for t in inputs])
-        self.y_counter = out._counter
-        self.y_version = out._counter[0]
-        out.creator = self
-        out.requires_grad = True
-
-    def _share_counter_of_aliased_input(self, inputs, out):
-        """If the output is a view of an input's memory (reshape, slicing, transpose, ...), it
-        shares that input's version counter: a write through either is a write into both."""
-        y = out.data
-        owner = y if y.base is None else y.base       # numpy and cupy point .base at the owner
-        for i, x in enumerate(inputs):
-            if owner is x.data or owner is x.data.base:
-                out._counter = x._counter
-                self.aliased_input = i
-                return
-
-    def __repr__(self):
-        return f'<{self.name}>'
-
-
 _NUMPY = backend.numpy_namespace
 
-
-def _namespace_of_inputs(fn, inputs):
-    """The raw namespace of the inputs' device; an error naming the op if they are on several."""
-    devices = [backend.device_of(x.data) for x in inputs]
-    if len(set(devices)) > 1:
-        listing = ', '.join(f'input {i} {describe(x)} on {d}'
-                            for i, (x, d) in enumerate(zip(inputs, devices)))
-        raise backend.BackendError(
-            f"{fn.name}: inputs live on different devices ({listing}); "
-            f"move them to one device with .to('cpu') or .to('cuda')")
-    return backend.namespace_of(inputs[0].data)
+# The namespace backward code sees under create_graph=True: minigen/ops/xp.py fills it in.
+graph_namespace = SimpleNamespace(xp=None)
 
 
 # ----------------------------------------------------------------------------- the walk
@@ -316,47 +109,67 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, targ
     With ``targets`` (Tensors), their gradients are returned and no ``.grad`` is touched (this
     is ``mg.grad``). With ``create_graph``, backward runs on Tensors (see the module docstring).
     """
-    grads = {}                      # node -> gradient of its output, summed over its consumers
-    leaves = None if targets is None else {}   # mg.grad: id(leaf) -> (leaf, summed gradient)
-    handed = {id(g) for g in root_grads}       # ids of arrays a leaf's .grad must not share
+    walk = _Walk(targets, create_graph, root_grads)
     for root, g in zip(roots, root_grads):
         if root.creator is None:
-            _add_leaf(leaves, root, g, create_graph)
+            _add_leaf(walk.leaves, root, g, create_graph)
         else:
-            _add(grads, root.creator, g)
+            _add(walk.grads, root.creator, g)
     order = _topological_order([r.creator for r in roots if r.creator is not None], op_name)
-    wanted = {}                     # node -> the target Tensors it produced (mg.grad)
-    useful = None                   # the nodes whose backward mg.grad needs (None: all)
     if targets is not None:
-        for t in targets:
-            if t.creator is not None:
-                wanted.setdefault(t.creator, []).append(t)
-        order, useful = _prune(order, {id(t) for t in targets}, wanted)
-    captured = {}
-    previous_mode, _mode.enabled = _mode.enabled, create_graph
+        order = walk.prune_for_targets(order, targets)
+    previous_mode, grad_mode.enabled = grad_mode.enabled, create_graph
     try:
         # Reverse topological order: a node runs only after every consumer of its output has
         # added its share into grads[node], so gy is the complete gradient of its output.
         for fn in reversed(order):
-            gy = grads.pop(fn, None)
-            if wanted and fn in wanted:
-                for t in wanted[fn]:
-                    captured[id(t)] = gy
-            if gy is not None and (useful is None or fn in useful):
-                _backward_node(fn, gy, grads, leaves, create_graph, handed)
+            gy = walk.grads.pop(fn, None)
+            if walk.wanted and fn in walk.wanted:
+                walk.capture(fn, gy)
+            if gy is not None and (walk.useful is None or fn in walk.useful):
+                gxs = run_node_backward(fn, gy, create_graph)
+                pass_gradients_on(fn, gxs, walk)
             if not retain_graph:
                 fn.inputs = fn.y = None     # free the saved arrays; a second walk fails clearly
     finally:
-        _mode.enabled = previous_mode
-    if targets is None:
-        return None
-    for leaf, g in leaves.values():
-        captured[id(leaf)] = g
-    return [captured.get(id(t)) for t in targets]
+        grad_mode.enabled = previous_mode
+    return None if targets is None else walk.results(targets)
 
 
-def _backward_node(fn, gy, grads, leaves, create_graph, handed):
-    """Run one node's backward and hand each input's gradient on: to its node, or its leaf."""
+class _Walk:
+    """What one walk carries from node to node."""
+
+    def __init__(self, targets, create_graph, root_grads):
+        self.grads = {}             # node -> gradient of its output, summed over its consumers
+        self.leaves = None if targets is None else {}  # mg.grad: id(leaf) -> (leaf, gradient)
+        self.create_graph = create_graph
+        self.handed = {id(g) for g in root_grads}      # arrays a leaf's .grad must not share
+        self.wanted = {}            # node -> the target Tensors it produced (mg.grad)
+        self.useful = None          # the nodes whose backward mg.grad needs (None: all)
+        self.captured = {}          # id(target) -> its gradient
+
+    def prune_for_targets(self, order, targets):
+        """mg.grad visits only the nodes through which a gradient reaches a target, and the
+        nodes that produced a target (where its gradient is read off)."""
+        for t in targets:
+            if t.creator is not None:
+                self.wanted.setdefault(t.creator, []).append(t)
+        order, self.useful = _prune(order, {id(t) for t in targets}, self.wanted)
+        return order
+
+    def capture(self, fn, gy):
+        for t in self.wanted[fn]:
+            self.captured[id(t)] = gy
+
+    def results(self, targets):
+        for leaf, g in self.leaves.values():
+            self.captured[id(leaf)] = g
+        return [self.captured.get(id(t)) for t in targets]
+
+
+def run_node_backward(fn, gy, create_graph):
+    """The gradients of one node's inputs (a tuple), after checking that nothing it saved was
+    changed in place; on Tensors through ``ops/xp.py`` when ``create_graph``."""
     inputs = fn.inputs
     for i, x in enumerate(inputs):
         if x._counter[0] != fn.versions[i]:
@@ -364,14 +177,13 @@ def _backward_node(fn, gy, grads, leaves, create_graph, handed):
     if fn.y_counter[0] != fn.y_version:
         raise _output_changed_in_place(fn)
     if create_graph:
-        from .ops import graph_namespace
         if not fn.supports_create_graph:
             raise GraphError(
                 f"{fn.name}: this fused kernel has a first-order backward only, so it cannot "
                 f"give differentiable gradients (create_graph=True); use its composed twin "
                 f"{fn.twin} there, which gives the same values")
         y = Tensor(fn.y, True, fn)          # the output again: a Tensor of this same node
-        gxs = fn.backward(graph_namespace, gy, *inputs, y)
+        gxs = fn.backward(graph_namespace.xp, gy, *inputs, y)
     else:
         xp = backend.namespace_of(fn.y) if backend.cupy_loaded else _NUMPY
         if len(inputs) == 2:            # the common arities spelled out: no list to build
@@ -385,10 +197,16 @@ def _backward_node(fn, gy, grads, leaves, create_graph, handed):
     if len(gxs) != len(inputs):
         raise GraphError(f"{fn.name}.backward must return {len(inputs)} gradients, one per "
                          f"input; it returned {len(gxs)}")
-    if _hooks.observers:
-        for observer in _hooks.observers:
+    if observers.active:
+        for observer in observers.active:
             observer.backward(fn, gy, gxs)
-    for x, gx in zip(inputs, gxs):
+    return gxs
+
+
+def pass_gradients_on(fn, gxs, walk):
+    """Hand each input's gradient on: add it to its node's, or into its leaf's ``.grad``."""
+    grads = walk.grads
+    for x, gx in zip(fn.inputs, gxs):
         if gx is None or not x.requires_grad:
             continue
         data = x.data
@@ -396,23 +214,27 @@ def _backward_node(fn, gy, grads, leaves, create_graph, handed):
             raise _gradient_error(fn, gxs)
         creator = x.creator
         if creator is None:
-            if leaves is None and not create_graph and x.grad is None:
-                # The common case, inline. A leaf's .grad must own its array: gx may be the
-                # very array given to another leaf (add's backward gives gy to both inputs),
-                # the caller's grad, or a view; then (and only then) it is copied.
-                if (id(gx) in handed or gx.base is not None or isinstance(gx, _SCALAR)
-                        or _kept_by(fn, gx)):
-                    gx = _owned_copy(gx)
-                handed.add(id(gx))
-                x.grad = Tensor(gx)
+            if walk.leaves is None and not walk.create_graph and x.grad is None:
+                accumulate_into_new_leaf(fn, x, gx, walk.handed)
             else:
-                _add_leaf(leaves, x, gx, create_graph)
+                _add_leaf(walk.leaves, x, gx, walk.create_graph)
         elif creator in grads:
             # A Tensor used by several ops receives one gradient from each: they add up
             # (into a new array: gx may be shared with another input).
             grads[creator] = grads[creator] + gx
         else:
             grads[creator] = gx
+
+
+def accumulate_into_new_leaf(fn, x, gx, handed):
+    """The common case: a leaf's first gradient. Its .grad must own its array: gx may be the
+    very array given to another leaf (add's backward gives gy to both inputs), the caller's
+    grad, a view, or (from a broken backward) an array the node keeps; then it is copied."""
+    if (id(gx) in handed or gx.base is not None or isinstance(gx, _SCALAR)
+            or _kept_by(fn, gx)):
+        gx = _owned_copy(gx)
+    handed.add(id(gx))
+    x.grad = Tensor(gx)
 
 
 def _kept_by(fn, gx):
@@ -480,6 +302,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         retain_graph = create_graph
     found = run_backward(outputs, root_grads, retain_graph, create_graph, targets=inputs,
                          op_name='grad')
+    return _grad_results(inputs, found, root_grads, allow_unused)
+
+
+def _grad_results(inputs, found, root_grads, allow_unused):
+    """mg.grad's tuple: one Tensor per input (None for an unused one, when allowed), each with
+    its own array: a gradient may be shared (x + x) or be one of the grad_outputs."""
     result, seen = [], {id(g) for g in root_grads}
     for i, (x, g) in enumerate(zip(inputs, found)):
         if g is None:
@@ -491,7 +319,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         elif isinstance(g, Tensor):
             result.append(g)
         else:
-            # each result its own array: one may be shared (x + x) or be a grad_outputs array
             shared = id(g) in seen or isinstance(g, _SCALAR) or g.base is not None
             result.append(Tensor(_owned_copy(g) if shared else g))
             seen.add(id(g))
@@ -530,3 +357,6 @@ def _root_grad(tensor, grad, op_name, graph):
     if graph and not isinstance(g, Tensor):
         g = Tensor(g)
     return g
+
+
+use_walk(backward)          # Tensor.backward() runs this walk (see tensor.py's slots)

@@ -1,0 +1,165 @@
+"""Function: one differentiable op, and how calling it records a node of the graph.
+
+Every differentiable op is a ``Function``: ``forward`` computes on raw arrays, ``backward`` maps
+the gradient of the output to the gradients of the inputs. Calling an op records one Function
+node per call (only when grad mode is on and some input requires grad); the output Tensor keeps
+its node in ``creator`` and the node keeps its inputs, so a graph is the chain of references
+output -> node -> inputs -> their nodes ... No node holds its output Tensor, so a graph has no
+reference cycle and is freed by reference counting alone.
+
+A node also keeps the versions of what its backward will read (its inputs and its output, see
+the version counter in tensor.py), so the walk (graph.py) can refuse to use values that were
+changed in place since.
+"""
+from . import backend
+from .errors import BackendError, GraphError, ShapeError, describe
+from .mode import grad_mode, observers
+from .tensor import Tensor
+
+_SCALAR = backend.scalar_type
+
+
+# ----------------------------------------------------------------------------- Function
+
+class Function:
+    """One differentiable op. Subclasses write ``forward`` and ``backward``; users call ``apply``.
+
+    ``forward(self, xp, *xs)`` gets the raw arrays of the inputs and returns the output array.
+    ``backward(self, xp, gy, *xs, y)`` gets the gradient of the output, the inputs and the
+    output (raw arrays or Tensors, see the module docstring) and returns one gradient per input,
+    a tuple for several inputs, the bare gradient for one; None where an input needs none.
+    A gradient is ``gy`` itself, a view of it, or a new array, never an array the op keeps
+    (a saved input, ``y``, an attribute): leaves may receive it as their ``.grad``. Backward
+    never writes into its arguments.
+    Options of an op (an axis, a shape) are set in ``__init__`` and kept as attributes.
+
+    Example, the op y = x³::
+
+        class Cube(Function):
+            def forward(self, xp, x):
+                return x * x * x
+            def backward(self, xp, gy, x, y):
+                return gy * 3 * x * x
+
+        y = Cube().apply(x)
+    """
+    inputs = None     # the input Tensors, kept while the node may still be walked
+    y = None          # the output array, kept for backward
+    applied = False   # each instance is applied once: its attributes belong to one call
+    # A fused kernel whose backward works on raw arrays only sets this False and names, in
+    # ``twin``, its composed twin, which create_graph=True users are pointed to.
+    supports_create_graph = True
+    twin = None
+    # Whether forward is an analytic function (so gradcheck's complex step can go through it);
+    # ops built on |x|, max, comparisons or a real-only formula set this False.
+    analytic = True
+    aliased_input = None   # the index of the input whose memory the output is a view of
+
+    @property
+    def name(self):
+        """The op's name in messages: the class name in lower case, unless a class sets one."""
+        return type(self).__name__.lower()
+
+    def forward(self, xp, *xs):
+        raise NotImplementedError(f"{self.name}.forward is not written")
+
+    def backward(self, xp, gy, *xs_and_y):
+        raise NotImplementedError(f"{self.name}.backward is not written")
+
+    def needs_grad(self, i):
+        """Whether input ``i`` wants a gradient: lets backward skip work for constants."""
+        return self.inputs[i].requires_grad
+
+    def apply(self, *inputs):
+        """Run forward on the inputs' arrays; record this node if a gradient may flow through it."""
+        self._check_inputs(inputs)
+        xp = _namespace_of_inputs(self, inputs) if backend.cupy_loaded else _NUMPY
+        y = self._run_forward(xp, inputs)
+        if observers.active:
+            for observer in observers.active:
+                observer.forward(self, inputs, y)
+        out = Tensor(y)
+        if y.base is not None or y is inputs[0].data or y is inputs[-1].data or len(inputs) > 2:
+            self._share_counter_of_aliased_input(inputs, out)
+        if grad_mode.enabled:
+            for x in inputs:
+                if x.requires_grad:
+                    self.save_for_backward(inputs, out)
+                    return out
+        return out
+
+    def _check_inputs(self, inputs):
+        if self.applied:
+            raise GraphError(f"{self.name}: this Function instance was applied already; a "
+                             f"Function is one node of one graph, so call {type(self).__name__}"
+                             "(...).apply(...) afresh each time")
+        self.applied = True
+        for x in inputs:
+            if not isinstance(x, Tensor):
+                raise TypeError(f"{self.name}.apply takes Tensors; got a {type(x).__name__} "
+                                "(wrap arrays and numbers with mg.tensor)")
+
+    def _run_forward(self, xp, inputs):
+        """forward on the inputs' arrays, its errors naming this op; always an array."""
+        try:
+            if len(inputs) == 2:        # the common arities spelled out: no list to build
+                y = self.forward(xp, inputs[0].data, inputs[1].data)
+            elif len(inputs) == 1:
+                y = self.forward(xp, inputs[0].data)
+            else:
+                y = self.forward(xp, *[x.data for x in inputs])
+        except ShapeError:
+            raise
+        except ValueError as exc:      # numpy's errors name no op: say which one, and its inputs
+            kind = ShapeError if 'shape' in str(exc) or 'broadcast' in str(exc) else ValueError
+            raise kind(f"{self.name}: {exc}; inputs: "
+                       f"{', '.join(describe(x) for x in inputs)}") from None
+        if isinstance(y, _SCALAR):     # numpy ufuncs turn 0-d arrays into scalars
+            y = xp.asarray(y)
+        return y
+
+    def save_for_backward(self, inputs, out):
+        """Record this node as ``out``'s creator, with the versions of what backward reads."""
+        self.inputs = inputs
+        self.y = out.data
+        # the versions now of the inputs and the output: backward checks nothing wrote them
+        # (spelled out for one and two inputs: a comprehension costs more here)
+        if len(inputs) == 2:
+            self.versions = (inputs[0]._counter[0], inputs[1]._counter[0])
+        elif len(inputs) == 1:
+            self.versions = (inputs[0]._counter[0],)
+        else:
+            self.versions = tuple([t._counter[0] for t in inputs])
+        self.y_counter = out._counter
+        self.y_version = out._counter[0]
+        out.creator = self
+        out.requires_grad = True
+
+    def _share_counter_of_aliased_input(self, inputs, out):
+        """If the output is a view of an input's memory (reshape, slicing, transpose, ...), it
+        shares that input's version counter: a write through either is a write into both."""
+        y = out.data
+        owner = y if y.base is None else y.base       # numpy and cupy point .base at the owner
+        for i, x in enumerate(inputs):
+            if owner is x.data or owner is x.data.base:
+                out._counter = x._counter
+                self.aliased_input = i
+                return
+
+    def __repr__(self):
+        return f'<{self.name}>'
+
+
+_NUMPY = backend.numpy_namespace
+
+
+def _namespace_of_inputs(fn, inputs):
+    """The raw namespace of the inputs' device; an error naming the op if they are on several."""
+    devices = [backend.device_of(x.data) for x in inputs]
+    if len(set(devices)) > 1:
+        listing = ', '.join(f'input {i} {describe(x)} on {d}'
+                            for i, (x, d) in enumerate(zip(inputs, devices)))
+        raise BackendError(
+            f"{fn.name}: inputs live on different devices ({listing}); "
+            f"move them to one device with .to('cpu') or .to('cuda')")
+    return backend.namespace_of(inputs[0].data)
