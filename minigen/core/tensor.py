@@ -515,51 +515,52 @@ class Tensor:
         return _ops.minimum(self, other)
 
     # ------------------------------------------------------------------ reductions
-    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        return _ops.sum(self, axis if dim is None else dim, keepdims or keepdim)
+    # Reductions take PyTorch's dim and keepdim (NumPy's axis and keepdims are accepted too).
+    def sum(self, dim=None, keepdim=False, **aliases) -> 'Tensor':
+        return _ops.sum(self, dim, keepdim, **aliases)
 
-    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        return _ops.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def mean(self, dim=None, keepdim=False, **aliases) -> 'Tensor':
+        return _ops.mean(self, dim, keepdim, **aliases)
 
-    def var(self, axis=None, *, keepdims=False, correction=1, unbiased=None, dim=None,
-            keepdim=False):
+    def var(self, dim=None, *, correction=1, keepdim=False, unbiased=None,
+            **aliases) -> 'Tensor':
         """Variance, Bessel-corrected by default; options keyword-only (see ``mg.var``)."""
-        return _ops.var(self, axis, keepdims=keepdims, correction=correction,
-                        unbiased=unbiased, dim=dim, keepdim=keepdim)
+        return _ops.var(self, dim, correction=correction, keepdim=keepdim, unbiased=unbiased,
+                        **aliases)
 
-    def std(self, axis=None, *, keepdims=False, correction=1, unbiased=None, dim=None,
-            keepdim=False):
-        return _ops.std(self, axis, keepdims=keepdims, correction=correction,
-                        unbiased=unbiased, dim=dim, keepdim=keepdim)
+    def std(self, dim=None, *, correction=1, keepdim=False, unbiased=None,
+            **aliases) -> 'Tensor':
+        return _ops.std(self, dim, correction=correction, keepdim=keepdim, unbiased=unbiased,
+                        **aliases)
 
-    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        """PyTorch's meaning: the largest element, or along an axis (values, indices)."""
-        return _ops.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def max(self, dim=None, keepdim=False, **aliases):
+        """PyTorch's meaning: the largest element, or along a dim (values, indices)."""
+        return _ops.max(self, dim, keepdim, **aliases)
 
-    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        """PyTorch's meaning: the smallest element, or along an axis (values, indices)."""
-        return _ops.min(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def min(self, dim=None, keepdim=False, **aliases):
+        """PyTorch's meaning: the smallest element, or along a dim (values, indices)."""
+        return _ops.min(self, dim, keepdim, **aliases)
 
-    def amax(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        return _ops.amax(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def amax(self, dim=None, keepdim=False, **aliases) -> 'Tensor':
+        return _ops.amax(self, dim, keepdim, **aliases)
 
-    def amin(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        return _ops.amin(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def amin(self, dim=None, keepdim=False, **aliases) -> 'Tensor':
+        return _ops.amin(self, dim, keepdim, **aliases)
 
-    def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        return _ops.argmax(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def argmax(self, dim=None, keepdim=False, **aliases) -> 'Tensor':
+        return _ops.argmax(self, dim, keepdim, **aliases)
 
-    def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        return _ops.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def argmin(self, dim=None, keepdim=False, **aliases) -> 'Tensor':
+        return _ops.argmin(self, dim, keepdim, **aliases)
 
-    def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        return _ops.logsumexp(self, axis, keepdims, dim=dim, keepdim=keepdim)
+    def logsumexp(self, dim=None, keepdim=False, **aliases) -> 'Tensor':
+        return _ops.logsumexp(self, dim, keepdim, **aliases)
 
-    def softmax(self, axis=-1, *, dim=None):
-        return _ops.softmax(self, axis, dim=dim)
+    def softmax(self, dim=None, **aliases) -> 'Tensor':
+        return _ops.softmax(self, dim, **aliases)
 
-    def log_softmax(self, axis=-1, *, dim=None):
-        return _ops.log_softmax(self, axis, dim=dim)
+    def log_softmax(self, dim=None, **aliases) -> 'Tensor':
+        return _ops.log_softmax(self, dim, **aliases)
 
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape):

@@ -105,3 +105,17 @@ def number(value, op_name, what):
 def kept_shape(shape, axes):
     """The shape a reduction over ``axes`` has with keepdims=True."""
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def dims(op_name, dim, keepdim, aliases):
+    """(dim, keepdim) of a reduction: PyTorch's names, with NumPy's ``axis`` and ``keepdims``
+    taken as aliases (``x.sum(axis=0)`` is ``x.sum(dim=0)``). Anything else is an error."""
+    unknown = set(aliases) - {'axis', 'keepdims'}
+    if unknown:
+        raise TypeError(f"{op_name}: unexpected keyword argument {sorted(unknown)[0]!r} (it takes "
+                        "dim and keepdim, or NumPy's axis and keepdims)")
+    if 'axis' in aliases:
+        if dim is not None:
+            raise TypeError(f"{op_name}: give dim or axis, not both")
+        dim = aliases['axis']
+    return dim, bool(keepdim or aliases.get('keepdims', False))

@@ -10,7 +10,7 @@ from ..core import backend
 from ..core.function import Function
 from ..core.errors import ShapeError, describe
 from ..core.tensor import Tensor
-from ._util import floating, kept_shape, normalize_axes
+from ._util import dims, floating, kept_shape, normalize_axes
 from .elementwise import clone
 from .shape import reshape
 
@@ -207,9 +207,9 @@ def _log_sum_exp_of_shifted(xp, d, axes):
 
     Computed as log1p(Σ e^d − 1) with the 1s taken out of the terms before they are added up:
     log(1 + r) in float32 is 0 for r < 6e-8, while log1p(r) = r keeps it (the log_softmax of
-    the top class, a logsumexp or cross-entropy just above its floor). Σ e^d − 1 =
-    Σ (e^d − [e^d = 1]) + (#[e^d = 1] − 1) for any count; counting the exact 1s makes the first
-    sum exact.
+    the top class, a logsumexp just above its largest term). Σ e^d − 1 =
+    Σ (e^d − [e^d = 1]) + (#{e^d = 1} − 1): the first sum has the 1s taken out exactly, so the
+    small terms are not added to 1 and rounded away.
     """
     e = xp.asarray(xp.exp(d))                      # like d; worked on in place
     ones = e == 1                                  # the maxima (and terms that round to them)
@@ -300,61 +300,55 @@ class LogSoftmax(Function):
         e = xp.exp(x - self.shift)                                # like x
         p = e / xp.sum(e, axis=self.axis, keepdims=True)          # softmax, like x
         G = xp.sum(gy, axis=self.axis, keepdims=True)             # kept shape
-        top = y > _LOG_HALF                                       # p > ½: one per row at most
+        top = y > -0.6931471805599453                             # p > ½ (log ½): one at most
         return xp.where(top, (gy - G) - G * xp.expm1(y), gy - G * p)
 
 
-_LOG_HALF = -0.6931471805599453
+def sum(x, dim=None, keepdim=False, **aliases):
+    """Σ over ``dim`` (None: all; an int or a tuple). Every reduction takes PyTorch's ``dim``
+    and ``keepdim``, and NumPy's ``axis`` and ``keepdims`` as aliases (``_util.dims``)."""
+    return Sum(*dims('sum', dim, keepdim, aliases)).apply(x)
 
 
-def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
-    """Σ over ``axis`` (None: all; an int or a tuple). Every reduction also takes PyTorch's
-    names, ``dim`` and ``keepdim``."""
-    return Sum(axis if dim is None else dim, keepdims or keepdim).apply(x)
-
-
-def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
+def mean(x, dim=None, keepdim=False, **aliases):
     """Average over ``axis`` (an integer tensor is averaged as float32)."""
-    x = floating(x)
-    return Mean(axis if dim is None else dim, keepdims or keepdim).apply(x)
+    return Mean(*dims('mean', dim, keepdim, aliases)).apply(floating(x))
 
 
-def var(x, axis=None, *, keepdims=False, correction=1, unbiased=None, dim=None, keepdim=False):
+def var(x, dim=None, *, correction=1, keepdim=False, unbiased=None, **aliases):
     """Variance with Bessel's correction by default (``correction=1``, PyTorch's default;
     NumPy's default is 0; ``unbiased=False`` means correction 0). Options are keyword-only: in
     PyTorch's old ``var(dim, unbiased)`` the second positional argument meant something else."""
     if unbiased is not None:
         correction = 1 if unbiased else 0
-    x = floating(x)
-    return Var(axis if dim is None else dim, keepdims or keepdim, correction).apply(x)
+    return Var(*dims('var', dim, keepdim, aliases), correction).apply(floating(x))
 
 
-def std(x, axis=None, *, keepdims=False, correction=1, unbiased=None, dim=None, keepdim=False):
+def std(x, dim=None, *, correction=1, keepdim=False, unbiased=None, **aliases):
     """Standard deviation: the square root of ``var`` (same options). A row of equal values has
     std 0 and gradient 0 there (PyTorch's convention), not nan."""
     if unbiased is not None:
         correction = 1 if unbiased else 0
-    x = floating(x)
-    return Std(axis if dim is None else dim, keepdims or keepdim, correction).apply(x)
+    return Std(*dims('std', dim, keepdim, aliases), correction).apply(floating(x))
 
 
-def amax(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
+def amax(x, dim=None, keepdim=False, **aliases):
     """Largest elements over ``axis`` (all axes by default). Tied maxima share the gradient
     equally, as in PyTorch's amax: ``amax([3, 1, 3])`` sends gy/2 to each 3 (``max(x, dim)``
     sends it all to the returned index instead). ``amax([[1, 5], [7, 2]], axis=1) == [5, 7]``.
     Reducing an axis of size 0 is an error (the max of nothing)."""
-    return Max(axis if dim is None else dim, keepdims or keepdim).apply(x)
+    return Max(*dims('amax', dim, keepdim, aliases)).apply(x)
 
 
-def amin(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
+def amin(x, dim=None, keepdim=False, **aliases):
     """Smallest elements over ``axis``; tied minima share the gradient equally (as ``amax``)."""
-    return Min(axis if dim is None else dim, keepdims or keepdim).apply(x)
+    return Min(*dims('amin', dim, keepdim, aliases)).apply(x)
 
 
 ValuesIndices = namedtuple('ValuesIndices', 'values indices')
 
 
-def max(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
+def max(x, dim=None, keepdim=False, **aliases):
     """As PyTorch: the largest element of x, or along one axis ``(values, indices)``.
 
     ``max(x)`` is ``amax(x)`` (tied maxima share the gradient). ``max(x, dim=1)`` is a named
@@ -362,19 +356,19 @@ def max(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
     they mean in PyTorch; the index is the first of tied maxima, and the gradient of ``values``
     goes to that index alone. A 0-d tensor with dim 0 or −1 gives ``(x, 0)``.
     """
-    axis = axis if dim is None else dim
-    if axis is None:
+    dim, keepdim = dims('max', dim, keepdim, aliases)
+    if dim is None:
         return amax(x)
-    return _extreme_along(MaxAlong, x, axis, keepdims or keepdim)
+    return _extreme_along(MaxAlong, x, dim, keepdim)
 
 
-def min(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
+def min(x, dim=None, keepdim=False, **aliases):
     """As PyTorch: the smallest element of x, or along one axis ``(values, indices)`` (as
     ``max``: the gradient of ``values`` goes to the returned index)."""
-    axis = axis if dim is None else dim
-    if axis is None:
+    dim, keepdim = dims('min', dim, keepdim, aliases)
+    if dim is None:
         return amin(x)
-    return _extreme_along(MinAlong, x, axis, keepdims or keepdim)
+    return _extreme_along(MinAlong, x, dim, keepdim)
 
 
 def _extreme_along(function_class, x, axis, keepdims):
@@ -414,14 +408,14 @@ def _arg(x, axis, keepdims, pick, op_name):
     return Tensor(xp.asarray(out, dtype=backend.int64))
 
 
-def argmax(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
+def argmax(x, dim=None, keepdim=False, **aliases):
     """Index of the largest element along ``axis`` (of the flattened tensor when None)."""
-    return _arg(x, axis if dim is None else dim, keepdims or keepdim, _argmax, 'argmax')
+    return _arg(x, *dims('argmax', dim, keepdim, aliases), _argmax, 'argmax')
 
 
-def argmin(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
+def argmin(x, dim=None, keepdim=False, **aliases):
     """Index of the smallest element along ``axis`` (of the flattened tensor when None)."""
-    return _arg(x, axis if dim is None else dim, keepdims or keepdim, _argmin, 'argmin')
+    return _arg(x, *dims('argmin', dim, keepdim, aliases), _argmin, 'argmin')
 
 
 def _argmax(data, axis):
@@ -432,10 +426,9 @@ def _argmin(data, axis):
     return data.argmin(axis=axis)
 
 
-def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
+def logsumexp(x, dim=None, keepdim=False, **aliases):
     """log Σ exp(x) over ``axis``, without overflow."""
-    x = floating(x)
-    return LogSumExp(axis if dim is None else dim, keepdims or keepdim).apply(x)
+    return LogSumExp(*dims('logsumexp', dim, keepdim, aliases)).apply(floating(x))
 
 
 def _one_axis(axis, x, op_name):
@@ -460,14 +453,20 @@ def _along_one_axis(function_class, x, axis, op_name):
     return function_class(axis).apply(x)
 
 
-def softmax(x, axis=-1, *, dim=None):
+def softmax(x, dim=None, **aliases):
     """exp(x) / Σ exp(x) along ``axis`` (default the last), without overflow."""
-    return _along_one_axis(Softmax, x, axis if dim is None else dim, 'softmax')
+    return _along_one_axis(Softmax, x, _last_by_default('softmax', dim, aliases), 'softmax')
 
 
-def log_softmax(x, axis=-1, *, dim=None):
+def log_softmax(x, dim=None, **aliases):
     """x − logsumexp(x) along ``axis`` (default the last), without overflow."""
-    return _along_one_axis(LogSoftmax, x, axis if dim is None else dim, 'log_softmax')
+    return _along_one_axis(LogSoftmax, x, _last_by_default('log_softmax', dim, aliases),
+                           'log_softmax')
+
+
+def _last_by_default(op_name, dim, aliases):
+    dim = dims(op_name, dim, False, aliases)[0]
+    return -1 if dim is None else dim
 
 
 __all__ = ['sum', 'mean', 'var', 'std', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin',
