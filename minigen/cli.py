@@ -1,12 +1,13 @@
-"""The command line: ``python -m minigen gradcheck`` (more commands come with the models)."""
+"""The command line: ``minigen train | sample | graph | bench | gradcheck`` (also
+``python -m minigen ...``). Each command is a function ``_NAME_command(args)``; ``main`` turns a
+user's mistake into one line on stderr and exit status 2."""
 import argparse
 import sys
 import time
 import warnings
 
-from .core.backend import BackendError
-from .data import DataError
-from .train import CONFIGS, KINDS, TrainingStopped, UsageError
+from .core.errors import BackendError, DataError, TrainingStopped, UsageError
+from .train import CONFIGS, KINDS
 
 USER_ERRORS = (UsageError, DataError, BackendError)
 
@@ -179,10 +180,7 @@ def _sample_command(args):
     return 0
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog='minigen', description='minigen, a reverse-mode autograd engine to read and verify.')
-    commands = parser.add_subparsers(dest='command', required=True)
+def add_train_parser(commands):
     train = commands.add_parser('train', help='train a generative model (vae, gan, wgan-gp, '
                                 'charrnn) and write its samples, curves and checkpoint',
                                 description='Train a model; every epoch writes metrics.jsonl '
@@ -206,6 +204,9 @@ def main(argv=None):
     train.add_argument('--out', help='the run folder (default runs/MODEL, never overwritten)')
     train.add_argument('--resume', metavar='DIR', help='continue the run in DIR')
     train.set_defaults(run=_train_command)
+
+
+def add_sample_parser(commands):
     sample = commands.add_parser('sample', help='sample from a trained model')
     sample.add_argument('checkpoint', help='a checkpoint.npz, or a run folder')
     sample.add_argument('--n', type=_positive(int), default=100,
@@ -215,6 +216,10 @@ def main(argv=None):
     sample.add_argument('--out', help='where to write the samples')
     sample.add_argument('--device', choices=['cpu', 'cuda'], default=None)
     sample.set_defaults(run=_sample_command)
+
+
+def add_tool_parsers(commands):
+    """graph, bench and gradcheck: the commands for looking inside the engine."""
     graph = commands.add_parser('graph', help="draw the graph of a tiny model's loss (DOT, "
                                 "or PNG/SVG when Graphviz is installed)")
     graph.add_argument('model', choices=['vae', 'gan', 'charrnn'])
@@ -232,10 +237,26 @@ def main(argv=None):
     check.add_argument('only', nargs='*', help='check only ops whose name contains one of these')
     check.add_argument('--seed', type=int, default=0, help='seed of the random inputs')
     check.set_defaults(run=_gradcheck_command)
+
+
+def parse(argv):
+    """The command's arguments; `bench` passes what follows it to the speed suite."""
+    parser = argparse.ArgumentParser(
+        prog='minigen', description='minigen, a reverse-mode autograd engine to read and verify.')
+    commands = parser.add_subparsers(dest='command', required=True)
+    add_train_parser(commands)
+    add_sample_parser(commands)
+    add_tool_parsers(commands)
     args, rest = parser.parse_known_args(argv)
     if rest and args.command != 'bench':
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     args.rest = rest + (['--device', args.device] if args.command == 'bench' else [])
+    return args
+
+
+def main(argv=None):
+    """Run one command; a user's mistake is one line on stderr and exit status 2."""
+    args = parse(argv)
     try:
         return args.run(args)
     except BrokenPipeError:         # `minigen gradcheck | head`: the reader left, nothing wrong
