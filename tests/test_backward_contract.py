@@ -132,3 +132,11 @@ def test_the_guard_catches_a_backward_that_reads_data_of_a_tensor():
     fn = ReadsData().apply(x).creator
     with mg.enable_grad():
         assert run(fn, np.ones(2), graph=True) == ['data']
+
+
+def test_every_name_of_the_graph_namespace_is_in_its_table():
+    import pathlib
+    docs = (pathlib.Path(__file__).resolve().parents[1] / 'docs' / 'how-it-works.md').read_text()
+    table = graph_xp.__doc__
+    for name in graph_xp.NAMES:
+        assert name in table and name in docs, name

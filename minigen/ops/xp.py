@@ -1,15 +1,36 @@
 """The namespace ``xp`` that backward code sees when ``create_graph=True``.
 
 Backward is written once, against an array namespace: under ``create_graph=False`` the engine
-passes numpy (or cupy) with ``sum_to``, ``scatter_add``, ``astype`` and ``to_device`` added
-(``backend.raw_namespace``); under ``create_graph=True`` it passes this module, whose functions
-take and return Tensors and record a graph, so a gradient can be differentiated again.
+passes numpy (or cupy) with a few helpers added (``backend.raw_namespace``); under
+``create_graph=True`` it passes this module, whose functions take and return Tensors and record
+a graph, so a gradient can be differentiated again. Every name behaves as the numpy function
+of the same name (NumPy's argument order and meaning: ``transpose(x, axes)`` permutes). Of its
+arguments, backward code reads ``.shape``, ``.ndim`` and ``.dtype`` only
+(tests/test_backward_contract.py runs every registered backward both ways to hold it to that).
+These are all the names backward code may use (``NAMES``):
 
-Every name here behaves as the numpy function of the same name (NumPy's argument order and
-meaning, e.g. ``transpose(x, axes)`` permutes). Of the attributes of its arguments, backward
-code reads ``.shape``, ``.ndim`` and ``.dtype`` only (``.size`` is a method on Tensors, as in
-PyTorch: count elements in forward instead). These are all the names backward code may use;
-``tests/test_backend.py`` checks that each exists in the raw namespace too.
+| backward code              | create_graph=False: raw arrays          | create_graph=True: Tensors   |
+|----------------------------|-----------------------------------------|------------------------------|
+| `+ - * / ** @ > ...`       | the array's operators                   | the Tensor's operators       |
+| `exp log log1p expm1 sqrt` | numpy's function of that name           | `mg.` function of that name  |
+| `abs sign sin cos tanh`    | numpy's function of that name           | `mg.` function of that name  |
+| `maximum(a, b)`, `minimum` | `np.maximum`, `np.minimum`              | `mg.maximum`, `mg.minimum`   |
+| `where(cond, a, b)`        | `np.where`                              | `mg.where` (none to cond)    |
+| `matmul(a, b)`             | `np.matmul`                             | `mg.matmul`                  |
+| `sum(x, axis, keepdims)`   | `x.sum(axis=, keepdims=)`               | `mg.sum`                     |
+| `mean(x, axis, keepdims)`  | `x.mean(axis=, keepdims=)`              | `mg.mean`                    |
+| `max(x, axis, keepdims)`   | `x.max(axis=, keepdims=)`: values       | `mg.amax` (ties split)       |
+| `min(x, axis, keepdims)`   | `x.min(axis=, keepdims=)`: values       | `mg.amin` (ties split)       |
+| `reshape(x, shape)`        | `x.reshape(shape)`                      | `mg.reshape`                 |
+| `transpose(x, axes)`       | `x.transpose(axes)`                     | `mg.permute`                 |
+| `swapaxes(x, a, b)`        | `x.swapaxes(a, b)`                      | `mg.swapaxes`                |
+| `broadcast_to(x, shape)`   | a writable copy broadcast to shape      | `mg.broadcast_to`            |
+| `sum_to(x, shape)`         | x summed down to shape (broadcast axes) | `mg.sum_to`                  |
+| `scatter_add(sh, i, v)`    | zeros(sh) with v added at index i       | `mg.scatter_add`             |
+| `astype(x, dtype)`         | `x.astype(dtype, copy=False)`           | `mg.astype`                  |
+| `to_device(x, device)`     | a copy on the device                    | `mg.to_device`               |
+| `zeros_like`, `ones_like`  | `np.zeros_like`, `np.ones_like`         | constants                    |
+| `isfinite(x)`              | `np.isfinite`                           | a mask (no gradient)         |
 """
 import sys
 
