@@ -6,10 +6,10 @@ import math
 import numbers
 
 from ..core import backend
-from ..core.function import Function
 from ..core.errors import ShapeError, describe
-from ..ops.elementwise import exp_minus_abs
+from ..core.function import Function
 from ..core.tensor import Tensor
+from ..ops.elementwise import exp_minus_abs
 from .fused import _check_same_shape
 
 REDUCTIONS = ('mean', 'sum', 'none')

@@ -267,7 +267,8 @@ class Sigmoid(Function):
 
     Both take exp of numbers ≤ 0 only, so nothing overflows, and neither subtracts, so y and gx
     keep float32's relative accuracy for every x. (The textbook gy · y · (1 − y) does not: 1 − y
-    is 0 in float32 once x > 17, where σ'(x) = 4e-8.) gx is even in x and is computed from x.
+    is 0 in float32 once x > 17, where σ'(x) = 4e-8.) gx is even in x and is computed from x;
+    under create_graph, |x|'s gradient 0 at x = 0 is the right σ''(0) = 0.
     """
     analytic = False
 
