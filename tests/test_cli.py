@@ -18,8 +18,8 @@ def test_gradcheck_command_prints_a_row_per_op_and_passes(capsys):
 
 
 def test_gradcheck_command_fails_and_reports_a_wrong_backward(capsys, monkeypatch):
-    from minigen.ops import elementwise
-    monkeypatch.setattr(elementwise.Softplus, 'backward', lambda self, xp, gy, x, y: gy * y)
+    from minigen.ops import activations
+    monkeypatch.setattr(activations.Softplus, 'backward', lambda self, xp, gy, x, y: gy * y)
     assert main(['gradcheck', 'softplus']) == 1
     out = capsys.readouterr().out
     assert '0 passed, 1 failed' in out and 'FAIL' in out

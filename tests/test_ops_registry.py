@@ -30,7 +30,6 @@ NO_GRADIENT = {
     'argmax': 'an integer index',
     'argmin': 'an integer index',
     'sign': 'piecewise constant: its result needs no gradient',
-    'as_tensor': 'makes a constant from a number or an array',
     'result_type': 'a dtype, not a Tensor',
     'promote_types': 'a dtype, not a Tensor',
 }

@@ -9,7 +9,7 @@ from ..core import backend
 from ..core.errors import ShapeError, describe
 from ..core.function import Function
 from ..core.tensor import Tensor
-from ..ops.elementwise import exp_minus_abs
+from ..ops.activations import exp_minus_abs
 from .fused import _check_same_shape
 
 REDUCTIONS = ('mean', 'sum', 'none')

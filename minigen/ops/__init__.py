@@ -1,22 +1,39 @@
-"""The primitive differentiable ops: each module holds op classes (forward and backward side by
-side), each public function right under its class; this package re-exports the functions.
+"""The primitive differentiable ops, one page per theme. In each, every op is a Function class
+(forward, then backward right under it, the math in its docstring) with its public function
+right under the class:
 
-Importing it also completes the engine: Tensor's math methods get these ops (core/tensor.py's
-use_ops slot), and the backward walk gets ``xp.py`` for create_graph=True.
+    arithmetic.py   + − × ÷ **, neg, elementwise max/min, where
+    math.py         exp, log, log1p, expm1, sqrt, abs, sign, sin, cos, tanh, clamp
+    activations.py  sigmoid, softplus, relu, leaky_relu, elu
+    convert.py      astype, clone, to_device
+    reduce.py       sum, mean, var, std, max/min/amax/amin/argmax/argmin, logsumexp, softmax
+    shape.py        reshape, flatten, squeeze, permute, transpose, broadcast, cat, stack, split
+    index.py        x[index], scatter_add, one_hot, embedding
+    linalg.py       matmul
+    promotion.py    PyTorch's type promotion, the one table every op that combines inputs uses
+    xp.py           the namespace backward code sees under create_graph=True
+
+Importing this package also completes the engine: Tensor's math methods get these ops (the
+use_ops slot of core/tensor.py), and the backward walk gets xp.py (core/graph.py's slot).
 """
 import sys
 
 from ..core.tensor import use_ops
-from . import elementwise, linalg, promotion, reduce, shape, xp  # noqa: F401
-from .elementwise import *  # noqa: F401,F403
+from . import (activations, arithmetic, convert, index, linalg, math, promotion,  # noqa: F401
+               reduce, shape, xp)
+from .activations import *  # noqa: F401,F403
+from .arithmetic import *  # noqa: F401,F403
+from .convert import *  # noqa: F401,F403
+from .index import *  # noqa: F401,F403
+from .index import _index_data as index_data  # noqa: F401  (Tensor.__setitem__ uses it)
 from .linalg import *  # noqa: F401,F403
+from .math import *  # noqa: F401,F403
+from .promotion import promote_types, result_type  # noqa: F401
 from .reduce import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
-from .shape import _index_data as index_data  # noqa: F401  (Tensor.__setitem__ uses it)
-from .promotion import promote_types, result_type  # noqa: F401
 
 # every public op (tests/test_ops_registry.py checks that each has a gradcheck registry row)
-__all__ = (elementwise.__all__ + linalg.__all__ + reduce.__all__ + shape.__all__
-           + promotion.__all__)
+__all__ = (arithmetic.__all__ + math.__all__ + activations.__all__ + convert.__all__
+           + reduce.__all__ + shape.__all__ + index.__all__ + linalg.__all__ + promotion.__all__)
 
 use_ops(sys.modules[__name__])

@@ -4,6 +4,7 @@ import numbers
 from ..core import backend
 from ..core.errors import ShapeError
 from ..core.tensor import Tensor
+from .convert import astype
 from .promotion import PYTHON_NUMBERS, is_operand, number_dtype, result_type
 
 
@@ -63,7 +64,6 @@ def cast(x, dtype):
     if x.data.dtype is dtype or x.data.dtype == dtype:
         return x
     if x.data.dtype.kind == 'f' and dtype.kind == 'f':
-        from .elementwise import astype
         return astype(x, dtype)
     return Tensor(x.data.astype(dtype))
 

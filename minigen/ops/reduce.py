@@ -11,7 +11,7 @@ from ..core.function import Function
 from ..core.errors import ShapeError, describe
 from ..core.tensor import Tensor
 from ._util import dims, floating, kept_shape, normalize_axes
-from .elementwise import clone
+from .convert import clone
 from .shape import reshape
 
 

@@ -1,16 +1,22 @@
-"""Ops that move elements around without changing them: reshape, permute, broadcast, index, join.
+"""Shape ops: reshape, flatten, squeeze, unsqueeze, permute, transpose, broadcast_to, expand,
+sum_to, cat, stack, split, chunk.
 
-Their backward moves the gradient back the inverse way: reshape back, permute by the inverse
-order, sum over broadcast axes, scatter into zeros (adding up repeated indices), slice apart.
+Each class: forward, then backward right under it, then the public functions built on it.
+Reshapes, permutations and broadcasts are views (their outputs share the input's memory and
+version counter); their backward is the inverse rearrangement of gy.
 """
 import numbers
 
 from ..core import backend
-from ..core.function import Function
 from ..core.errors import ShapeError, describe
-from ..core.tensor import Tensor
+from ..core.function import Function
 from ._util import cast, normalize_axes
+from .index import getitem
 from .promotion import promote_all
+
+
+
+# ----------------------------------------------------------------------------- reshape
 
 
 class Reshape(Function):
@@ -26,108 +32,6 @@ class Reshape(Function):
         return xp.reshape(gy, x.shape)
 
 
-class Permute(Function):
-    """y = x with its axes reordered: y.shape[i] = x.shape[axes[i]];
-    gx = gy permuted by the inverse order."""
-
-    def __init__(self, axes):
-        self.axes = axes
-        self.inverse = tuple(sorted(range(len(axes)), key=axes.__getitem__))
-
-    def forward(self, xp, x):
-        return xp.transpose(x, self.axes)
-
-    def backward(self, xp, gy, x, y):
-        return xp.transpose(gy, self.inverse)
-
-
-class BroadcastTo(Function):
-    """y = x repeated along broadcast axes to ``shape``;  gx = Σ gy over those axes.
-
-    y is a read-only view of x (as PyTorch's expand): it shares x's memory and version counter.
-    """
-    name = 'broadcast_to'
-
-    def __init__(self, shape):
-        self.shape = shape
-
-    def forward(self, xp, x):
-        return xp.broadcast_view(x, self.shape)
-
-    def backward(self, xp, gy, x, y):
-        return xp.sum_to(gy, x.shape)
-
-
-class SumTo(Function):
-    """y = x summed down to ``shape`` (broadcasting's adjoint);  gx = gy broadcast back."""
-    name = 'sum_to'
-
-    def __init__(self, shape):
-        self.shape = shape
-
-    def forward(self, xp, x):
-        return xp.sum_to(x, self.shape)
-
-    def backward(self, xp, gy, x, y):
-        return xp.broadcast_to(gy, x.shape)
-
-
-class GetItem(Function):
-    """y = x[index] (ints, slices, None, Ellipsis, integer or boolean arrays);
-    gx = zeros like x with gy added at ``index``: an element picked twice gets both gradients."""
-
-    def __init__(self, index):
-        self.index = index
-
-    def forward(self, xp, x):
-        return x[self.index]
-
-    def backward(self, xp, gy, x, y):
-        return xp.scatter_add(x.shape, self.index, gy)
-
-
-class ScatterAdd(Function):
-    """y = zeros(shape) with x added at ``index`` (repeats add up);  gx = gy[index]."""
-    name = 'scatter_add'
-
-    def __init__(self, shape, index):
-        self.shape, self.index = shape, index
-
-    def forward(self, xp, x):
-        return xp.scatter_add(self.shape, self.index, x)
-
-    def backward(self, xp, gy, x, y):
-        return gy[self.index]
-
-
-class Concat(Function):
-    """y = the inputs joined along ``axis``;  g(input k) = gy sliced at input k's place."""
-    name = 'cat'
-
-    def __init__(self, axis):
-        self.axis = axis
-
-    def forward(self, xp, *xs):
-        ends, end = [], 0
-        for x in xs:
-            end += x.shape[self.axis]
-            ends.append(end)
-        lead = (slice(None),) * self.axis
-        self.pieces = [lead + (slice(e - x.shape[self.axis], e),) for x, e in zip(xs, ends)]
-        return xp.concatenate(xs, axis=self.axis)
-
-    def backward(self, xp, gy, *xs_and_y):
-        return tuple(gy[piece] for piece in self.pieces)
-
-
-# ----------------------------------------------------------------------------- public names
-
-def _shape_arg(shape):
-    if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
-        return tuple(shape[0])
-    return tuple(shape)
-
-
 def reshape(x, shape):
     """x with a new shape (one entry may be −1: inferred)."""
     shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
@@ -141,19 +45,10 @@ def reshape(x, shape):
     return Reshape(shape).apply(x)
 
 
-def _one_dim(dim, ndim, op_name):
-    """``dim`` as a non-negative int, or an error naming the op and the dim. A 0-d tensor
-    accepts 0 and −1, as in PyTorch (its dims wrap as if it had one)."""
-    if not isinstance(dim, numbers.Integral):
-        raise TypeError(f"{op_name}: a dim must be an int, got {dim!r}")
-    axes = normalize_axes(dim, ndim, op_name)          # checks the range
-    return axes[0] if axes else 0
-
-
-def _at_least_1d(x, op_name):
-    if x.ndim == 0:
-        raise ShapeError(f"{op_name}: expects a tensor of at least 1 dim, got the 0-d tensor "
-                         f"{describe(x)}")
+def _shape_arg(shape):
+    if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
+        return tuple(shape[0])
+    return tuple(shape)
 
 
 def flatten(x, start_dim=0, end_dim=-1):
@@ -170,37 +65,19 @@ def flatten(x, start_dim=0, end_dim=-1):
     return reshape(x, x.shape[:start] + (merged,) + x.shape[end + 1:])
 
 
-def permute(x, axes):
-    """x with its axes in the order ``axes`` (NumPy's ``transpose(x, axes)``); a 1-D tensor
-    also takes a bare int, as ``x.permute(0)`` in PyTorch."""
-    axes = (axes,) if isinstance(axes, numbers.Integral) else tuple(axes)
-    if not all(isinstance(a, numbers.Integral) for a in axes):
-        raise TypeError(f"permute: dims must be ints, got {axes!r}")
-    ok = len(axes) == x.ndim and all(-x.ndim <= a < x.ndim for a in axes) and \
-        sorted(a % x.ndim for a in axes) == list(range(x.ndim))
-    if not ok:
-        raise ShapeError(f"permute: {axes} is not an order of the {x.ndim} axes of {describe(x)}")
-    return Permute(tuple(a % x.ndim for a in axes)).apply(x)
+def _one_dim(dim, ndim, op_name):
+    """``dim`` as a non-negative int, or an error naming the op and the dim. A 0-d tensor
+    accepts 0 and −1, as in PyTorch (its dims wrap as if it had one)."""
+    if not isinstance(dim, numbers.Integral):
+        raise TypeError(f"{op_name}: a dim must be an int, got {dim!r}")
+    axes = normalize_axes(dim, ndim, op_name)          # checks the range
+    return axes[0] if axes else 0
 
 
-def swapaxes(x, axis0, axis1):
-    """x with two axes swapped (a 0-d tensor takes 0 or −1 for both and comes back as it is)."""
-    return _swap(x, axis0, axis1, 'swapaxes')
-
-
-def transpose(x, dim0=None, dim1=None):
-    """Swap two axes, as ``torch.transpose(x, dim0, dim1)``; with no axes, reverse them all."""
-    if dim0 is None and dim1 is None:
-        return permute(x, tuple(range(x.ndim))[::-1])
-    return _swap(x, dim0, dim1, 'transpose')
-
-
-def _swap(x, axis0, axis1, op_name):
-    a0, a1 = _one_dim(axis0, x.ndim, op_name), _one_dim(axis1, x.ndim, op_name)
-    order = list(range(x.ndim))
-    if order:
-        order[a0], order[a1] = order[a1], order[a0]
-    return Permute(tuple(order)).apply(x)
+def _at_least_1d(x, op_name):
+    if x.ndim == 0:
+        raise ShapeError(f"{op_name}: expects a tensor of at least 1 dim, got the 0-d tensor "
+                         f"{describe(x)}")
 
 
 def squeeze(x, axis=None):
@@ -225,6 +102,77 @@ def unsqueeze(x, axis):
                          f"axis goes at {-x.ndim - 1}..{x.ndim})")
     axis = axis % (x.ndim + 1)
     return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
+
+
+# ----------------------------------------------------------------------------- permute
+
+
+class Permute(Function):
+    """y = x with its axes reordered: y.shape[i] = x.shape[axes[i]];
+    gx = gy permuted by the inverse order."""
+
+    def __init__(self, axes):
+        self.axes = axes
+        self.inverse = tuple(sorted(range(len(axes)), key=axes.__getitem__))
+
+    def forward(self, xp, x):
+        return xp.transpose(x, self.axes)
+
+    def backward(self, xp, gy, x, y):
+        return xp.transpose(gy, self.inverse)
+
+
+def permute(x, axes):
+    """x with its axes in the order ``axes`` (NumPy's ``transpose(x, axes)``); a 1-D tensor
+    also takes a bare int, as ``x.permute(0)`` in PyTorch."""
+    axes = (axes,) if isinstance(axes, numbers.Integral) else tuple(axes)
+    if not all(isinstance(a, numbers.Integral) for a in axes):
+        raise TypeError(f"permute: dims must be ints, got {axes!r}")
+    ok = len(axes) == x.ndim and all(-x.ndim <= a < x.ndim for a in axes) and \
+        sorted(a % x.ndim for a in axes) == list(range(x.ndim))
+    if not ok:
+        raise ShapeError(f"permute: {axes} is not an order of the {x.ndim} axes of {describe(x)}")
+    return Permute(tuple(a % x.ndim for a in axes)).apply(x)
+
+
+def transpose(x, dim0=None, dim1=None):
+    """Swap two axes, as ``torch.transpose(x, dim0, dim1)``; with no axes, reverse them all."""
+    if dim0 is None and dim1 is None:
+        return permute(x, tuple(range(x.ndim))[::-1])
+    return _swap(x, dim0, dim1, 'transpose')
+
+
+def swapaxes(x, axis0, axis1):
+    """x with two axes swapped (a 0-d tensor takes 0 or −1 for both and comes back as it is)."""
+    return _swap(x, axis0, axis1, 'swapaxes')
+
+
+def _swap(x, axis0, axis1, op_name):
+    a0, a1 = _one_dim(axis0, x.ndim, op_name), _one_dim(axis1, x.ndim, op_name)
+    order = list(range(x.ndim))
+    if order:
+        order[a0], order[a1] = order[a1], order[a0]
+    return Permute(tuple(order)).apply(x)
+
+
+# ----------------------------------------------------------------------------- broadcast and its adjoint
+
+
+class BroadcastTo(Function):
+    """y = x repeated along broadcast axes to ``shape``;  gx = Σ gy over those axes.
+
+    y is a read-only view of x (as PyTorch's expand): it shares x's memory and version counter.
+    """
+    name = 'broadcast_to'
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, xp, x):
+        return xp.broadcast_view(x, self.shape)
+
+    def backward(self, xp, gy, x, y):
+        return xp.sum_to(gy, x.shape)
 
 
 def broadcast_to(x, shape):
@@ -252,6 +200,20 @@ def expand(x, *shape):
     return broadcast_to(x, shape)
 
 
+class SumTo(Function):
+    """y = x summed down to ``shape`` (broadcasting's adjoint);  gx = gy broadcast back."""
+    name = 'sum_to'
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, xp, x):
+        return xp.sum_to(x, self.shape)
+
+    def backward(self, xp, gy, x, y):
+        return xp.broadcast_to(gy, x.shape)
+
+
 def sum_to(x, shape):
     """x summed down to ``shape``: the adjoint of broadcast_to."""
     shape = tuple(shape)
@@ -260,34 +222,27 @@ def sum_to(x, shape):
     return SumTo(shape).apply(x)
 
 
-def _index_data(index):
-    """Tensors inside an index become their arrays (indices carry no gradient)."""
-    if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    if isinstance(index, list):
-        return backend.as_array(index)
-    return index
+# ----------------------------------------------------------------------------- joining and splitting
 
 
-def getitem(x, index):
-    """x[index], NumPy's indexing rules; the gradient adds up at repeated indices."""
-    index = _index_data(index)
-    try:
-        return GetItem(index).apply(x)
-    except IndexError as exc:
-        raise IndexError(f"getitem: index {index!r} does not fit {describe(x)}: {exc}") from None
+class Concat(Function):
+    """y = the inputs joined along ``axis``;  g(input k) = gy sliced at input k's place."""
+    name = 'cat'
 
+    def __init__(self, axis):
+        self.axis = axis
 
-def scatter_add(shape, index, values):
-    """zeros(shape) with ``values`` added at ``index`` (repeated indices add up)."""
-    index = _index_data(index)
-    try:
-        return ScatterAdd(tuple(shape), index).apply(values)
-    except IndexError as exc:
-        raise IndexError(f"scatter_add: index {index!r} does not fit shape {tuple(shape)}: "
-                         f"{exc}") from None
+    def forward(self, xp, *xs):
+        ends, end = [], 0
+        for x in xs:
+            end += x.shape[self.axis]
+            ends.append(end)
+        lead = (slice(None),) * self.axis
+        self.pieces = [lead + (slice(e - x.shape[self.axis], e),) for x, e in zip(xs, ends)]
+        return xp.concatenate(xs, axis=self.axis)
+
+    def backward(self, xp, gy, *xs_and_y):
+        return tuple(gy[piece] for piece in self.pieces)
 
 
 def cat(tensors, axis=0, *, dim=None):
@@ -308,7 +263,6 @@ def cat(tensors, axis=0, *, dim=None):
             raise ShapeError(f"cat: tensor {i} {describe(t)} does not match tensor 0 "
                              f"{describe(first)} outside axis {axis}")
     return Concat(axis).apply(*_same_dtype(tensors))
-
 
 concatenate = cat
 
@@ -375,37 +329,5 @@ def chunk(x, chunks, axis=0):
     return split(x, max(-(-n // chunks), 1), axis)
 
 
-def one_hot(indices, num_classes, dtype=None):
-    """Rows of the identity: ``one_hot([2, 0], 3) == [[0, 0, 1], [1, 0, 0]]``.
-
-    float32 by default (it usually feeds a matmul; PyTorch gives int64). Indices need no grad.
-    """
-    idx = indices.data if isinstance(indices, Tensor) else backend.as_array(indices)
-    if idx.dtype.kind not in 'iu':
-        raise TypeError(f"one_hot: indices must be integers, got {idx.dtype}")
-    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= num_classes):
-        bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
-        raise ValueError(f"one_hot: index {bad} is out of range for num_classes={num_classes}")
-    xp = backend.array_module(idx)
-    dtype = backend.default_float() if dtype is None else backend.to_dtype(dtype)
-    return Tensor(xp.eye(num_classes, dtype=dtype)[idx])
-
-
-def embedding(indices, weight):
-    """Rows of ``weight`` (V, D) picked by integer ``indices`` of any shape: (..., D).
-    Its backward scatters gy into the rows with accumulation (a row used twice gets both)."""
-    idx = indices.data if isinstance(indices, Tensor) else backend.as_array(indices)
-    if idx.dtype.kind not in 'iu':
-        raise TypeError(f"embedding: indices must be integers, got {idx.dtype}")
-    if weight.ndim != 2:
-        raise ShapeError(f"embedding: weight must be (num_embeddings, dim); got {describe(weight)}")
-    rows = weight.shape[0]
-    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= rows):
-        bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
-        raise IndexError(f"embedding: index {bad} is out of range for a weight of {rows} rows")
-    return GetItem(idx).apply(weight)
-
-
-__all__ = ['reshape', 'flatten', 'permute', 'swapaxes', 'transpose', 'squeeze', 'unsqueeze',
-           'broadcast_to', 'expand', 'sum_to', 'getitem', 'scatter_add', 'cat', 'concatenate',
-           'stack', 'split', 'chunk', 'one_hot', 'embedding']
+__all__ = ['reshape', 'flatten', 'squeeze', 'unsqueeze', 'permute', 'transpose', 'swapaxes',
+           'broadcast_to', 'expand', 'sum_to', 'cat', 'concatenate', 'stack', 'split', 'chunk']

@@ -36,11 +36,13 @@ import sys
 
 from ..core import backend, graph
 from ..core.tensor import Tensor, ones_like, zeros_like
-from .elementwise import (abs, astype, cos, exp, expm1, log, log1p, maximum, minimum, sign, sin,
-                          sqrt, tanh, to_device, where)
+from .arithmetic import maximum, minimum, where
+from .convert import astype, to_device
+from .index import scatter_add
 from .linalg import matmul
+from .math import abs, cos, exp, expm1, log, log1p, sign, sin, sqrt, tanh
 from .reduce import amax as max, amin as min, mean, sum   # NumPy's max and min: values
-from .shape import broadcast_to, permute, reshape, scatter_add, sum_to, swapaxes
+from .shape import broadcast_to, permute, reshape, sum_to, swapaxes
 
 
 def transpose(x, axes=None):

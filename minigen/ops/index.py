@@ -1,0 +1,103 @@
+"""Indexing: x[index], its adjoint scatter_add, one_hot and embedding.
+
+GetItem and ScatterAdd are each other's backward: reading elements out (slices are views,
+integer arrays copy) sends the gradient back by adding it into zeros at the same places.
+"""
+
+from ..core import backend
+from ..core.errors import ShapeError, describe
+from ..core.function import Function
+from ..core.tensor import Tensor
+
+
+
+class GetItem(Function):
+    """y = x[index] (ints, slices, None, Ellipsis, integer or boolean arrays);
+    gx = zeros like x with gy added at ``index``: an element picked twice gets both gradients."""
+
+    def __init__(self, index):
+        self.index = index
+
+    def forward(self, xp, x):
+        return x[self.index]
+
+    def backward(self, xp, gy, x, y):
+        return xp.scatter_add(x.shape, self.index, gy)
+
+
+def getitem(x, index):
+    """x[index], NumPy's indexing rules; the gradient adds up at repeated indices."""
+    index = _index_data(index)
+    try:
+        return GetItem(index).apply(x)
+    except IndexError as exc:
+        raise IndexError(f"getitem: index {index!r} does not fit {describe(x)}: {exc}") from None
+
+
+def _index_data(index):
+    """Tensors inside an index become their arrays (indices carry no gradient)."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        return backend.as_array(index)
+    return index
+
+
+class ScatterAdd(Function):
+    """y = zeros(shape) with x added at ``index`` (repeats add up);  gx = gy[index]."""
+    name = 'scatter_add'
+
+    def __init__(self, shape, index):
+        self.shape, self.index = shape, index
+
+    def forward(self, xp, x):
+        return xp.scatter_add(self.shape, self.index, x)
+
+    def backward(self, xp, gy, x, y):
+        return gy[self.index]
+
+
+def scatter_add(shape, index, values):
+    """zeros(shape) with ``values`` added at ``index`` (repeated indices add up)."""
+    index = _index_data(index)
+    try:
+        return ScatterAdd(tuple(shape), index).apply(values)
+    except IndexError as exc:
+        raise IndexError(f"scatter_add: index {index!r} does not fit shape {tuple(shape)}: "
+                         f"{exc}") from None
+
+
+def one_hot(indices, num_classes, dtype=None):
+    """Rows of the identity: ``one_hot([2, 0], 3) == [[0, 0, 1], [1, 0, 0]]``.
+
+    float32 by default (it usually feeds a matmul; PyTorch gives int64). Indices need no grad.
+    """
+    idx = indices.data if isinstance(indices, Tensor) else backend.as_array(indices)
+    if idx.dtype.kind not in 'iu':
+        raise TypeError(f"one_hot: indices must be integers, got {idx.dtype}")
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= num_classes):
+        bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
+        raise ValueError(f"one_hot: index {bad} is out of range for num_classes={num_classes}")
+    xp = backend.array_module(idx)
+    dtype = backend.default_float() if dtype is None else backend.to_dtype(dtype)
+    return Tensor(xp.eye(num_classes, dtype=dtype)[idx])
+
+
+def embedding(indices, weight):
+    """Rows of ``weight`` (V, D) picked by integer ``indices`` of any shape: (..., D).
+    Its backward scatters gy into the rows with accumulation (a row used twice gets both)."""
+    idx = indices.data if isinstance(indices, Tensor) else backend.as_array(indices)
+    if idx.dtype.kind not in 'iu':
+        raise TypeError(f"embedding: indices must be integers, got {idx.dtype}")
+    if weight.ndim != 2:
+        raise ShapeError(f"embedding: weight must be (num_embeddings, dim); got {describe(weight)}")
+    rows = weight.shape[0]
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= rows):
+        bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
+        raise IndexError(f"embedding: index {bad} is out of range for a weight of {rows} rows")
+    return GetItem(idx).apply(weight)
+
+
+__all__ = ['getitem', 'scatter_add', 'one_hot', 'embedding']

@@ -1,0 +1,191 @@
+"""Elementwise math: exp, log, log1p, expm1, sqrt, abs, sign, sin, cos, tanh, clamp.
+
+Each class: forward, then backward right under it, then the public function; the math in the
+docstring (``gy`` = dL/dy arrives, ``gx`` = dL/dx is returned). Integer inputs compute in
+float32, as in PyTorch (``floating``).
+"""
+
+from ..core import backend
+from ..core.function import Function
+from ..core.tensor import Tensor
+from ._util import floating, number
+
+
+
+# ----------------------------------------------------------------------------- exponentials and logarithms
+
+
+class Exp(Function):
+    """y = eˣ;  gx = gy · y."""
+
+    def forward(self, xp, x):
+        return xp.exp(x)
+
+    def backward(self, xp, gy, x, y):
+        return gy * y
+
+
+def exp(x):
+    return Exp().apply(floating(x))
+
+
+class Log(Function):
+    """y = log x;  gx = gy / x."""
+
+    def forward(self, xp, x):
+        return xp.log(x)
+
+    def backward(self, xp, gy, x, y):
+        return gy / x
+
+
+def log(x):
+    return Log().apply(floating(x))
+
+
+class Log1p(Function):
+    """y = log(1 + x), accurate for small x;  gx = gy / (1 + x)."""
+
+    def forward(self, xp, x):
+        return xp.log1p(x)
+
+    def backward(self, xp, gy, x, y):
+        return gy / (1 + x)
+
+
+def log1p(x):
+    return Log1p().apply(floating(x))
+
+
+class Expm1(Function):
+    """y = eˣ − 1, accurate for small x;  gx = gy · eˣ  (not gy · (y + 1): for x < −17 in
+    float32, y + 1 is 0 where eˣ is 4e-8)."""
+
+    def forward(self, xp, x):
+        return xp.expm1(x)
+
+    def backward(self, xp, gy, x, y):
+        return gy * xp.exp(x)
+
+
+def expm1(x):
+    return Expm1().apply(floating(x))
+
+
+# ----------------------------------------------------------------------------- powers and signs
+
+
+class Sqrt(Function):
+    """y = √x;  gx = gy / (2y)."""
+
+    def forward(self, xp, x):
+        return xp.sqrt(x)
+
+    def backward(self, xp, gy, x, y):
+        return gy / (2 * y)
+
+
+def sqrt(x):
+    return Sqrt().apply(floating(x))
+
+
+class Abs(Function):
+    """y = |x|;  gx = gy · sign(x)  (0 at x = 0, as PyTorch)."""
+    analytic = False
+
+    def forward(self, xp, x):
+        return xp.abs(x)
+
+    def backward(self, xp, gy, x, y):
+        return gy * xp.sign(x)
+
+
+def abs(x):
+    return Abs().apply(x)
+
+
+def sign(x):
+    """−1, 0 or 1 elementwise. Piecewise constant, so its result needs no gradient."""
+    return Tensor(backend.array_module(x.data).sign(x.data))
+
+
+# ----------------------------------------------------------------------------- trigonometric and hyperbolic
+
+
+class Sin(Function):
+    """y = sin x;  gx = gy · cos x."""
+
+    def forward(self, xp, x):
+        return xp.sin(x)
+
+    def backward(self, xp, gy, x, y):
+        return gy * xp.cos(x)
+
+
+def sin(x):
+    return Sin().apply(floating(x))
+
+
+class Cos(Function):
+    """y = cos x;  gx = −gy · sin x."""
+
+    def forward(self, xp, x):
+        return xp.cos(x)
+
+    def backward(self, xp, gy, x, y):
+        return -gy * xp.sin(x)
+
+
+def cos(x):
+    return Cos().apply(floating(x))
+
+
+class Tanh(Function):
+    """y = tanh x;  gx = gy · (1 − y²)."""
+
+    def forward(self, xp, x):
+        return xp.tanh(x)
+
+    def backward(self, xp, gy, x, y):
+        return gy * (1 - y * y)
+
+
+def tanh(x):
+    return Tanh().apply(floating(x))
+
+
+# ----------------------------------------------------------------------------- clipping
+
+
+class Clamp(Function):
+    """y = min(max(x, lo), hi);  gx = gy where lo ≤ x ≤ hi, else 0."""
+    analytic = False
+
+    def __init__(self, lo, hi):
+        self.lo, self.hi = lo, hi
+
+    def forward(self, xp, x):
+        inside = xp.ones(x.shape, dtype=bool)
+        if self.lo is not None:
+            inside &= x >= self.lo
+        if self.hi is not None:
+            inside &= x <= self.hi
+        self.inside = inside                     # saved: piecewise constant
+        return xp.clip(x, self.lo, self.hi)
+
+    def backward(self, xp, gy, x, y):
+        return gy * self.inside
+
+
+def clamp(x, min=None, max=None):
+    """Clip x to [min, max] (either may be None); the gradient is 0 outside, 1 inside."""
+    if min is None and max is None:
+        raise ValueError("clamp: give min, max or both")
+    min = None if min is None else number(min, 'clamp', 'min')
+    max = None if max is None else number(max, 'clamp', 'max')
+    if min is not None and max is not None and min > max:
+        raise ValueError(f"clamp: min {min} is greater than max {max}")
+    return Clamp(min, max).apply(x)
+
+
+__all__ = ['exp', 'log', 'log1p', 'expm1', 'sqrt', 'abs', 'sign', 'sin', 'cos', 'tanh', 'clamp']
