@@ -27,7 +27,7 @@ HEADER = 'minigen_checkpoint'      # the .npz member holding the JSON; array nam
 _STORABLE_KINDS = 'biufc'          # bool, int, uint, float, complex: what .npy keeps without pickle
 
 
-# ----------------------------------------------------------------------------- save
+# -------------------------------------------------------------------------------------------- save
 
 def save(obj, path):
     """Write ``obj`` to the file ``path`` (exactly that name: no '.npz' is appended).
@@ -124,7 +124,7 @@ def _show(keys):
     return 'obj' + ''.join(f'[{k!r}]' for k in keys)
 
 
-# ----------------------------------------------------------------------------- load
+# -------------------------------------------------------------------------------------------- load
 
 def load(path, device=None):
     """The object saved at ``path``, with a Tensor wherever a Tensor or an array was (dtypes and

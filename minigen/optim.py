@@ -207,7 +207,7 @@ def _check_adam(optimizer, group):
         raise ValueError(f"{optimizer}: invalid betas={betas!r}: need two numbers in [0, 1)")
 
 
-# ----------------------------------------------------------------------------- algorithms
+# -------------------------------------------------------------------------------------- algorithms
 
 class SGD(Optimizer):
     """Stochastic gradient descent with optional momentum (torch.optim.SGD).
@@ -316,7 +316,7 @@ class AdamW(Adam):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
 
-# ----------------------------------------------------------------------------- clipping
+# ---------------------------------------------------------------------------------------- clipping
 
 def _grads(params):
     params = [params] if isinstance(params, Tensor) else list(params)

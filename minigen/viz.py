@@ -8,7 +8,7 @@ from .core import mode
 from .core.tensor import Tensor
 
 
-# ----------------------------------------------------------------------------- the graph as DOT
+# -------------------------------------------------------------------------------- the graph as DOT
 
 def _shape_text(shape, dtype):
     return f"{tuple(shape)} {dtype}"
@@ -61,7 +61,7 @@ def _leaf_line(name, t):
     return f'  {name} [shape=ellipse, style=filled, fillcolor="{fill}", label="{label}"];'
 
 
-# ----------------------------------------------------------------------------- tracing
+# ----------------------------------------------------------------------------------------- tracing
 
 def _norm(g):
     data = g.data if isinstance(g, Tensor) else g

@@ -37,7 +37,7 @@ def relu(x):
     return np.maximum(x, 0)
 
 
-# ----------------------------------------------------------------------------- MLP (W2)
+# ---------------------------------------------------------------------------------------- MLP (W2)
 
 def mlp_loss_and_grads(P, x, y):
     """64 → 128 → 64 → 1 with ReLU, mean squared error."""
@@ -55,7 +55,7 @@ def mlp_loss_and_grads(P, x, y):
     return loss, g
 
 
-# ----------------------------------------------------------------------------- VAE (W3, W6)
+# ------------------------------------------------------------------------------------ VAE (W3, W6)
 
 def vae_loss_and_grads(P, x, eps):
     """784 → 400 → (20, 20) → 400 → 784 with ReLU; Bernoulli likelihood by BCE on logits
@@ -85,7 +85,7 @@ def vae_loss_and_grads(P, x, eps):
     return loss, g
 
 
-# ----------------------------------------------------------------------------- char-RNN (W5)
+# ----------------------------------------------------------------------------------- char-RNN (W5)
 
 def char_rnn_loss_and_grads(P, x_onehot, targets):
     """tanh RNN over one-hot input, a linear head, mean softmax cross-entropy over all steps."""
@@ -123,7 +123,7 @@ def char_rnn_loss_and_grads(P, x_onehot, targets):
     return loss, g
 
 
-# ----------------------------------------------------------------------------- GAN (W4)
+# ---------------------------------------------------------------------------------------- GAN (W4)
 
 def _sigmoid(x):
     return 0.5 * (1 + np.tanh(0.5 * x))

@@ -55,7 +55,7 @@ def _data(name):
     return np.eye(65, dtype=np.float32)[chars[:, :-1]], chars[:, 1:]
 
 
-# ----------------------------------------------------------------------------- minigen
+# ----------------------------------------------------------------------------------------- minigen
 
 def _minigen(name):
     mg.manual_seed(0)
@@ -146,7 +146,7 @@ class _MinigenCharRNN(nn.Module):
         return F.cross_entropy(self.head(hs), targets)
 
 
-# ----------------------------------------------------------------------------- NumPy (floor)
+# ----------------------------------------------------------------------------------- NumPy (floor)
 
 def _numpy(name, params=None):
     """The hand-written step; ``params`` (a dict of arrays) starts it from minigen's values."""
@@ -207,7 +207,7 @@ def _numpy_params(name):
     return {k: v.numpy().copy() for k, v in work.check[0].state_dict().items()}
 
 
-# ----------------------------------------------------------------------------- PyTorch
+# ----------------------------------------------------------------------------------------- PyTorch
 
 def _torch(name):
     import torch
@@ -292,7 +292,7 @@ def torch_available():
         return False
 
 
-# ----------------------------------------------------------------------------- verification
+# ------------------------------------------------------------------------------------ verification
 
 def verify(name):
     """minigen's loss and gradients equal the floor's on one batch, from the same parameters."""

@@ -77,7 +77,7 @@ def host_gradients(grads, xs):
             for x, g in zip(xs, grads)]
 
 
-# ----------------------------------------------------------------------------- the analytic side
+# ------------------------------------------------------------------------------- the analytic side
 
 def analytic_gradients(outs, xs, vs, name):
     """d(Σ <v, out>)/dx for each x, as float64 host arrays (zeros for an unused input), with
@@ -97,7 +97,7 @@ def analytic_gradients(outs, xs, vs, name):
     return host_gradients(grads, xs)
 
 
-# ----------------------------------------------------------------------------- the numeric side
+# -------------------------------------------------------------------------------- the numeric side
 
 def choose_numeric_method(method, fn, inputs, checked, picked_outs, vs, eps, atol, rtol, seed,
                           name, result):
@@ -129,7 +129,7 @@ def choose_numeric_method(method, fn, inputs, checked, picked_outs, vs, eps, ato
     return central_derivatives, eps
 
 
-# ----------------------------------------------------------------------------- linear in gy
+# ------------------------------------------------------------------------------------ linear in gy
 
 def check_linear_in_upstream(fn, inputs, checked, vs, analytic, name):
     """Backward must be linear in the upstream gradient gy: gy = 0 gives 0 (a backward that
@@ -176,7 +176,7 @@ def _require_negated(head, i, x, ga, gn):
             "(uses |gy|, or a sign of gy?)")
 
 
-# ----------------------------------------------------------------------------- comparing
+# --------------------------------------------------------------------------------------- comparing
 
 def compare_input(name, i, x, analytic, numeric, picked, eps, atol, rtol, result):
     """Compare input i's analytic gradient with the numeric one at the picked elements: keep

@@ -23,7 +23,7 @@ def _checked(inputs, op_name):
     return checked
 
 
-# ----------------------------------------------------------------------------- eps sweep
+# --------------------------------------------------------------------------------------- eps sweep
 
 @dataclass
 class Sweep:
@@ -72,7 +72,7 @@ def gradcheck_sweep(fn, inputs, eps_values=None, nsample=20, seed=0, show=True):
     return sweep
 
 
-# ----------------------------------------------------------------------------- Taylor test
+# ------------------------------------------------------------------------------------- Taylor test
 
 @dataclass
 class Taylor:
@@ -152,7 +152,7 @@ def _show(result, show):
     return result
 
 
-# ----------------------------------------------------------------------------- checking a new op
+# ------------------------------------------------------------------------------- checking a new op
 
 def check_op(op, *example_inputs, gradgrad=None, examples=20, seed=0):
     """The one-line check of a user-defined op: gradcheck (with its zero- and negated-upstream

@@ -35,7 +35,7 @@ _seed = None                 # the last manual_seed, applied to generators made 
 _generators = {}             # backend name -> random Generator
 
 
-# ----------------------------------------------------------------------------- selection
+# --------------------------------------------------------------------------------------- selection
 
 def _load_cupy():
     """Import cupy and check that a GPU is there; one sentence says which of the two is missing."""
@@ -105,7 +105,7 @@ def module_for_device(device):
     return numpy if normalize_device(device) == 'cpu' else _load_cupy()
 
 
-# ----------------------------------------------------------------------------- arrays
+# ------------------------------------------------------------------------------------------ arrays
 
 def array_module(array):
     """numpy or cupy, whichever owns ``array``."""
@@ -184,7 +184,7 @@ def broadcast_shapes(*shapes):
 scalar_type = numpy.generic   # what numpy ufuncs return for 0-d inputs instead of an array
 
 
-# ----------------------------------------------------------------------------- randomness
+# -------------------------------------------------------------------------------------- randomness
 
 def manual_seed(seed):
     """Seed the random generator of every backend: the same seed gives the same numbers."""
@@ -226,7 +226,7 @@ def float_array(values):
     return numpy.asarray(values, dtype=float64)
 
 
-# ----------------------------------------------------------------------------- backward namespace
+# ------------------------------------------------------------------------------ backward namespace
 
 def sum_to(x, shape):
     """Sum ``x`` down to ``shape``: the adjoint of broadcasting ``shape`` up to ``x.shape``.

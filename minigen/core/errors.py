@@ -6,7 +6,7 @@ user would try first: a shape mistake is a ValueError, a graph misuse a RuntimeE
 """
 
 
-# ----------------------------------------------------------------------------- the engine
+# -------------------------------------------------------------------------------------- the engine
 
 class ShapeError(ValueError):
     """An op was given shapes it cannot combine (``x @ W`` with 784 != 128, a broadcast that
@@ -24,7 +24,7 @@ class BackendError(RuntimeError):
     on different devices; the message gives the reason."""
 
 
-# ----------------------------------------------------------------------------- checking
+# ---------------------------------------------------------------------------------------- checking
 
 class GradcheckError(AssertionError):
     """Raised by ``gradcheck``, ``gradgradcheck`` and ``check_op`` when an analytic gradient
@@ -43,7 +43,7 @@ class AnomalyError(FloatingPointError):
     graph; the message says which op, in which phase, created where."""
 
 
-# ----------------------------------------------------------------------------- models and data
+# --------------------------------------------------------------------------------- models and data
 
 class StateDictError(KeyError):
     """``Module.load_state_dict`` was given a state dict that does not fit the module: every
@@ -62,7 +62,7 @@ class DataError(ValueError):
     that do not fit together. The message names the file (or the function) and what is wrong."""
 
 
-# ----------------------------------------------------------------------------- the command line
+# -------------------------------------------------------------------------------- the command line
 
 class UsageError(Exception):
     """A user's mistake on the command line (a bad flag value, a folder that holds a run, a

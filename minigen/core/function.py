@@ -19,7 +19,7 @@ from .tensor import Tensor
 _SCALAR = backend.scalar_type
 
 
-# ----------------------------------------------------------------------------- Function
+# ---------------------------------------------------------------------------------------- Function
 
 class Function:
     """One differentiable op. Subclasses write ``forward`` and ``backward``; users call ``apply``.

@@ -25,7 +25,7 @@ _NUMPY = backend.numpy_namespace
 graph_namespace = SimpleNamespace(xp=None)
 
 
-# ----------------------------------------------------------------------------- the walk
+# ---------------------------------------------------------------------------------------- the walk
 
 def _topological_order(roots, op_name='backward'):
     """Nodes reachable from ``roots``, each after every node that consumes its output.

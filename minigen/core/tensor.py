@@ -614,7 +614,7 @@ class Tensor:
         return _ops.matmul(self, other)
 
 
-# ----------------------------------------------------------------------------- creation
+# ---------------------------------------------------------------------------------------- creation
 
 def _describe_operand(value):
     return f"a {value.dtype} tensor" if isinstance(value, Tensor) else type(value).__name__

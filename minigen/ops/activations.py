@@ -18,7 +18,7 @@ def exp_minus_abs(xp, x):
     return xp.exp(e, out=e)
 
 
-# ----------------------------------------------------------------------------- smooth
+# ------------------------------------------------------------------------------------------ smooth
 
 
 class Sigmoid(Function):
@@ -72,7 +72,7 @@ def softplus(x):
     return Softplus().apply(floating(x))
 
 
-# ----------------------------------------------------------------------------- piecewise linear and exponential
+# ---------------------------------------------------------------- piecewise linear and exponential
 
 
 class ReLU(Function):

@@ -12,7 +12,7 @@ from ._util import floating, number
 
 
 
-# ----------------------------------------------------------------------------- exponentials and logarithms
+# --------------------------------------------------------------------- exponentials and logarithms
 
 
 class Exp(Function):
@@ -72,7 +72,7 @@ def expm1(x):
     return Expm1().apply(floating(x))
 
 
-# ----------------------------------------------------------------------------- powers and signs
+# -------------------------------------------------------------------------------- powers and signs
 
 
 class Sqrt(Function):
@@ -109,7 +109,7 @@ def sign(x):
     return Tensor(backend.array_module(x.data).sign(x.data))
 
 
-# ----------------------------------------------------------------------------- trigonometric and hyperbolic
+# -------------------------------------------------------------------- trigonometric and hyperbolic
 
 
 class Sin(Function):
@@ -154,7 +154,7 @@ def tanh(x):
     return Tanh().apply(floating(x))
 
 
-# ----------------------------------------------------------------------------- clipping
+# ---------------------------------------------------------------------------------------- clipping
 
 
 class Clamp(Function):

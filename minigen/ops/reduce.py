@@ -43,6 +43,9 @@ class _Reduction(Function):
         return xp.broadcast_to(g, shape)
 
 
+# ------------------------------------------------------------------------------------ sum and mean
+
+
 class Sum(_Reduction):
     """y = Σ x over the axes;  gx = gy broadcast back over them."""
 
@@ -54,6 +57,12 @@ class Sum(_Reduction):
         return self.spread(xp, gy, x.shape)
 
 
+def sum(x, dim=None, keepdim=False, **aliases):
+    """Σ over ``dim`` (None: all; an int or a tuple). Every reduction takes PyTorch's ``dim``
+    and ``keepdim``, and NumPy's ``axis`` and ``keepdims`` as aliases (``_util.dims``)."""
+    return Sum(*dims('sum', dim, keepdim, aliases)).apply(x)
+
+
 class Mean(_Reduction):
     """y = (1/n) Σ x over the axes (n elements each);  gx = gy / n broadcast back."""
 
@@ -63,6 +72,14 @@ class Mean(_Reduction):
 
     def backward(self, xp, gy, x, y):
         return self.spread(xp, gy / self.count, x.shape)
+
+
+def mean(x, dim=None, keepdim=False, **aliases):
+    """Average over ``axis`` (an integer tensor is averaged as float32)."""
+    return Mean(*dims('mean', dim, keepdim, aliases)).apply(floating(x))
+
+
+# ----------------------------------------------------------------- variance and standard deviation
 
 
 class Var(_Reduction):
@@ -85,6 +102,15 @@ class Var(_Reduction):
         return self.spread(xp, gy * scale, x.shape) * centred
 
 
+def var(x, dim=None, *, correction=1, keepdim=False, unbiased=None, **aliases):
+    """Variance with Bessel's correction by default (``correction=1``, PyTorch's default;
+    NumPy's default is 0; ``unbiased=False`` means correction 0). Options are keyword-only: in
+    PyTorch's old ``var(dim, unbiased)`` the second positional argument meant something else."""
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
+    return Var(*dims('var', dim, keepdim, aliases), correction).apply(floating(x))
+
+
 class Std(Var):
     """y = √var(x) over the axes;  gx = var's gradient for gy / (2y) (chain rule), except where
     y = 0 (a row of equal values): there gx = 0, as PyTorch's ``std_backward`` gives, not
@@ -100,6 +126,17 @@ class Std(Var):
         flat = y == 0                                            # (y's shape)
         g_var = xp.where(flat, 0, gy / (2 * xp.where(flat, 1, y)))   # (y's shape)
         return super().backward(xp, g_var, x, None)
+
+
+def std(x, dim=None, *, correction=1, keepdim=False, unbiased=None, **aliases):
+    """Standard deviation: the square root of ``var`` (same options). A row of equal values has
+    std 0 and gradient 0 there (PyTorch's convention), not nan."""
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
+    return Std(*dims('std', dim, keepdim, aliases), correction).apply(floating(x))
+
+
+# -------------------------------------------------------------- extremes, ties shared (amax, amin)
 
 
 class _Extreme(_Reduction):
@@ -138,6 +175,14 @@ class Max(_Extreme):
         return xp.max(x, **kw)
 
 
+def amax(x, dim=None, keepdim=False, **aliases):
+    """Largest elements over ``axis`` (all axes by default). Tied maxima share the gradient
+    equally, as in PyTorch's amax: ``amax([3, 1, 3])`` sends gy/2 to each 3 (``max(x, dim)``
+    sends it all to the returned index instead). ``amax([[1, 5], [7, 2]], axis=1) == [5, 7]``.
+    Reducing an axis of size 0 is an error (the max of nothing)."""
+    return Max(*dims('amax', dim, keepdim, aliases)).apply(x)
+
+
 class Min(_Extreme):
     """y = min x over the axes (ties share the gradient)."""
     name = 'amin'
@@ -145,6 +190,14 @@ class Min(_Extreme):
     @staticmethod
     def pick(xp, x, **kw):
         return xp.min(x, **kw)
+
+
+def amin(x, dim=None, keepdim=False, **aliases):
+    """Smallest elements over ``axis``; tied minima share the gradient equally (as ``amax``)."""
+    return Min(*dims('amin', dim, keepdim, aliases)).apply(x)
+
+
+# ----------------------------------- extremes along a dim, with indices (max, min, argmax, argmin)
 
 
 class _ExtremeAlong(Function):
@@ -200,150 +253,6 @@ class MinAlong(_ExtremeAlong):
     @staticmethod
     def arg(x, **kw):
         return x.argmin(**kw)
-
-
-def _log_sum_exp_of_shifted(xp, d, axes):
-    """log Σ e^d over ``axes`` (kept), for d = x − max x ≤ 0, whose largest terms are e^0 = 1.
-
-    Computed as log1p(Σ e^d − 1) with the 1s taken out of the terms before they are added up:
-    log(1 + r) in float32 is 0 for r < 6e-8, while log1p(r) = r keeps it (the log_softmax of
-    the top class, a logsumexp just above its largest term). Σ e^d − 1 =
-    Σ (e^d − [e^d = 1]) + (#{e^d = 1} − 1): the first sum has the 1s taken out exactly, so the
-    small terms are not added to 1 and rounded away.
-    """
-    e = xp.asarray(xp.exp(d))                      # like d; worked on in place
-    ones = e == 1                                  # the maxima (and terms that round to them)
-    e -= ones
-    rest = xp.sum(e, axis=axes, keepdims=True)     # kept shape
-    rest += ones.sum(axis=axes, keepdims=True, dtype=e.dtype) - 1         # Σ e^d − 1
-    return xp.log1p(rest)
-
-
-class LogSumExp(_Reduction):
-    """y = log Σ eˣ over the axes = m + log1p(Σ e^(x − m) − 1) with m = max x, so that no
-    exponential overflows and the terms far below the largest are not rounded away;
-    gx = gy · e^(x − m) / Σ e^(x − m) (the softmax, from the same shift m as forward: a
-    constant, so the graph under create_graph is the softmax's own).
-
-    y itself (|y| up to 1e4, a spacing of 1e-3 in float32) is not used for the softmax:
-    e^(x − y) would carry y's rounding as a relative error.
-    """
-    analytic = False
-
-    def forward(self, xp, x):
-        self.prepare(x)
-        if x.size == 0:                           # an empty sum: log 0 = −inf, as PyTorch
-            m = xp.zeros(self.kept, dtype=x.dtype)
-        else:
-            m = xp.max(x, axis=self.axes, keepdims=True)
-            m = xp.where(xp.isfinite(m), m, 0)   # all −inf (or +inf) along an axis: no shift
-        self.shift = m                                            # kept shape, saved
-        y = _log_sum_exp_of_shifted(xp, x - m, self.axes) + m     # kept shape
-        return y if self.keepdims else xp.reshape(y, self.reduced_shape(x))
-
-    def backward(self, xp, gy, x, y):
-        e = xp.exp(x - self.shift)                                # like x
-        p = e / xp.sum(e, axis=self.axes, keepdims=True)          # softmax, like x
-        return self.spread(xp, gy, x.shape) * p
-
-
-class Softmax(Function):
-    """y = e^(x − m) / Σ e^(x − m) along ``axis`` (m = max, so exp cannot overflow);
-    gx = y · (gy − Σ gy·y)  (the Σ along the axis).
-
-    Each y keeps float32's relative accuracy (a quotient of positive terms), up to the rounding
-    of x − m, which exp turns into a relative error (at most ½ ulp of |x − m|; none where x and
-    m are within a factor 2): every float32 softmax that shifts has it. gx cancels by nature
-    (Σ y = 1): it is accurate relative to the size of its terms, y·|gy| and y·|Σ gy·y|.
-    """
-    analytic = False
-
-    def __init__(self, axis):
-        self.axis = axis
-
-    def forward(self, xp, x):
-        e = x - xp.max(x, axis=self.axis, keepdims=True)         # like x, ≤ 0
-        xp.exp(e, out=e)
-        e /= xp.sum(e, axis=self.axis, keepdims=True)
-        return e
-
-    def backward(self, xp, gy, x, y):
-        return y * (gy - xp.sum(gy * y, axis=self.axis, keepdims=True))
-
-
-class LogSoftmax(Function):
-    """y = x − logsumexp(x) = d − log1p(Σ e^d − 1) along ``axis``, with d = x − m ≤ 0, m = max x
-    (see LogSumExp: the top class's y = −log1p(Σ others) stays accurate when it is tiny);
-
-        gx = gy − p · G,  G = Σ gy along the axis, p = e^d / Σ e^d (the softmax)
-           = (gy − G) − G · expm1(y)   where p > ½
-
-    Both forms are the same number; each is used where it does not cancel. With a one-hot gy
-    (the gradient of a cross-entropy, −log p_c), the top class's 1 − p is −expm1(y), not a
-    difference of two numbers near 1, and the other classes' −G·p is a product. p comes from d,
-    not from e^y: y's own rounding (a spacing of 1e-6 at y = −20) would be a relative error in
-    it. For an arbitrary gy, gx cancels by nature (Σ p = 1).
-    """
-    name = 'log_softmax'
-    analytic = False
-
-    def __init__(self, axis):
-        self.axis = axis
-
-    def forward(self, xp, x):
-        self.shift = xp.max(x, axis=self.axis, keepdims=True)    # m, kept shape, saved
-        y = x - self.shift                                        # d, like x
-        y -= _log_sum_exp_of_shifted(xp, y, self.axis)
-        return y
-
-    def backward(self, xp, gy, x, y):
-        e = xp.exp(x - self.shift)                                # like x
-        p = e / xp.sum(e, axis=self.axis, keepdims=True)          # softmax, like x
-        G = xp.sum(gy, axis=self.axis, keepdims=True)             # kept shape
-        top = y > -0.6931471805599453                             # p > ½ (log ½): one at most
-        return xp.where(top, (gy - G) - G * xp.expm1(y), gy - G * p)
-
-
-def sum(x, dim=None, keepdim=False, **aliases):
-    """Σ over ``dim`` (None: all; an int or a tuple). Every reduction takes PyTorch's ``dim``
-    and ``keepdim``, and NumPy's ``axis`` and ``keepdims`` as aliases (``_util.dims``)."""
-    return Sum(*dims('sum', dim, keepdim, aliases)).apply(x)
-
-
-def mean(x, dim=None, keepdim=False, **aliases):
-    """Average over ``axis`` (an integer tensor is averaged as float32)."""
-    return Mean(*dims('mean', dim, keepdim, aliases)).apply(floating(x))
-
-
-def var(x, dim=None, *, correction=1, keepdim=False, unbiased=None, **aliases):
-    """Variance with Bessel's correction by default (``correction=1``, PyTorch's default;
-    NumPy's default is 0; ``unbiased=False`` means correction 0). Options are keyword-only: in
-    PyTorch's old ``var(dim, unbiased)`` the second positional argument meant something else."""
-    if unbiased is not None:
-        correction = 1 if unbiased else 0
-    return Var(*dims('var', dim, keepdim, aliases), correction).apply(floating(x))
-
-
-def std(x, dim=None, *, correction=1, keepdim=False, unbiased=None, **aliases):
-    """Standard deviation: the square root of ``var`` (same options). A row of equal values has
-    std 0 and gradient 0 there (PyTorch's convention), not nan."""
-    if unbiased is not None:
-        correction = 1 if unbiased else 0
-    return Std(*dims('std', dim, keepdim, aliases), correction).apply(floating(x))
-
-
-def amax(x, dim=None, keepdim=False, **aliases):
-    """Largest elements over ``axis`` (all axes by default). Tied maxima share the gradient
-    equally, as in PyTorch's amax: ``amax([3, 1, 3])`` sends gy/2 to each 3 (``max(x, dim)``
-    sends it all to the returned index instead). ``amax([[1, 5], [7, 2]], axis=1) == [5, 7]``.
-    Reducing an axis of size 0 is an error (the max of nothing)."""
-    return Max(*dims('amax', dim, keepdim, aliases)).apply(x)
-
-
-def amin(x, dim=None, keepdim=False, **aliases):
-    """Smallest elements over ``axis``; tied minima share the gradient equally (as ``amax``)."""
-    return Min(*dims('amin', dim, keepdim, aliases)).apply(x)
-
 
 ValuesIndices = namedtuple('ValuesIndices', 'values indices')
 
@@ -426,6 +335,54 @@ def _argmin(data, axis):
     return data.argmin(axis=axis)
 
 
+# ----------------------------------------------------------------- logsumexp, softmax, log_softmax
+
+
+def _log_sum_exp_of_shifted(xp, d, axes):
+    """log Σ e^d over ``axes`` (kept), for d = x − max x ≤ 0, whose largest terms are e^0 = 1.
+
+    Computed as log1p(Σ e^d − 1) with the 1s taken out of the terms before they are added up:
+    log(1 + r) in float32 is 0 for r < 6e-8, while log1p(r) = r keeps it (the log_softmax of
+    the top class, a logsumexp just above its largest term). Σ e^d − 1 =
+    Σ (e^d − [e^d = 1]) + (#{e^d = 1} − 1): the first sum has the 1s taken out exactly, so the
+    small terms are not added to 1 and rounded away.
+    """
+    e = xp.asarray(xp.exp(d))                      # like d; worked on in place
+    ones = e == 1                                  # the maxima (and terms that round to them)
+    e -= ones
+    rest = xp.sum(e, axis=axes, keepdims=True)     # kept shape
+    rest += ones.sum(axis=axes, keepdims=True, dtype=e.dtype) - 1         # Σ e^d − 1
+    return xp.log1p(rest)
+
+
+class LogSumExp(_Reduction):
+    """y = log Σ eˣ over the axes = m + log1p(Σ e^(x − m) − 1) with m = max x, so that no
+    exponential overflows and the terms far below the largest are not rounded away;
+    gx = gy · e^(x − m) / Σ e^(x − m) (the softmax, from the same shift m as forward: a
+    constant, so the graph under create_graph is the softmax's own).
+
+    y itself (|y| up to 1e4, a spacing of 1e-3 in float32) is not used for the softmax:
+    e^(x − y) would carry y's rounding as a relative error.
+    """
+    analytic = False
+
+    def forward(self, xp, x):
+        self.prepare(x)
+        if x.size == 0:                           # an empty sum: log 0 = −inf, as PyTorch
+            m = xp.zeros(self.kept, dtype=x.dtype)
+        else:
+            m = xp.max(x, axis=self.axes, keepdims=True)
+            m = xp.where(xp.isfinite(m), m, 0)   # all −inf (or +inf) along an axis: no shift
+        self.shift = m                                            # kept shape, saved
+        y = _log_sum_exp_of_shifted(xp, x - m, self.axes) + m     # kept shape
+        return y if self.keepdims else xp.reshape(y, self.reduced_shape(x))
+
+    def backward(self, xp, gy, x, y):
+        e = xp.exp(x - self.shift)                                # like x
+        p = e / xp.sum(e, axis=self.axes, keepdims=True)          # softmax, like x
+        return self.spread(xp, gy, x.shape) * p
+
+
 def logsumexp(x, dim=None, keepdim=False, **aliases):
     """log Σ exp(x) over ``axis``, without overflow."""
     return LogSumExp(*dims('logsumexp', dim, keepdim, aliases)).apply(floating(x))
@@ -453,9 +410,66 @@ def _along_one_axis(function_class, x, axis, op_name):
     return function_class(axis).apply(x)
 
 
+class Softmax(Function):
+    """y = e^(x − m) / Σ e^(x − m) along ``axis`` (m = max, so exp cannot overflow);
+    gx = y · (gy − Σ gy·y)  (the Σ along the axis).
+
+    Each y keeps float32's relative accuracy (a quotient of positive terms), up to the rounding
+    of x − m, which exp turns into a relative error (at most ½ ulp of |x − m|; none where x and
+    m are within a factor 2): every float32 softmax that shifts has it. gx cancels by nature
+    (Σ y = 1): it is accurate relative to the size of its terms, y·|gy| and y·|Σ gy·y|.
+    """
+    analytic = False
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, xp, x):
+        e = x - xp.max(x, axis=self.axis, keepdims=True)         # like x, ≤ 0
+        xp.exp(e, out=e)
+        e /= xp.sum(e, axis=self.axis, keepdims=True)
+        return e
+
+    def backward(self, xp, gy, x, y):
+        return y * (gy - xp.sum(gy * y, axis=self.axis, keepdims=True))
+
+
 def softmax(x, dim=None, **aliases):
     """exp(x) / Σ exp(x) along ``axis`` (default the last), without overflow."""
     return _along_one_axis(Softmax, x, _last_by_default('softmax', dim, aliases), 'softmax')
+
+
+class LogSoftmax(Function):
+    """y = x − logsumexp(x) = d − log1p(Σ e^d − 1) along ``axis``, with d = x − m ≤ 0, m = max x
+    (see LogSumExp: the top class's y = −log1p(Σ others) stays accurate when it is tiny);
+
+        gx = gy − p · G,  G = Σ gy along the axis, p = e^d / Σ e^d (the softmax)
+           = (gy − G) − G · expm1(y)   where p > ½
+
+    Both forms are the same number; each is used where it does not cancel. With a one-hot gy
+    (the gradient of a cross-entropy, −log p_c), the top class's 1 − p is −expm1(y), not a
+    difference of two numbers near 1, and the other classes' −G·p is a product. p comes from d,
+    not from e^y: y's own rounding (a spacing of 1e-6 at y = −20) would be a relative error in
+    it. For an arbitrary gy, gx cancels by nature (Σ p = 1).
+    """
+    name = 'log_softmax'
+    analytic = False
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, xp, x):
+        self.shift = xp.max(x, axis=self.axis, keepdims=True)    # m, kept shape, saved
+        y = x - self.shift                                        # d, like x
+        y -= _log_sum_exp_of_shifted(xp, y, self.axis)
+        return y
+
+    def backward(self, xp, gy, x, y):
+        e = xp.exp(x - self.shift)                                # like x
+        p = e / xp.sum(e, axis=self.axis, keepdims=True)          # softmax, like x
+        G = xp.sum(gy, axis=self.axis, keepdims=True)             # kept shape
+        top = y > -0.6931471805599453                             # p > ½ (log ½): one at most
+        return xp.where(top, (gy - G) - G * xp.expm1(y), gy - G * p)
 
 
 def log_softmax(x, dim=None, **aliases):

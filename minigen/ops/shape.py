@@ -16,7 +16,7 @@ from .promotion import promote_all
 
 
 
-# ----------------------------------------------------------------------------- reshape
+# ----------------------------------------------------------------------------------------- reshape
 
 
 class Reshape(Function):
@@ -104,7 +104,7 @@ def unsqueeze(x, axis):
     return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
 
 
-# ----------------------------------------------------------------------------- permute
+# ----------------------------------------------------------------------------------------- permute
 
 
 class Permute(Function):
@@ -155,7 +155,7 @@ def _swap(x, axis0, axis1, op_name):
     return Permute(tuple(order)).apply(x)
 
 
-# ----------------------------------------------------------------------------- broadcast and its adjoint
+# ----------------------------------------------------------------------- broadcast and its adjoint
 
 
 class BroadcastTo(Function):
@@ -222,7 +222,7 @@ def sum_to(x, shape):
     return SumTo(shape).apply(x)
 
 
-# ----------------------------------------------------------------------------- joining and splitting
+# --------------------------------------------------------------------------- joining and splitting
 
 
 class Concat(Function):

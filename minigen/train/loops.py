@@ -48,7 +48,7 @@ def check_finite(value, where):
                               "good checkpoint is kept; try a smaller --lr")
 
 
-# ----------------------------------------------------------------------------- one epoch
+# --------------------------------------------------------------------------------------- one epoch
 
 def vae_epoch(model, optimizers, loader, epoch):
     opt, total, count = optimizers['model'], 0.0, 0
@@ -79,7 +79,7 @@ def gan_epoch(model, optimizers, loader, epoch, critic_steps):
     return {'d_loss': d_total / max(d_count, 1), 'g_loss': g_total / max(g_count, 1)}
 
 
-# ----------------------------------------------------------------------------- whole runs
+# -------------------------------------------------------------------------------------- whole runs
 
 def train(config, out=None, device=None):
     """Train a new run of ``config`` in a new folder; (folder, (final metrics, files))."""

@@ -14,7 +14,7 @@ from ..core.tensor import tensor
 from .runs import UsageError, load_checkpoint, read_metrics
 
 
-# ----------------------------------------------------------------------------- measures
+# ---------------------------------------------------------------------------------------- measures
 
 def vae_test_nelbo(model, split, draws=1, device=None):
     """The test set's negative ELBO in nats per image, averaged over ``draws`` noise draws."""
@@ -61,7 +61,7 @@ class DigitClassifier:
         return sum(share >= threshold for share in shares), shares
 
 
-# ----------------------------------------------------------------------------- pictures
+# ---------------------------------------------------------------------------------------- pictures
 
 def _pyplot():
     try:
@@ -109,7 +109,7 @@ def save_curves(curves, path, xlabel, title=None):
     plt.close(fig)
 
 
-# ----------------------------------------------------------------------------- the end of a run
+# -------------------------------------------------------------------------------- the end of a run
 
 def finish_images(run, split, folder, device=None):
     """Final metrics, the PNGs, and the summary; (metrics, files written)."""
@@ -168,7 +168,7 @@ def write_summary(folder, metrics):
         json.dump(metrics, f, indent=2)
 
 
-# ----------------------------------------------------------------------------- sampling
+# ---------------------------------------------------------------------------------------- sampling
 
 def sample(checkpoint, n=100, temperature=1.0, prime='', out=None, device=None):
     """``minigen sample CHECKPOINT``: images to a PNG grid, or text to the screen (and ``out``).

@@ -17,7 +17,7 @@ from . import config as configs
 from ..core.errors import TrainingStopped, UsageError
 
 
-# ----------------------------------------------------------------------------- the run folder
+# ---------------------------------------------------------------------------------- the run folder
 
 def new_run_folder(out, kind):
     """``out`` if given (it must not hold an earlier run), else runs/<kind>, runs/<kind>-2, ..."""
@@ -53,7 +53,7 @@ def checkpoint_path(folder):
     return os.path.join(folder, 'checkpoint.npz')
 
 
-# ----------------------------------------------------------------------------- data
+# -------------------------------------------------------------------------------------------- data
 
 def image_data(spec):
     """'digits' (scikit-learn's 8×8 digits) or 'mnist:PATH' (IDX files in PATH)."""
@@ -69,7 +69,7 @@ def text_data(spec):
     return load_text(None if spec in (None, 'stdlib') else spec)
 
 
-# ----------------------------------------------------------------------------- models
+# ------------------------------------------------------------------------------------------ models
 
 def build(config, vocab=None):
     """The model and its optimizers (by name), from a run's config."""
