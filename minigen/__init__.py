@@ -6,24 +6,51 @@
     y = (x @ w).tanh().sum()
     y.backward()            # x.grad, w.grad
     mg.gradcheck(lambda x, w: (x @ w).tanh(), [x.double(), w.double()])
-"""
-from .core.tensor import (Tensor, arange, float32, float64, full, int64, manual_seed,  # noqa
-                          ones, ones_like, rand, randn, tensor, zeros, zeros_like)
-from .core import backend  # noqa: F401
-from .core.errors import BackendError, GraphError, ShapeError  # noqa: F401
-from .core.function import Function  # noqa: F401
-from .core.graph import grad  # noqa: F401
-from .core.mode import enable_grad, is_grad_enabled, no_grad  # noqa: F401
-from .ops import *  # noqa: F401,F403
-from . import functional, io, nn, optim  # noqa: F401,E402
-from . import data, models, viz  # noqa: F401,E402
-from .viz import to_dot, trace  # noqa: F401,E402
-from .check import (AnomalyError, GradcheckError, NotAnalyticWarning, check_op,  # noqa: F401,E402
-                    detect_anomaly, gradcheck, gradcheck_sweep, gradgradcheck, localize,
-                    taylor_test)
-from .check import anomaly as _anomaly  # noqa: E402
 
-_anomaly._from_environment()
-from .io import CheckpointError, load, save  # noqa: F401,E402
+The package's folders are the book's chapters, in the order they build on each other:
+core/ (Tensor, Function, the backward walk), ops/ (the primitive ops), functional/ (fused
+kernels and losses), nn/ and optim/, check/ (gradient checking), viz, io, data/, models/,
+train/ (the ``minigen`` command). ``__all__`` below is the public API; tests/test_public_api.py
+keeps a snapshot of it, so that additions are deliberate.
+"""
+from .core import backend
+from .core.errors import (AnomalyError, BackendError, CheckpointError, GradcheckError,
+                          GraphError, NotAnalyticWarning, ShapeError)
+from .core.function import Function
+from .core.graph import grad
+from .core.mode import enable_grad, is_grad_enabled, no_grad
+from .core.tensor import (Tensor, arange, float32, float64, full, int64, manual_seed, ones,
+                          ones_like, rand, randn, tensor, zeros, zeros_like)
+from . import ops
+from .ops import *  # noqa: F401,F403  (every name of ops.__all__)
+from . import functional, nn, optim
+from . import data, io, models, viz
+from .check import (check_op, detect_anomaly, gradcheck, gradcheck_sweep, gradgradcheck,
+                    localize, taylor_test)
+from .check.anomaly import turn_on_from_environment as _anomaly_mode_from_environment
+from .io import load, save
+from .viz import to_dot, trace
+
+_anomaly_mode_from_environment()    # MINIGEN_DEBUG=1: anomaly mode for the whole program
 
 __version__ = '0.1.0'
+
+__all__ = [
+    # tensors
+    'Tensor', 'tensor', 'zeros', 'ones', 'full', 'rand', 'randn', 'arange', 'zeros_like',
+    'ones_like', 'manual_seed', 'float32', 'float64', 'int64',
+    # autograd
+    'Function', 'grad', 'no_grad', 'enable_grad', 'is_grad_enabled',
+    # the ops (minigen.ops.__all__)
+    *ops.__all__,
+    # gradient checking and debugging
+    'gradcheck', 'gradgradcheck', 'check_op', 'localize', 'gradcheck_sweep', 'taylor_test',
+    'detect_anomaly', 'to_dot', 'trace',
+    # checkpoints
+    'save', 'load',
+    # errors
+    'ShapeError', 'GraphError', 'BackendError', 'GradcheckError', 'NotAnalyticWarning',
+    'AnomalyError', 'CheckpointError',
+    # the chapters a user imports from
+    'backend', 'functional', 'nn', 'optim', 'data', 'io', 'models', 'viz',
+]

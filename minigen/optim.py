@@ -354,3 +354,6 @@ def clip_grad_value_(params, clip_value):
     _at_least('clip_grad_value_', 'clip_value', clip_value)
     for g in _grads(params):
         backend.array_module(g).clip(g, -clip_value, clip_value, out=g)
+
+
+__all__ = ['Optimizer', 'SGD', 'Adam', 'AdamW', 'clip_grad_norm_', 'clip_grad_value_']

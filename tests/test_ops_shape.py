@@ -106,7 +106,7 @@ def test_out_of_range_axes_are_refused_not_wrapped():
 
 def test_scatter_add_out_of_bounds_names_the_op():
     with pytest.raises(IndexError, match=r'scatter_add: index .* shape \(2,\)'):
-        mg.scatter_add((2,), [5], mg.ones(1))
+        mg.ops.scatter_add((2,), [5], mg.ones(1))
 
 
 def test_0d_tensors_in_shape_ops_follow_pytorch():

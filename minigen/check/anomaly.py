@@ -85,7 +85,7 @@ def detect_anomaly():
         yield
 
 
-def _from_environment():
+def turn_on_from_environment():
     """MINIGEN_DEBUG=1 turns anomaly mode on for the whole program."""
     if os.environ.get('MINIGEN_DEBUG', '') not in ('', '0'):
         mode.add_observer(AnomalyDetector())

@@ -1,6 +1,17 @@
-"""Layers and the Module system (``from minigen import nn``)."""
-from . import init  # noqa: F401
-from .layers import (ELU, RNN, Dropout, Embedding, LeakyReLU, Linear, ReLU,  # noqa: F401
-                     Sigmoid, Softplus, Tanh)
-from .module import (IncompatibleKeys, Module, ModuleList, Parameter,  # noqa: F401
-                     Sequential, StateDictError, functional_call)
+"""Layers and the Module system (``from minigen import nn``), as in PyTorch.
+
+    module.py   Module (parameters, buffers, state_dict, train/eval, to), Parameter, Sequential,
+                ModuleList, functional_call
+    layers.py   Linear, RNN, Embedding, Dropout and the activation modules
+    init.py     the initialisers (nn.init.normal_, kaiming_uniform_, ...)
+"""
+from . import init
+from .layers import (ELU, RNN, Dropout, Embedding, LeakyReLU, Linear, ReLU, Sigmoid, Softplus,
+                     Tanh)
+from .module import (IncompatibleKeys, Module, ModuleList, Parameter, Sequential,
+                     functional_call)
+from ..core.errors import StateDictError
+
+__all__ = ['Module', 'Parameter', 'Sequential', 'ModuleList', 'functional_call',
+           'IncompatibleKeys', 'StateDictError', 'Linear', 'RNN', 'Embedding', 'Dropout', 'ReLU',
+           'LeakyReLU', 'ELU', 'Sigmoid', 'Softplus', 'Tanh', 'init']

@@ -32,8 +32,13 @@ from .promotion import promote_types, result_type  # noqa: F401
 from .reduce import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 
-# every public op (tests/test_ops_registry.py checks that each has a gradcheck registry row)
-__all__ = (arithmetic.__all__ + math.__all__ + activations.__all__ + convert.__all__
-           + reduce.__all__ + shape.__all__ + index.__all__ + linalg.__all__ + promotion.__all__)
+# Every public op (tests/test_ops_registry.py checks that each has a gradcheck registry row).
+# getitem, scatter_add and sum_to are the engine's own (x[i] is the public spelling of getitem,
+# and the other two are the adjoints backward code reaches through xp): not re-exported.
+_ENGINE_ONLY = ('getitem', 'scatter_add', 'sum_to')
+__all__ = [name for name in (arithmetic.__all__ + math.__all__ + activations.__all__
+                             + convert.__all__ + reduce.__all__ + shape.__all__ + index.__all__
+                             + linalg.__all__ + promotion.__all__)
+           if name not in _ENGINE_ONLY]
 
 use_ops(sys.modules[__name__])

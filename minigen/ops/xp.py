@@ -25,8 +25,8 @@ These are all the names backward code may use (``NAMES``):
 | `transpose(x, axes)`       | `x.transpose(axes)`                     | `mg.permute`                 |
 | `swapaxes(x, a, b)`        | `x.swapaxes(a, b)`                      | `mg.swapaxes`                |
 | `broadcast_to(x, shape)`   | a writable copy broadcast to shape      | `mg.broadcast_to`            |
-| `sum_to(x, shape)`         | x summed down to shape (broadcast axes) | `mg.sum_to`                  |
-| `scatter_add(sh, i, v)`    | zeros(sh) with v added at index i       | `mg.scatter_add`             |
+| `sum_to(x, shape)`         | x summed down to shape (broadcast axes) | `ops.sum_to`                 |
+| `scatter_add(sh, i, v)`    | zeros(sh) with v added at index i       | `ops.scatter_add`            |
 | `astype(x, dtype)`         | `x.astype(dtype, copy=False)`           | `mg.astype`                  |
 | `to_device(x, device)`     | a copy on the device                    | `mg.to_device`               |
 | `zeros_like`, `ones_like`  | `np.zeros_like`, `np.ones_like`         | constants                    |

@@ -1,0 +1,59 @@
+"""The public API, as a snapshot: a name added to or removed from ``minigen.__all__``,
+``minigen.nn.__all__``, ``minigen.optim.__all__`` or ``minigen.functional.__all__`` fails here
+until the snapshot is updated too, so that every change to what users get is deliberate."""
+import minigen as mg
+from minigen import functional as F
+from minigen import nn, optim
+
+MINIGEN = '''
+AnomalyError BackendError CheckpointError Function GradcheckError GraphError
+NotAnalyticWarning ShapeError Tensor abs add amax amin arange argmax argmin astype backend
+broadcast_to cat check_op chunk clamp clone concatenate cos data detect_anomaly div elu
+embedding enable_grad exp expand expm1 flatten float32 float64 full functional grad
+gradcheck gradcheck_sweep gradgradcheck int64 io is_grad_enabled leaky_relu load localize
+log log1p log_softmax logsumexp manual_seed matmul max maximum mean min minimum models mul
+neg nn no_grad one_hot ones ones_like optim permute pow promote_types rand randn relu
+reshape result_type save sigmoid sign sin softmax softplus split sqrt squeeze stack std sub
+sum swapaxes tanh taylor_test tensor to_device to_dot trace transpose unsqueeze var viz
+where zeros zeros_like
+'''.split()
+
+NN = '''
+Dropout ELU Embedding IncompatibleKeys LeakyReLU Linear Module ModuleList Parameter RNN ReLU
+Sequential Sigmoid Softplus StateDictError Tanh functional_call init
+'''.split()
+
+OPTIM = '''
+Adam AdamW Optimizer SGD clip_grad_norm_ clip_grad_value_
+'''.split()
+
+# The chapters a reader may open as modules, beside the public names.
+CHAPTERS = {'core', 'ops', 'check', 'functional', 'nn', 'optim', 'data', 'io', 'models', 'viz',
+            'backend'}
+
+
+def test_the_public_names_are_the_snapshot():
+    assert sorted(mg.__all__) == sorted(MINIGEN)
+    assert sorted(nn.__all__) == sorted(NN)
+    assert sorted(optim.__all__) == sorted(OPTIM)
+
+
+def test_every_public_name_exists_once():
+    for module in (mg, nn, optim, F):
+        assert len(set(module.__all__)) == len(module.__all__), module.__name__
+        for name in module.__all__:
+            assert hasattr(module, name), f'{module.__name__}.{name}'
+
+
+def test_nothing_internal_is_reachable_from_mg():
+    visible = {n for n in dir(mg) if not n.startswith('_')}
+    assert visible - set(mg.__all__) <= CHAPTERS
+    for internal in ('shape', 'reduce', 'elementwise', 'graph_namespace', 'as_tensor', 'sum_to',
+                     'describe', 'autograd', 'tensor_module', 'getitem', 'scatter_add'):
+        assert internal not in visible, internal
+
+
+def test_star_import_gives_exactly_the_public_names():
+    namespace = {}
+    exec('from minigen import *', namespace)
+    assert {n for n in namespace if n != '__builtins__'} == set(mg.__all__)
