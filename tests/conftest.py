@@ -1,10 +1,14 @@
 """One fixture runs a test on every backend: NumPy always, CuPy where a GPU is present."""
 import os
+import sys
 
 import pytest
 from hypothesis import settings
 
 import minigen as mg
+
+# tests/helpers.py is shared by the test folders (which mirror minigen/'s)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 settings.register_profile('default', max_examples=100, deadline=None)
 settings.register_profile('slow', max_examples=1000, deadline=None)

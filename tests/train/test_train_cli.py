@@ -9,6 +9,8 @@ import pytest
 import minigen as mg
 from minigen.cli import main
 
+pytestmark = pytest.mark.slow      # each test trains a model from the command line
+
 pytest.importorskip('sklearn', reason='the image models train on scikit-learn digits')
 pytest.importorskip('matplotlib', reason='runs write PNGs with matplotlib')
 

@@ -13,6 +13,8 @@ import minigen.functional as F
 from minigen import optim
 from minigen import Function
 
+pytestmark = pytest.mark.slow      # hundreds of training steps, long graphs
+
 
 # ----------------------------------------------------------------------------- anomaly mode
 

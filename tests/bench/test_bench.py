@@ -4,6 +4,8 @@ import pytest
 from minigen.bench import workloads
 from minigen.cli import main
 
+pytestmark = pytest.mark.slow      # runs the benchmark workloads in worker processes
+
 
 @pytest.mark.parametrize('name', workloads.NAMES)
 def test_each_numpy_floor_computes_minigens_loss_and_gradients(name):
