@@ -240,7 +240,12 @@ def accumulate_into_new_leaf(fn, x, gx, handed):
 def _kept_by(fn, gx):
     """Whether a backward returned an array its node keeps (an input's data, its output): a
     broken backward, which must still not make a leaf's .grad alias that memory."""
-    return gx is fn.y or any(gx is x.data for x in fn.inputs)
+    if gx is fn.y:
+        return True
+    for x in fn.inputs:             # a loop, not any(): this runs for every leaf gradient
+        if gx is x.data:
+            return True
+    return False
 
 
 def _add(grads, fn, g):
