@@ -11,12 +11,19 @@ Updates work on the raw arrays, in place (``p.data -= step``): a parameter keeps
 anything holding it (a view, another optimizer) sees the new values, and no graph is recorded.
 Parameters whose ``grad`` is None are skipped.
 """
+from __future__ import annotations
+
 import math
 import numbers
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from .core import backend
 from .core.mode import enable_grad
 from .core.tensor import Tensor
+
+# What an optimizer takes: Tensors (model.parameters()), or param groups, dicts with 'params'
+Params = Tensor | Iterable[Tensor] | Iterable[dict[str, Any]]
 
 
 class Optimizer:
@@ -27,18 +34,18 @@ class Optimizer:
     a dict of its buffers. Subclasses write ``_check(group)`` and ``_update(p, g, group, state)``.
     """
 
-    def __init__(self, params, defaults):
+    def __init__(self, params: Params, defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
-        self.state = {}              # parameter Tensor -> {name: Tensor or number}
-        self.param_groups = []
+        self.state: dict[Tensor, dict[str, Any]] = {}    # parameter -> {name: Tensor or number}
+        self.param_groups: list[dict[str, Any]] = []
         for group in _as_groups(params, self.name):
             self.add_param_group(group)
 
     @property
-    def name(self):
+    def name(self) -> str:
         return type(self).__name__
 
-    def add_param_group(self, group):
+    def add_param_group(self, group: dict[str, Any]) -> None:
         """Add a group (a dict with 'params'); missing hyperparameters come from ``defaults``."""
         params = group['params']
         params = [params] if isinstance(params, Tensor) else _as_list(params, self.name)
@@ -67,7 +74,7 @@ class Optimizer:
     def _params(self):
         return [p for group in self.param_groups for p in group['params']]
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients: ``grad = None`` (the default), or zeros written in place."""
         for p in self._params():
             if p.grad is None:
@@ -80,7 +87,7 @@ class Optimizer:
             else:
                 p.grad.data.fill(0)
 
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; ``closure`` re-evaluates the loss
         (with grad mode on) and its value is returned."""
         loss = None
@@ -95,7 +102,7 @@ class Optimizer:
         return loss
 
     # ------------------------------------------------------------------ checkpoints
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """Plain data: ``{'state': {index: {name: Tensor or number}}, 'param_groups': [{...,
         'params': [index, ...]}]}``, parameters numbered in group order. The Tensors are copies:
         later steps do not change a state dict already taken."""
@@ -106,7 +113,7 @@ class Optimizer:
                    'params': [index[id(p)] for p in g['params']]} for g in self.param_groups]
         return {'state': state, 'param_groups': groups}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Take hyperparameters and state from ``state_dict``, matched to this optimizer's
         parameters by position. Nothing changes unless all of it fits."""
         saved_groups = state_dict['param_groups']
@@ -128,7 +135,7 @@ class Optimizer:
                                   for name, value in entries.items()}
                       for i, entries in state_dict['state'].items()}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         hyper = ', '.join(f'{k}={v}' for k, v in self.defaults.items())
         return f'{self.name}({len(self._params())} parameters, {hyper})'
 
@@ -224,8 +231,8 @@ class SGD(Optimizer):
     ``SGD(params, lr=0.1, momentum=0.9, nesterov=True)``.
     """
 
-    def __init__(self, params, lr, momentum=0.0, dampening=0.0, nesterov=False,
-                 weight_decay=0.0):
+    def __init__(self, params: Params, lr: float, momentum: float = 0.0, dampening: float = 0.0,
+                 nesterov: bool = False, weight_decay: float = 0.0) -> None:
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       nesterov=nesterov, weight_decay=weight_decay))
 
@@ -270,7 +277,9 @@ class Adam(Optimizer):
     """
     decoupled = False
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    def __init__(self, params: Params, lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0) -> None:
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay))
 
@@ -312,7 +321,9 @@ class AdamW(Adam):
     """
     decoupled = True
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+    def __init__(self, params: Params, lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2) -> None:
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
 
@@ -323,7 +334,8 @@ def _grads(params):
     return [p.grad.data for p in params if p.grad is not None]
 
 
-def clip_grad_norm_(params, max_norm, norm_type=2.0):
+def clip_grad_norm_(params: Tensor | Iterable[Tensor], max_norm: float,
+                    norm_type: float = 2.0) -> Tensor:
     """Scale the gradients in place so that their joint norm is at most ``max_norm``.
 
     total = ||(g_1, g_2, ...)||_p, the norm of all gradients as if concatenated (p = inf: the
@@ -349,7 +361,7 @@ def clip_grad_norm_(params, max_norm, norm_type=2.0):
     return Tensor(xp.asarray(total))
 
 
-def clip_grad_value_(params, clip_value):
+def clip_grad_value_(params: Tensor | Iterable[Tensor], clip_value: float) -> None:
     """Clamp every gradient element into [-clip_value, clip_value], in place."""
     _at_least('clip_grad_value_', 'clip_value', clip_value)
     for g in _grads(params):

@@ -27,15 +27,25 @@ OPTIM = '''
 Adam AdamW Optimizer SGD clip_grad_norm_ clip_grad_value_
 '''.split()
 
-# The chapters a reader may open as modules, beside the public names.
+FUNCTIONAL = '''
+bce_with_logits bce_with_logits_composed cross_entropy cross_entropy_composed
+discriminator_loss dropout elu gaussian_kl gaussian_kl_composed generator_loss leaky_relu
+linear linear_composed log_softmax mse_loss mse_loss_composed relu reparameterize
+reparameterize_composed rnn rnn_composed sigmoid softmax softplus tanh
+'''.split()
+
+# The chapters a reader may open as modules, beside the public names (the application's
+# packages appear once something imports them: the command line, the trainer, the bench).
+
 CHAPTERS = {'core', 'ops', 'check', 'functional', 'nn', 'optim', 'data', 'io', 'models', 'viz',
-            'backend'}
+            'backend', 'train', 'bench', 'cli'}
 
 
 def test_the_public_names_are_the_snapshot():
     assert sorted(mg.__all__) == sorted(MINIGEN)
     assert sorted(nn.__all__) == sorted(NN)
     assert sorted(optim.__all__) == sorted(OPTIM)
+    assert sorted(F.__all__) == sorted(FUNCTIONAL)
 
 
 def test_every_public_name_exists_once():

@@ -11,6 +11,10 @@ A node also keeps the versions of what its backward will read (its inputs and it
 the version counter in tensor.py), so the walk (graph.py) can refuse to use values that were
 changed in place since.
 """
+from __future__ import annotations
+
+from typing import Any
+
 from . import backend
 from .errors import BackendError, GraphError, ShapeError, describe
 from .mode import grad_mode, observers
@@ -49,28 +53,28 @@ class Function:
     # A fused kernel whose backward works on raw arrays only sets this False and names, in
     # ``twin``, its composed twin, which create_graph=True users are pointed to.
     supports_create_graph = True
-    twin = None
+    twin: str | None = None
     # Whether forward is an analytic function (so gradcheck's complex step can go through it);
     # ops built on |x|, max, comparisons or a real-only formula set this False.
     analytic = True
-    aliased_input = None   # the index of the input whose memory the output is a view of
+    aliased_input: int | None = None   # the index of the input whose memory the output is a view of
 
     @property
-    def name(self):
+    def name(self) -> str:
         """The op's name in messages: the class name in lower case, unless a class sets one."""
         return type(self).__name__.lower()
 
-    def forward(self, xp, *xs):
+    def forward(self, xp: Any, *xs: Any) -> Any:
         raise NotImplementedError(f"{self.name}.forward is not written")
 
-    def backward(self, xp, gy, *xs_and_y):
+    def backward(self, xp: Any, gy: Any, *xs_and_y: Any) -> Any:
         raise NotImplementedError(f"{self.name}.backward is not written")
 
     def needs_grad(self, i):
         """Whether input ``i`` wants a gradient: lets backward skip work for constants."""
         return self.inputs[i].requires_grad
 
-    def apply(self, *inputs):
+    def apply(self, *inputs: Tensor) -> Tensor:
         """Run forward on the inputs' arrays; record this node if a gradient may flow through it."""
         self._check_inputs(inputs)
         xp = _namespace_of_inputs(self, inputs) if backend.cupy_loaded else _NUMPY

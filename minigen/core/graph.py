@@ -11,12 +11,15 @@ plain operators and the functions of an array namespace ``xp``:
 The ops are a later layer than this module, so ``ops/xp.py`` registers itself here, in
 ``graph_namespace``, when it is imported (one registration, not an import).
 """
+from __future__ import annotations
+
+from collections.abc import Sequence
 from types import SimpleNamespace
 
 from . import backend
 from .errors import GraphError, describe
 from .mode import grad_mode, observers
-from .tensor import Tensor, use_walk
+from .tensor import ArrayLike, Tensor, use_walk
 
 _SCALAR = backend.scalar_type
 _NUMPY = backend.numpy_namespace
@@ -280,18 +283,22 @@ def _owned_copy(g):
 
 # ----------------------------------------------------------------------------- public entry points
 
-def backward(tensor, grad=None, retain_graph=False, create_graph=False):
+def backward(tensor: Tensor, grad: Tensor | ArrayLike | None = None, retain_graph: bool = False,
+             create_graph: bool = False) -> None:
     """``tensor.backward()``: add d(tensor)/d(leaf) into ``leaf.grad`` for every leaf."""
     grad = _root_grad(tensor, grad, 'backward', create_graph)
     run_backward([tensor], [grad], retain_graph=retain_graph or create_graph,
                  create_graph=create_graph)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=False):
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+         grad_outputs: Tensor | ArrayLike | Sequence[Tensor | ArrayLike] | None = None,
+         retain_graph: bool | None = None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple[Tensor, ...]:
     """Gradients of ``outputs`` with respect to ``inputs``, returned as a tuple (PyTorch's
     ``torch.autograd.grad``): ``.grad`` of the leaves is left alone. With ``create_graph=True``
-    the gradients are differentiable Tensors (grad of grad)."""
+    the gradients are differentiable Tensors (grad of grad). (An unused input's entry is None
+    with ``allow_unused=True``; the hint says Tensor, as PyTorch's does.)"""
     outputs = _as_list(outputs, 'grad', 'outputs')
     inputs = _as_list(inputs, 'grad', 'inputs')
     if grad_outputs is None:

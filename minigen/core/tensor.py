@@ -4,7 +4,11 @@ A Tensor is deliberately thin (``__slots__``, no work in ``__init__``) because o
 per step. Its math methods are one-line calls into ``minigen.ops``, where each op's forward and
 backward live; creation functions (``tensor``, ``zeros``, ``randn``, ...) are at the bottom.
 """
+from __future__ import annotations
+
 import numbers
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, overload
 
 from . import backend
 from .errors import GraphError, ShapeError, describe
@@ -12,21 +16,33 @@ from .mode import is_grad_enabled
 
 float32, float64, int64 = backend.float32, backend.float64, backend.int64
 
+# Names for the type hints of the public API (an editor shows and checks them; nothing checks
+# them at run time). Arrays are Any: only core/backend.py may import numpy or cupy.
+Array = Any                           # a numpy (or cupy) array
+ArrayLike = Any                       # a number, nested lists, or a numpy/cupy array
+DTypeLike = Any                       # mg.float32, a numpy dtype, or its name ('float64')
+Number = int | float | bool           # a Python number (Tensor.float shadows float in the class)
+# An int or a sequence of ints (numpy integers too): 6, (2, 3), [2, 3]. Any, because the ops
+# tell them apart with isinstance(n, numbers.Integral), which mypy cannot follow.
+IntOrInts = Any
+Shape = tuple[int, ...]
+Dim = int | tuple[int, ...] | None    # the axes of a reduction: one, several, or None for all
+
 # Tensor's math methods call the ops (minigen/ops) and backward() calls the walk (graph.py).
 # Both are written after, and in terms of, this class, so instead of importing them here (a
 # cycle) this module keeps two slots that they fill when they are imported: use_ops() is
 # called by minigen/ops/__init__.py, use_walk() by graph.py. One registration each.
-_ops = None
-_walk = None
+_ops: Any = None         # minigen.ops, once imported
+_walk: Any = None        # graph.backward, once imported
 
 
-def use_ops(ops):
+def use_ops(ops: Any) -> None:
     """Give Tensor's methods the ops (``x + y`` calls ``ops.add``): minigen/ops does this."""
     global _ops
     _ops = ops
 
 
-def use_walk(backward):
+def use_walk(backward: Callable[..., None]) -> None:
     """Give ``Tensor.backward`` the backward walk: core/graph.py does this."""
     global _walk
     _walk = backward
@@ -53,16 +69,17 @@ class Tensor:
     __array_ufunc__ = None        # numpy defers to our reflected operators: array * t is a Tensor
     __array_priority__ = 1000     # the same, for cupy
 
-    def __init__(self, data, requires_grad=False, creator=None, name=None):
-        self.data = data
+    def __init__(self, data: Array, requires_grad: bool = False, creator: Any = None,
+                 name: str | None = None) -> None:
+        self.data: Array = data
         self.requires_grad = requires_grad
-        self.creator = creator
-        self.grad = None
+        self.creator: Any = creator             # a Function, or None for a leaf
+        self.grad: Tensor | None = None
         self.name = name
         # The version counter of the memory, one list [n] shared by every Tensor that aliases it
         # (views, detach(), state_dict() entries): each in-place write through any of them adds
         # 1, and a node whose saved tensors changed since they were saved refuses to backward.
-        self._counter = [0]
+        self._counter: list[int] = [0]
 
     @property
     def _version(self):
@@ -80,47 +97,52 @@ class Tensor:
 
     # ------------------------------------------------------------------ facts
     @property
-    def shape(self):
+    def shape(self) -> Shape:
         return self.data.shape
 
     @property
-    def ndim(self):
+    def ndim(self) -> int:
         return self.data.ndim
 
     @property
-    def dtype(self):
+    def dtype(self) -> DTypeLike:
         return self.data.dtype
 
     @property
-    def device(self):
+    def device(self) -> str:
         return backend.device_of(self.data)
 
     @property
-    def is_leaf(self):
+    def is_leaf(self) -> bool:
         return self.creator is None
 
     @property
-    def grad_fn(self):
+    def grad_fn(self) -> Any:
         return self.creator
 
-    def size(self, dim=None):
+    @overload
+    def size(self, dim: None = None) -> Shape: ...
+    @overload
+    def size(self, dim: int) -> int: ...
+
+    def size(self, dim: int | None = None) -> Shape | int:
         return self.shape if dim is None else self.shape[dim]
 
-    def numel(self):
+    def numel(self) -> int:
         return self.data.size
 
-    def dim(self):
+    def dim(self) -> int:
         return self.data.ndim
 
-    def __len__(self):
+    def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Tensor]:
         return (self[i] for i in range(len(self)))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         body = backend.array_repr(self.data, prefix='tensor(')
         extras = []
         if self.dtype not in (float32, int64, backend.bool_):
@@ -136,40 +158,40 @@ class Tensor:
         return 'tensor(' + body + ''.join(', ' + e for e in extras) + ')'
 
     # ------------------------------------------------------------------ leaving the graph
-    def item(self):
+    def item(self) -> Number:
         if self.data.size != 1:
             raise ValueError(f"item: only a one-element tensor converts to a Python number; "
                              f"this one has shape {self.shape}")
         return self.data.item()
 
-    def numpy(self):
+    def numpy(self) -> Array:
         """The values as a numpy array (shares memory on the CPU, copied from the GPU)."""
         return backend.to_host(self.data)
 
-    def tolist(self):
+    def tolist(self) -> Any:
         return self.numpy().tolist()
 
-    def __float__(self):
+    def __float__(self) -> float:
         return float(self.item())
 
-    def __int__(self):
+    def __int__(self) -> int:
         return int(self.item())
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return bool(self.data)
 
-    def clone(self):
+    def clone(self) -> Tensor:
         """A copy with its own memory; differentiable."""
         return _ops.clone(self)
 
-    def detach(self):
+    def detach(self) -> Tensor:
         """The same values as a new leaf that does not require grad: a cut in the graph.
 
         It shares this tensor's memory and version counter, as in PyTorch: writing into it in
         place is a write into this tensor too, and a backward that saved either refuses."""
         return self._alias()
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and not backend.is_floating(self.dtype):
             raise TypeError(f"requires_grad_: only floating-point tensors can require "
                             f"gradients; this one is {self.dtype}")
@@ -179,7 +201,8 @@ class Tensor:
         self.requires_grad = requires_grad
         return self
 
-    def to(self, device_or_dtype=None, dtype=None, device=None):
+    def to(self, device_or_dtype: str | DTypeLike = None, dtype: DTypeLike = None,
+           device: str | None = None) -> Tensor:
         """``t.to('cuda')``, ``t.to(mg.float64)``, ``t.to('cpu', mg.float64)``: differentiable."""
         if isinstance(device_or_dtype, str) and (device_or_dtype in backend.DEVICE_NAMES
                                                  or device_or_dtype.startswith('cuda:')):
@@ -193,76 +216,77 @@ class Tensor:
             out = _ops.astype(out, backend.to_dtype(dtype))
         return out
 
-    def cpu(self):
+    def cpu(self) -> Tensor:
         return self.to('cpu')
 
-    def cuda(self):
+    def cuda(self) -> Tensor:
         return self.to('cuda')
 
-    def astype(self, dtype):
+    def astype(self, dtype: DTypeLike) -> Tensor:
         return _ops.astype(self, backend.to_dtype(dtype))
 
-    def float(self):
+    def float(self) -> Tensor:
         return self.astype(float32)
 
-    def long(self):
+    def long(self) -> Tensor:
         return self.astype(int64)
 
-    def double(self):
+    def double(self) -> Tensor:
         return self.astype(float64)
 
     # ------------------------------------------------------------------ autograd
-    def backward(self, grad=None, retain_graph=False, create_graph=False):
+    def backward(self, grad: Tensor | ArrayLike | None = None, retain_graph: bool = False,
+                 create_graph: bool = False) -> None:
         """Add d(self)/d(leaf) into ``leaf.grad`` of every leaf that requires grad."""
         _walk(self, grad, retain_graph=retain_graph, create_graph=create_graph)
 
     # ------------------------------------------------------------------ operators
-    def __add__(self, other):
+    def __add__(self, other: Tensor | ArrayLike) -> Tensor:
         return _ops.add(self, other)
 
-    def __radd__(self, other):
+    def __radd__(self, other: Tensor | ArrayLike) -> Tensor:
         return _ops.add(other, self)
 
-    def __sub__(self, other):
+    def __sub__(self, other: Tensor | ArrayLike) -> Tensor:
         return _ops.sub(self, other)
 
-    def __rsub__(self, other):
+    def __rsub__(self, other: Tensor | ArrayLike) -> Tensor:
         return _ops.sub(other, self)
 
-    def __mul__(self, other):
+    def __mul__(self, other: Tensor | ArrayLike) -> Tensor:
         return _ops.mul(self, other)
 
-    def __rmul__(self, other):
+    def __rmul__(self, other: Tensor | ArrayLike) -> Tensor:
         return _ops.mul(other, self)
 
-    def __truediv__(self, other):
+    def __truediv__(self, other: Tensor | ArrayLike) -> Tensor:
         return _ops.div(self, other)
 
-    def __rtruediv__(self, other):
+    def __rtruediv__(self, other: Tensor | ArrayLike) -> Tensor:
         return _ops.div(other, self)
 
-    def __pow__(self, other):
+    def __pow__(self, other: Tensor | ArrayLike) -> Tensor:
         return _ops.pow(self, other)
 
-    def __rpow__(self, other):
+    def __rpow__(self, other: Tensor | ArrayLike) -> Tensor:
         return _ops.pow(other, self)
 
-    def __matmul__(self, other):
+    def __matmul__(self, other: Tensor | ArrayLike) -> Tensor:
         return _ops.matmul(self, other)
 
-    def __rmatmul__(self, other):
+    def __rmatmul__(self, other: Tensor | ArrayLike) -> Tensor:
         return _ops.matmul(other, self)
 
-    def __neg__(self):
+    def __neg__(self) -> Tensor:
         return _ops.neg(self)
 
-    def __pos__(self):
+    def __pos__(self) -> Tensor:
         return self
 
-    def __abs__(self):
+    def __abs__(self) -> Tensor:
         return _ops.abs(self)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> Tensor:
         return _ops.getitem(self, index)
 
     # ------------------------------------------------------------------ in place
@@ -340,16 +364,16 @@ class Tensor:
             node.y_counter, node.y_version = before._counter, 0
         return before
 
-    def add_(self, other):
+    def add_(self, other: Tensor | ArrayLike) -> Tensor:
         return self._in_place(other, '__iadd__', _ops.add, 'add_ (+=)')
 
-    def sub_(self, other):
+    def sub_(self, other: Tensor | ArrayLike) -> Tensor:
         return self._in_place(other, '__isub__', _ops.sub, 'sub_ (-=)')
 
-    def mul_(self, other):
+    def mul_(self, other: Tensor | ArrayLike) -> Tensor:
         return self._in_place(other, '__imul__', _ops.mul, 'mul_ (*=)')
 
-    def div_(self, other):
+    def div_(self, other: Tensor | ArrayLike) -> Tensor:
         return self._in_place(other, '__itruediv__', _ops.div, 'div_ (/=)')
 
     __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
@@ -370,25 +394,25 @@ class Tensor:
                 "(under `with mg.no_grad():`, or for tensors that do not require grad); build "
                 "the new values out of place instead (mg.where, mg.cat, ...)")
 
-    def __setitem__(self, index, value):
+    def __setitem__(self, index: Any, value: Tensor | ArrayLike) -> None:
         self._check_writable('setitem', value)
         value = value.data if isinstance(value, Tensor) else value
         self.data[_ops.index_data(index)] = value
         self._bump_version()
 
-    def zero_(self):
+    def zero_(self) -> Tensor:
         self._check_writable('zero_')
         self.data.fill(0)
         self._bump_version()
         return self
 
-    def fill_(self, value):
+    def fill_(self, value: Number) -> Tensor:
         self._check_writable('fill_')
         self.data.fill(value)
         self._bump_version()
         return self
 
-    def copy_(self, source):
+    def copy_(self, source: Tensor | ArrayLike) -> Tensor:
         """Copy ``source``'s values into this tensor (broadcasting, casting to its dtype)."""
         self._check_writable('copy_', source)
         value = source.data if isinstance(source, Tensor) else source
@@ -411,22 +435,22 @@ class Tensor:
         a, b = _ops.promotion.promoted_arrays(self, other, op_name)
         return Tensor(_array(getattr(a, how)(b)))
 
-    def __eq__(self, other):
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return self._compare(other, '__eq__', 'eq (==)')
 
-    def __ne__(self, other):
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return self._compare(other, '__ne__', 'ne (!=)')
 
-    def __lt__(self, other):
+    def __lt__(self, other: Tensor | ArrayLike) -> Tensor:
         return self._compare(other, '__lt__', 'lt (<)')
 
-    def __le__(self, other):
+    def __le__(self, other: Tensor | ArrayLike) -> Tensor:
         return self._compare(other, '__le__', 'le (<=)')
 
-    def __gt__(self, other):
+    def __gt__(self, other: Tensor | ArrayLike) -> Tensor:
         return self._compare(other, '__gt__', 'gt (>)')
 
-    def __ge__(self, other):
+    def __ge__(self, other: Tensor | ArrayLike) -> Tensor:
         return self._compare(other, '__ge__', 'ge (>=)')
 
     __hash__ = object.__hash__    # == is elementwise, so hash by identity as PyTorch does
@@ -444,144 +468,144 @@ class Tensor:
                             f"PyTorch; got {describe(self)} and {describe(other)}")
         return Tensor(_array(getattr(a, how)(b)))
 
-    def __invert__(self):
+    def __invert__(self) -> Tensor:
         if self.data.dtype.kind not in 'biu':
             raise TypeError(f"invert (~): defined for bool and integer tensors only, as in "
                             f"PyTorch; got {describe(self)}")
         return Tensor(_array(~self.data))
 
-    def __and__(self, other):
+    def __and__(self, other: Tensor | ArrayLike) -> Tensor:
         return self._bitwise(other, '__and__', 'and (&)')
 
-    def __rand__(self, other):
+    def __rand__(self, other: Tensor | ArrayLike) -> Tensor:
         return self._bitwise(other, '__rand__', 'and (&)')
 
-    def __or__(self, other):
+    def __or__(self, other: Tensor | ArrayLike) -> Tensor:
         return self._bitwise(other, '__or__', 'or (|)')
 
-    def __ror__(self, other):
+    def __ror__(self, other: Tensor | ArrayLike) -> Tensor:
         return self._bitwise(other, '__ror__', 'or (|)')
 
-    def __xor__(self, other):
+    def __xor__(self, other: Tensor | ArrayLike) -> Tensor:
         return self._bitwise(other, '__xor__', 'xor (^)')
 
-    def __rxor__(self, other):
+    def __rxor__(self, other: Tensor | ArrayLike) -> Tensor:
         return self._bitwise(other, '__rxor__', 'xor (^)')
 
     # ------------------------------------------------------------------ elementwise
-    def exp(self):
+    def exp(self) -> Tensor:
         return _ops.exp(self)
 
-    def log(self):
+    def log(self) -> Tensor:
         return _ops.log(self)
 
-    def log1p(self):
+    def log1p(self) -> Tensor:
         return _ops.log1p(self)
 
-    def expm1(self):
+    def expm1(self) -> Tensor:
         return _ops.expm1(self)
 
-    def sqrt(self):
+    def sqrt(self) -> Tensor:
         return _ops.sqrt(self)
 
-    def abs(self):
+    def abs(self) -> Tensor:
         return _ops.abs(self)
 
-    def sin(self):
+    def sin(self) -> Tensor:
         return _ops.sin(self)
 
-    def cos(self):
+    def cos(self) -> Tensor:
         return _ops.cos(self)
 
-    def tanh(self):
+    def tanh(self) -> Tensor:
         return _ops.tanh(self)
 
-    def sigmoid(self):
+    def sigmoid(self) -> Tensor:
         return _ops.sigmoid(self)
 
-    def relu(self):
+    def relu(self) -> Tensor:
         return _ops.relu(self)
 
-    def pow(self, exponent):
+    def pow(self, exponent: Tensor | ArrayLike) -> Tensor:
         return _ops.pow(self, exponent)
 
-    def clamp(self, min=None, max=None):
+    def clamp(self, min: Number | None = None, max: Number | None = None) -> Tensor:
         return _ops.clamp(self, min, max)
 
-    def maximum(self, other):
+    def maximum(self, other: Tensor | ArrayLike) -> Tensor:
         return _ops.maximum(self, other)
 
-    def minimum(self, other):
+    def minimum(self, other: Tensor | ArrayLike) -> Tensor:
         return _ops.minimum(self, other)
 
     # ------------------------------------------------------------------ reductions
     # Reductions take PyTorch's dim and keepdim (NumPy's axis and keepdims are accepted too).
-    def sum(self, dim=None, keepdim=False, **aliases) -> 'Tensor':
+    def sum(self, dim: Dim = None, keepdim: bool = False, **aliases: Any) -> Tensor:
         return _ops.sum(self, dim, keepdim, **aliases)
 
-    def mean(self, dim=None, keepdim=False, **aliases) -> 'Tensor':
+    def mean(self, dim: Dim = None, keepdim: bool = False, **aliases: Any) -> Tensor:
         return _ops.mean(self, dim, keepdim, **aliases)
 
-    def var(self, dim=None, *, correction=1, keepdim=False, unbiased=None,
-            **aliases) -> 'Tensor':
+    def var(self, dim: Dim = None, *, correction: int = 1, keepdim: bool = False,
+            unbiased: bool | None = None, **aliases: Any) -> Tensor:
         """Variance, Bessel-corrected by default; options keyword-only (see ``mg.var``)."""
         return _ops.var(self, dim, correction=correction, keepdim=keepdim, unbiased=unbiased,
                         **aliases)
 
-    def std(self, dim=None, *, correction=1, keepdim=False, unbiased=None,
-            **aliases) -> 'Tensor':
+    def std(self, dim: Dim = None, *, correction: int = 1, keepdim: bool = False,
+            unbiased: bool | None = None, **aliases: Any) -> Tensor:
         return _ops.std(self, dim, correction=correction, keepdim=keepdim, unbiased=unbiased,
                         **aliases)
 
-    def max(self, dim=None, keepdim=False, **aliases):
+    def max(self, dim: int | None = None, keepdim: bool = False, **aliases: Any) -> Any:
         """PyTorch's meaning: the largest element, or along a dim (values, indices)."""
         return _ops.max(self, dim, keepdim, **aliases)
 
-    def min(self, dim=None, keepdim=False, **aliases):
+    def min(self, dim: int | None = None, keepdim: bool = False, **aliases: Any) -> Any:
         """PyTorch's meaning: the smallest element, or along a dim (values, indices)."""
         return _ops.min(self, dim, keepdim, **aliases)
 
-    def amax(self, dim=None, keepdim=False, **aliases) -> 'Tensor':
+    def amax(self, dim: Dim = None, keepdim: bool = False, **aliases: Any) -> Tensor:
         return _ops.amax(self, dim, keepdim, **aliases)
 
-    def amin(self, dim=None, keepdim=False, **aliases) -> 'Tensor':
+    def amin(self, dim: Dim = None, keepdim: bool = False, **aliases: Any) -> Tensor:
         return _ops.amin(self, dim, keepdim, **aliases)
 
-    def argmax(self, dim=None, keepdim=False, **aliases) -> 'Tensor':
+    def argmax(self, dim: Dim = None, keepdim: bool = False, **aliases: Any) -> Tensor:
         return _ops.argmax(self, dim, keepdim, **aliases)
 
-    def argmin(self, dim=None, keepdim=False, **aliases) -> 'Tensor':
+    def argmin(self, dim: Dim = None, keepdim: bool = False, **aliases: Any) -> Tensor:
         return _ops.argmin(self, dim, keepdim, **aliases)
 
-    def logsumexp(self, dim=None, keepdim=False, **aliases) -> 'Tensor':
+    def logsumexp(self, dim: Dim = None, keepdim: bool = False, **aliases: Any) -> Tensor:
         return _ops.logsumexp(self, dim, keepdim, **aliases)
 
-    def softmax(self, dim=None, **aliases) -> 'Tensor':
+    def softmax(self, dim: int | None = None, **aliases: Any) -> Tensor:
         return _ops.softmax(self, dim, **aliases)
 
-    def log_softmax(self, dim=None, **aliases) -> 'Tensor':
+    def log_softmax(self, dim: int | None = None, **aliases: Any) -> Tensor:
         return _ops.log_softmax(self, dim, **aliases)
 
     # ------------------------------------------------------------------ shape
-    def reshape(self, *shape):
+    def reshape(self, *shape: IntOrInts) -> Tensor:
         return _ops.reshape(self, shape[0] if len(shape) == 1 else shape)
 
     view = reshape
 
-    def flatten(self, start_dim=0, end_dim=-1):
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return _ops.flatten(self, start_dim, end_dim)
 
-    def transpose(self, dim0, dim1):
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
         """Swap two axes (PyTorch's meaning); ``permute`` takes a whole order."""
         return _ops.transpose(self, dim0, dim1)
 
-    def swapaxes(self, axis0, axis1):
+    def swapaxes(self, axis0: int, axis1: int) -> Tensor:
         return _ops.swapaxes(self, axis0, axis1)
 
-    def permute(self, *dims):
+    def permute(self, *dims: IntOrInts) -> Tensor:
         return _ops.permute(self, dims[0] if len(dims) == 1 else dims)
 
-    def t(self):
+    def t(self) -> Tensor:
         """The transpose of a matrix (a 0-d or 1-D tensor is returned as it is, as PyTorch)."""
         if self.ndim > 2:
             raise ValueError(f"t: expects a tensor of at most 2 dims, got shape {self.shape}; "
@@ -589,28 +613,30 @@ class Tensor:
         return self if self.ndim < 2 else _ops.permute(self, (1, 0))
 
     @property
-    def T(self):
+    def T(self) -> Tensor:
         return _ops.permute(self, tuple(range(self.ndim))[::-1])
 
-    def squeeze(self, axis=None, *, dim=None):
+    def squeeze(self, axis: Dim = None, *, dim: Dim = None) -> Tensor:
         return _ops.squeeze(self, _axis(axis, dim))
 
-    def unsqueeze(self, axis=None, *, dim=None):
+    def unsqueeze(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
         return _ops.unsqueeze(self, _axis(axis, dim))
 
-    def expand(self, *shape):
+    def expand(self, *shape: IntOrInts) -> Tensor:
         return _ops.expand(self, *shape)
 
-    def broadcast_to(self, shape):
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
         return _ops.broadcast_to(self, shape)
 
-    def split(self, split_size_or_sections, axis=0, *, dim=None):
+    def split(self, split_size_or_sections: IntOrInts, axis: int = 0, *,
+              dim: int | None = None) -> tuple[Tensor, ...]:
         return _ops.split(self, split_size_or_sections, _axis(axis, dim))
 
-    def chunk(self, chunks, axis=0, *, dim=None):
+    def chunk(self, chunks: int, axis: int = 0, *,
+              dim: int | None = None) -> tuple[Tensor, ...]:
         return _ops.chunk(self, chunks, _axis(axis, dim))
 
-    def matmul(self, other):
+    def matmul(self, other: Tensor | ArrayLike) -> Tensor:
         return _ops.matmul(self, other)
 
 
@@ -647,7 +673,8 @@ def _default_dtype(data):
     return None
 
 
-def tensor(data, dtype=None, requires_grad=False, device=None, name=None):
+def tensor(data: Tensor | ArrayLike, dtype: DTypeLike = None, requires_grad: bool = False,
+           device: str | None = None, name: str | None = None) -> Tensor:
     """A new leaf Tensor holding a copy of ``data`` (a number, nested lists, an array, a Tensor).
 
     float32 by default for Python floats; ``dtype=`` takes mg.float32/mg.float64, numpy dtypes
@@ -672,39 +699,45 @@ def _float_dtype(dtype):
     return float32 if dtype is None else backend.to_dtype(dtype)
 
 
-def zeros(*shape, dtype=None, requires_grad=False, device=None):
+def zeros(*shape: IntOrInts, dtype: DTypeLike = None, requires_grad: bool = False,
+          device: str | None = None) -> Tensor:
     xp = backend.module_for_device(device)
     array = xp.zeros(_shape(shape), _float_dtype(dtype))
     return _make(array, requires_grad, 'zeros')
 
 
-def ones(*shape, dtype=None, requires_grad=False, device=None):
+def ones(*shape: IntOrInts, dtype: DTypeLike = None, requires_grad: bool = False,
+         device: str | None = None) -> Tensor:
     xp = backend.module_for_device(device)
     return _make(xp.ones(_shape(shape), _float_dtype(dtype)), requires_grad, 'ones')
 
 
-def full(shape, fill_value, dtype=None, requires_grad=False, device=None):
+def full(shape: IntOrInts, fill_value: float, dtype: DTypeLike = None,
+         requires_grad: bool = False, device: str | None = None) -> Tensor:
     xp = backend.module_for_device(device)
     shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
     array = xp.full(shape, fill_value, _float_dtype(dtype))
     return _make(array, requires_grad, 'full')
 
 
-def randn(*shape, dtype=None, requires_grad=False, device=None):
+def randn(*shape: IntOrInts, dtype: DTypeLike = None, requires_grad: bool = False,
+          device: str | None = None) -> Tensor:
     """Standard normal samples from the backend's generator (seeded by ``mg.manual_seed``)."""
     xp = backend.module_for_device(device)
     array = backend.generator(xp).standard_normal(_shape(shape), dtype=_float_dtype(dtype))
     return _make(array, requires_grad, 'randn')
 
 
-def rand(*shape, dtype=None, requires_grad=False, device=None):
+def rand(*shape: IntOrInts, dtype: DTypeLike = None, requires_grad: bool = False,
+         device: str | None = None) -> Tensor:
     """Uniform samples in [0, 1) from the backend's generator."""
     xp = backend.module_for_device(device)
     array = backend.generator(xp).random(_shape(shape), dtype=_float_dtype(dtype))
     return _make(array, requires_grad, 'rand')
 
 
-def arange(start, stop=None, step=1, dtype=None, requires_grad=False, device=None):
+def arange(start: float, stop: float | None = None, step: float = 1, dtype: DTypeLike = None,
+           requires_grad: bool = False, device: str | None = None) -> Tensor:
     """Like numpy.arange; integer arguments give int64, float ones float32 (as PyTorch)."""
     xp = backend.module_for_device(device)
     if stop is None:
@@ -716,19 +749,19 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad=False, device=Non
     return _make(array, requires_grad, 'arange')
 
 
-def zeros_like(t, dtype=None, requires_grad=False):
+def zeros_like(t: Tensor, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
     xp = backend.array_module(t.data)
     dtype = t.dtype if dtype is None else backend.to_dtype(dtype)
     return _make(xp.zeros(t.shape, dtype), requires_grad, 'zeros_like')
 
 
-def ones_like(t, dtype=None, requires_grad=False):
+def ones_like(t: Tensor, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
     xp = backend.array_module(t.data)
     dtype = t.dtype if dtype is None else backend.to_dtype(dtype)
     return _make(xp.ones(t.shape, dtype), requires_grad, 'ones_like')
 
 
-def manual_seed(seed):
+def manual_seed(seed: int) -> None:
     """Seed every backend's random generator: the same seed gives the same numbers."""
     backend.manual_seed(seed)
 

@@ -2,26 +2,28 @@
 
 They are slower (one node per primitive, T steps of them for the RNN) but every one of their
 gradients comes from the primitives' backward, including gradients of gradients. The tests hold
-each fused kernel equal to its twin, in value and in every gradient.
+each fused kernel equal to its twin, in value and in every gradient. Each twin takes its
+kernel's arguments; a comment above it names the kernel, and the kernel's docstring names it.
 """
 from .. import ops
 from ..ops import xp as graph_xp
 from ..core.tensor import Tensor, arange
-from .fused import check_rnn_inputs, expm1_minus_x
-from .losses import _check_reduction, _target_like
+from ._checks import check_reduction, target_like
+from .gaussian_kl import expm1_minus_x
+from .rnn import check_rnn_inputs
 
 
+# twin of F.linear (linear.py, LinearFunction)
 def linear_composed(x, W, b=None):
     """y = x W + b."""
-    y = ops.matmul(x, W)
+    y = ops.matmul(x, W)                                                    # (..., H)
     return y if b is None else y + b
 
 
+# twin of F.rnn (rnn.py, RNNFunction)
 def rnn_composed(x, h0, W_xh, W_hh, b, nonlinearity='tanh'):
     """h_t = f(x_t W_xh + h_{t-1} W_hh + b) step by step; returns (all h_t (N, T, H), h_T)."""
-    if nonlinearity not in ('tanh', 'relu'):
-        raise ValueError(f"rnn: nonlinearity must be 'tanh' or 'relu'; got {nonlinearity!r}")
-    check_rnn_inputs(x, h0, W_xh, W_hh, b)
+    check_rnn_inputs(x, h0, W_xh, W_hh, b, nonlinearity)
     N, T, D = x.shape
     H = W_hh.shape[0]
     f = ops.relu if nonlinearity == 'relu' else ops.tanh
@@ -33,11 +35,13 @@ def rnn_composed(x, h0, W_xh, W_hh, b, nonlinearity='tanh'):
     return ops.stack(hs, axis=1), h
 
 
+# twin of F.reparameterize (reparameterize.py, Reparameterize)
 def reparameterize_composed(mu, log_var, eps):
     """z = mu + exp(½ log_var) · eps."""
     return mu + ops.exp(0.5 * log_var) * eps
 
 
+# twin of F.gaussian_kl (gaussian_kl.py, GaussianKL)
 def gaussian_kl_composed(mu, log_var):
     """½ Σ (mu² + f(log_var)) over the last axis, f(v) = e^v − 1 − v (``expm1_minus_x``,
     written once for arrays and Tensors: here it runs on ops/xp.py)."""
@@ -52,21 +56,23 @@ def _reduce(loss, reduction):
     return loss
 
 
+# twin of F.bce_with_logits (losses.py, BCEWithLogits)
 def bce_with_logits_composed(logits, targets, reduction='mean'):
     """(1 − t) softplus(x) + t softplus(−x), reduced: terms ≥ 0, and a gradient (1 − t) σ(x) −
     t σ(−x) with one term for a hard target, accurate as the fused kernel's (softplus(x) − x·t
     would give σ(x) − t, 0 in float32 for t = 1 once x > 17). Written with the smooth softplus:
     composing max and |x| would give the wrong gradient at x = 0, where their kinks'
     conventions (gradient 0) do not cancel."""
-    _check_reduction('bce_with_logits', reduction)
-    t = _target_like(targets, logits, 'bce_with_logits')
+    check_reduction('bce_with_logits', reduction)
+    t = target_like(targets, logits)
     return _reduce((1 - t) * ops.softplus(logits) + t * ops.softplus(-logits), reduction)
 
 
+# twin of F.cross_entropy (losses.py, CrossEntropy)
 def cross_entropy_composed(logits, targets, reduction='mean'):
     """−log_softmax(z)_c over the last axis, reduced (logsumexp(z) − z_c is the same number, but
     a difference: in float32 it loses a loss below z's spacing)."""
-    _check_reduction('cross_entropy', reduction)
+    check_reduction('cross_entropy', reduction)
     classes = targets.data if isinstance(targets, Tensor) else targets
     V = logits.shape[-1]
     log_p = ops.log_softmax(ops.reshape(logits, (-1, V)), axis=1)           # (M, V)
@@ -74,8 +80,9 @@ def cross_entropy_composed(logits, targets, reduction='mean'):
     return _reduce(ops.reshape(loss, logits.shape[:-1]), reduction)
 
 
+# twin of F.mse_loss (losses.py, MSE)
 def mse_loss_composed(input, target, reduction='mean'):
     """(x − t)², reduced."""
-    _check_reduction('mse_loss', reduction)
-    d = input - _target_like(target, input, 'mse_loss')
+    check_reduction('mse_loss', reduction)
+    d = input - target_like(target, input)
     return _reduce(d * d, reduction)

@@ -1,50 +1,34 @@
-"""Losses as fused kernels (one node, hand-written backward) and the GAN losses built on them.
+"""Losses as fused kernels (one node, hand-written backward each), and the GAN losses built on
+them. Each kernel: its Function class, then its public function right under it.
+
+    _Loss                 the reduction every loss shares, and its gradient
+    bce_with_logits       binary cross-entropy on logits (BCEWithLogits)
+    cross_entropy         softmax cross-entropy with integer classes (CrossEntropy)
+    mse_loss              squared error (MSE)
+    discriminator_loss    the GAN's two losses, composed of bce_with_logits
+    generator_loss
 
 ``reduction`` is 'mean' (the default, over every element), 'sum' or 'none' (elementwise).
+Shapes: an elementwise loss takes x and t of one shape (...); cross_entropy takes logits
+(..., V) and classes (...), with M = the number of (...) positions. gy, the gradient of the
+reduced loss, is () for 'mean' and 'sum', the loss's own shape for 'none'.
 """
 import math
-import numbers
 
 from ..core import backend
 from ..core.errors import ShapeError, describe
 from ..core.function import Function
 from ..core.tensor import Tensor
 from ..ops.activations import exp_minus_abs
-from .fused import _check_same_shape
-
-REDUCTIONS = ('mean', 'sum', 'none')
-
-
-def _check_reduction(op_name, reduction):
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{op_name}: reduction must be one of {', '.join(REDUCTIONS)}; "
-                         f"got {reduction!r}")
-
-
-def _check_not_empty(op_name, **tensors):
-    for name, t in tensors.items():
-        if t.data.size == 0:
-            raise ValueError(f"{op_name}: {name} is empty ({describe(t)}): an empty batch")
-
-
-def _checked(op_name, loss, **tensors):
-    """A NaN or infinite loss comes from NaN or infinite inputs: say which, naming the
-    argument, rather than hand back a NaN to train on. Only the loss is tested on the way (one
-    value for 'mean' and 'sum'); the inputs are searched only when it is not finite."""
-    xp = backend.array_module(loss.data)
-    if bool(xp.isfinite(loss.data).all()):
-        return loss
-    for name, t in tensors.items():
-        if t.dtype.kind == 'f' and not bool(xp.isfinite(t.data).all()):
-            nan, inf = int(xp.isnan(t.data).sum()), int(xp.isinf(t.data).sum())
-            raise ValueError(f"{op_name}: {name} {describe(t)} holds {nan} NaN and {inf} "
-                             "infinite values (run under mg.detect_anomaly() to find where "
-                             "they came from)")
-    return loss
+from ._checks import (check_finite_loss, check_not_empty, check_reduction, check_same_shape,
+                      target_like)
 
 
 class _Loss(Function):
-    """Elementwise loss values l, then the reduction; backward spreads gy back over l."""
+    """Elementwise loss values l, then the reduction; backward spreads gy back over l.
+
+    'mean': y = Σ l / n, so each gl = gy / n;   'sum': y = Σ l, gl = gy;   'none': y = l, gl = gy.
+    """
 
     def __init__(self, reduction):
         self.reduction = reduction
@@ -52,18 +36,22 @@ class _Loss(Function):
     def reduce(self, xp, loss):
         self.count = loss.size                 # saved: backward code avoids .size, which is
         if self.reduction == 'sum':            # a method on Tensors (PyTorch's meaning)
-            return xp.sum(loss)
-        if self.reduction == 'mean':
-            return xp.sum(loss) / loss.size if loss.size else xp.sum(loss) * float('nan')
-        return loss
+            return xp.sum(loss)                                    # ()
+        if self.reduction == 'mean':           # an empty mean is nan, as in PyTorch
+            return xp.sum(loss) / loss.size if loss.size else xp.sum(loss) * float('nan')  # ()
+        return loss                                                # like l
 
     def spread(self, gy):
-        """The gradient of the reduced loss with respect to each element of l."""
+        """gl, the gradient of the reduced loss with respect to each element of l: () for
+        'mean' and 'sum' (it broadcasts over l), l's shape for 'none'."""
         return gy / self.count if self.reduction == 'mean' else gy
 
 
+# ----------------------------------------------------------------------------- bce_with_logits
+
+
 class BCEWithLogits(_Loss):
-    """Binary cross-entropy of the probability σ(x) against targets t in [0, 1]:
+    """Binary cross-entropy of the probability σ(x) against targets t in [0, 1], x and t (...):
 
         l = −t log σ(x) − (1 − t) log(1 − σ(x)) = (1 − t) softplus(x) + t softplus(−x)
           = x · ([x > 0] − t) + log(1 + e^(−|x|))
@@ -78,7 +66,8 @@ class BCEWithLogits(_Loss):
     targets it cancels by nature. E is taken of x clipped at log of the dtype's largest
     number, less 1, so neither E nor 1 + E overflows; beyond the clip σ(−x) is subnormal.
 
-    Derivation: docs/derivations.md, section 'bce_with_logits'.
+    Derivation: docs/derivations.md, section 'bce_with_logits'. Composed twin:
+    ``bce_with_logits_composed`` (composed.py).
     """
     analytic = False
     name = 'bce_with_logits'
@@ -86,17 +75,36 @@ class BCEWithLogits(_Loss):
     def forward(self, xp, x, t):
         # e^a and 1 + e^a are finite for a below this (87.7 for float32), saved for backward
         self.limit = math.log(float(xp.finfo(x.dtype).max)) - 1
-        loss = exp_minus_abs(xp, x)                                # e^(−|x|), like x
-        xp.log1p(loss, out=loss)
-        loss += x * ((x > 0) - t)                                  # ≥ 0 for t in [0, 1]
-        return self.reduce(xp, loss)
+        loss = exp_minus_abs(xp, x)                                # e^(−|x|), (...)
+        xp.log1p(loss, out=loss)                                   # log(1 + e^(−|x|)), (...)
+        loss += x * ((x > 0) - t)                                  # (...), ≥ 0 for t in [0, 1]
+        return self.reduce(xp, loss)                               # () or (...)
 
     def backward(self, xp, gy, x, t, y):
-        g = self.spread(gy)                                        # gl: scalar or like x
-        E = xp.exp(xp.minimum(x, self.limit))                      # eˣ, like x, finite
-        gx = g * (((1 - t) * E - t) / (1 + E))
-        gt = -g * x if self.needs_grad(1) else None
+        g = self.spread(gy)                                        # gl, () or (...)
+        E = xp.exp(xp.minimum(x, self.limit))                      # eˣ, (...), finite
+        gx = g * (((1 - t) * E - t) / (1 + E))                     # (...)
+        gt = -g * x if self.needs_grad(1) else None                # (...)
         return gx, gt
+
+
+def bce_with_logits(logits, targets, reduction='mean'):
+    """Binary cross-entropy on logits, stable for any logit; targets may be soft (in [0, 1])
+    or a number (every target that value).
+
+    >>> round(F.bce_with_logits(mg.zeros(4), 1.0).item(), 4)     # −log σ(0) = log 2
+    0.6931
+    """
+    check_reduction('bce_with_logits', reduction)
+    targets = target_like(targets, logits)
+    check_same_shape('bce_with_logits', logits, targets, 'logits', 'targets')
+    check_not_empty('bce_with_logits', logits=logits)
+    loss = BCEWithLogits(reduction).apply(logits, targets)
+    check_finite_loss('bce_with_logits', loss, logits=logits, targets=targets)
+    return loss
+
+
+# ----------------------------------------------------------------------------- cross_entropy
 
 
 class CrossEntropy(_Loss):
@@ -116,7 +124,8 @@ class CrossEntropy(_Loss):
     would be 0 in float32 once the loss is below 6e-8). Written on xp, the backward is itself
     differentiable; the shift m is a constant there (the softmax does not depend on it).
 
-    Derivation: docs/derivations.md, section 'cross_entropy'.
+    Derivation: docs/derivations.md, section 'cross_entropy'. Composed twin:
+    ``cross_entropy_composed`` (composed.py).
     """
     analytic = False
     name = 'cross_entropy'
@@ -131,63 +140,32 @@ class CrossEntropy(_Loss):
         self.shift = xp.max(z2, axis=1, keepdims=True)             # m (M, 1), saved
         e = z2 - self.shift                                        # d, (M, V)
         d_c = e[rows, c]                                           # (M,)
-        xp.exp(e, out=e)                                           # e^d
+        xp.exp(e, out=e)                                           # e^d, (M, V)
         e[rows, c] = 0                                             # the other classes only
         others = xp.sum(e, axis=1)                                 # S, (M,)
         loss = xp.log1p(others + xp.expm1(d_c)) - d_c              # (M,)
-        return self.reduce(xp, xp.reshape(loss, z.shape[:-1]))    # (...)
+        return self.reduce(xp, xp.reshape(loss, z.shape[:-1]))    # () or (...)
 
     def backward(self, xp, gy, z, classes, y):
-        V, rows = z.shape[-1], self.count
+        V, rows = z.shape[-1], self.count                          # rows = M
         z2 = xp.reshape(z, (rows, V))                              # (M, V)
         e = xp.exp(z2 - self.shift)                                # e^d, (M, V)
-        g = self.spread(gy)
+        g = self.spread(gy)                                        # gl, () or (...)
         if self.reduction == 'none':
             g = xp.reshape(g, (rows, 1))                           # (M, 1)
         pg = e * (g / xp.sum(e, axis=1, keepdims=True))            # gl · softmax, (M, V)
-        others = pg * ~self.onehot                                 # 0 at the targets
+        others = pg * ~self.onehot                                 # (M, V), 0 at the targets
         gz = others - self.onehot * xp.sum(others, axis=1, keepdims=True)   # (M, V)
-        return xp.reshape(gz, z.shape), None
-
-
-class MSE(_Loss):
-    """Mean squared error: l = (x − t)²;   gx = gl · 2(x − t),   gt = −gx.
-
-    Derivation: docs/derivations.md, section 'mse_loss'.
-    """
-    name = 'mse_loss'
-
-    def forward(self, xp, x, t):
-        d = x - t
-        return self.reduce(xp, d * d)
-
-    def backward(self, xp, gy, x, t, y):
-        g2d = self.spread(gy) * 2 * (x - t)
-        return g2d, (-g2d if self.needs_grad(1) else None)
-
-
-def _target_like(target, like, op_name):
-    if isinstance(target, Tensor):
-        return target if target.dtype == like.dtype else target.astype(like.dtype)
-    if isinstance(target, numbers.Number) or backend.is_numpy_scalar(target):
-        return Tensor(backend.array_module(like.data).full(like.shape, target, like.dtype))
-    return Tensor(backend.as_array(target, dtype=like.dtype, device=like.device))
-
-
-def bce_with_logits(logits, targets, reduction='mean'):
-    """Binary cross-entropy on logits, stable for any logit; targets may be soft (in [0, 1])
-    or a number (every target that value)."""
-    _check_reduction('bce_with_logits', reduction)
-    targets = _target_like(targets, logits, 'bce_with_logits')
-    _check_same_shape('bce_with_logits', logits, targets, 'logits', 'targets')
-    _check_not_empty('bce_with_logits', logits=logits)
-    return _checked('bce_with_logits', BCEWithLogits(reduction).apply(logits, targets),
-                    logits=logits, targets=targets)
+        return xp.reshape(gz, z.shape), None                       # (..., V); none for classes
 
 
 def cross_entropy(logits, targets, reduction='mean'):
-    """Softmax cross-entropy: logits (..., V), targets (...) of integer classes in [0, V)."""
-    _check_reduction('cross_entropy', reduction)
+    """Softmax cross-entropy: logits (..., V), targets (...) of integer classes in [0, V).
+
+    >>> round(F.cross_entropy(mg.zeros(2, 4), [0, 3]).item(), 4)     # uniform: log 4
+    1.3863
+    """
+    check_reduction('cross_entropy', reduction)
     classes = targets.data if isinstance(targets, Tensor) else backend.as_array(targets)
     if classes.dtype.kind not in 'iu':
         raise TypeError(f"cross_entropy: targets must be integer class indices; got "
@@ -199,19 +177,49 @@ def cross_entropy(logits, targets, reduction='mean'):
     if classes.size and (int(classes.min()) < 0 or int(classes.max()) >= V):
         bad = int(classes.min()) if int(classes.min()) < 0 else int(classes.max())
         raise ValueError(f"cross_entropy: target class {bad} is out of range for {V} classes")
-    _check_not_empty('cross_entropy', logits=logits)
-    return _checked('cross_entropy', CrossEntropy(reduction).apply(logits, Tensor(classes)),
-                    logits=logits)
+    check_not_empty('cross_entropy', logits=logits)
+    loss = CrossEntropy(reduction).apply(logits, Tensor(classes))
+    check_finite_loss('cross_entropy', loss, logits=logits)
+    return loss
+
+
+# ----------------------------------------------------------------------------- mse_loss
+
+
+class MSE(_Loss):
+    """Squared error, x and t (...): l = (x − t)²;   gx = gl · 2(x − t),   gt = −gx.
+
+    Derivation: docs/derivations.md, section 'mse_loss'. Composed twin: ``mse_loss_composed``
+    (composed.py).
+    """
+    name = 'mse_loss'
+
+    def forward(self, xp, x, t):
+        d = x - t                                                  # (...)
+        return self.reduce(xp, d * d)                              # () or (...)
+
+    def backward(self, xp, gy, x, t, y):
+        gx = self.spread(gy) * 2 * (x - t)                         # (...)
+        gt = -gx if self.needs_grad(1) else None                   # (...)
+        return gx, gt
 
 
 def mse_loss(input, target, reduction='mean'):
-    """Mean squared error between input and target (of one shape)."""
-    _check_reduction('mse_loss', reduction)
-    target = _target_like(target, input, 'mse_loss')
-    _check_same_shape('mse_loss', input, target, 'input', 'target')
-    _check_not_empty('mse_loss', input=input)
-    return _checked('mse_loss', MSE(reduction).apply(input, target), input=input,
-                    target=target)
+    """Mean squared error between input and target (of one shape, or a number for target).
+
+    >>> F.mse_loss(mg.tensor([1.0, 3.0]), mg.tensor([0.0, 0.0])).item()      # (1 + 9) / 2
+    5.0
+    """
+    check_reduction('mse_loss', reduction)
+    target = target_like(target, input)
+    check_same_shape('mse_loss', input, target, 'input', 'target')
+    check_not_empty('mse_loss', input=input)
+    loss = MSE(reduction).apply(input, target)
+    check_finite_loss('mse_loss', loss, input=input, target=target)
+    return loss
+
+
+# ----------------------------------------------------------------------------- the GAN losses
 
 
 def discriminator_loss(real_logits, fake_logits):

@@ -1,49 +1,17 @@
-"""Fused kernels: one graph node for a whole layer, with a backward derived and written by hand.
+"""rnn: the Elman recurrence over a whole sequence as one graph node, backpropagated through
+time by hand.
 
-Each has a composed twin in ``composed.py`` built from primitive ops only; the tests hold the
-two equal in value and gradient. The derivations are in docs/derivations.md, in these symbols.
-Shapes: N batch, T time, D input features, H hidden (output) features.
-
-Weight layout: W is (D, H), in-features by out-features, so that y = x W + b reads as written
-and the backward needs no extra transposes. (PyTorch stores (H, D) and computes x Wᵀ.)
+Shapes: N batch, T time, D input features, H hidden features. Weights are (in, out), as in
+linear.py: a_t = x_t W_xh + h_{t-1} W_hh + b reads as written.
 """
-import math
-
-from ..core import backend
-from ..core.function import Function
 from ..core.errors import ShapeError, describe
+from ..core.function import Function
+from ._checks import check_same_dtype
+
+NONLINEARITIES = ('tanh', 'relu')
 
 
-class Linear(Function):
-    """y = x W + b for x (..., D), W (D, H), b (H,) or none.
-
-    gx = gy Wᵀ;   gW = Σ over rows of xᵀ gy = x̂ᵀ ĝy;   gb = Σ over rows of gy,
-    where x̂ (M, D) and ĝy (M, H) are x and gy with every leading axis merged into M rows.
-
-    Derivation: docs/derivations.md, section 'linear'.
-    """
-    name = 'linear'
-
-    def forward(self, xp, x, W, b=None):
-        # leading axes merged into rows: one 2-D matmul, not one per leading index
-        y = xp.matmul(_rows(xp, x), W)                             # (M, H)
-        y = y if b is None else y + b
-        return xp.reshape(y, x.shape[:-1] + (W.shape[1],))         # (..., H)
-
-    def backward(self, xp, gy, x, W, *b_and_y):
-        gy2 = _rows(xp, gy)                                        # (M, H)
-        gx = gW = None
-        if self.needs_grad(0):
-            gx = xp.reshape(xp.matmul(gy2, xp.swapaxes(W, 0, 1)), x.shape)   # (..., D)
-        if self.needs_grad(1):
-            gW = xp.matmul(xp.swapaxes(_rows(xp, x), 0, 1), gy2)   # (D, H)
-        if len(b_and_y) == 1:                                       # no bias: only y came
-            return gx, gW
-        gb = xp.sum(gy2, axis=0) if self.needs_grad(2) else None   # (H,)
-        return gx, gW, gb
-
-
-class RNN(Function):
+class RNNFunction(Function):
     """The Elman recurrence over a whole sequence, one node:
 
         a_t = x_t W_xh + h_{t-1} W_hh + b,   h_t = f(a_t),   t = 1..T,   h_0 given,
@@ -60,9 +28,10 @@ class RNN(Function):
         gb = Σ_t Σ_n ga_t,  gx_t = ga_t W_xhᵀ
 
     (the three sums over t are each one matmul over all N·T rows). Raw arrays only: under
-    create_graph=True use the composed twin, F.rnn_composed.
+    create_graph=True use the composed twin.
 
-    Derivation: docs/derivations.md, section 'rnn'.
+    Derivation: docs/derivations.md, section 'rnn'. Composed twin: ``rnn_composed``
+    (composed.py), one node per primitive per step, differentiable to any order.
     """
     name = 'rnn'
     supports_create_graph = False
@@ -107,118 +76,27 @@ class RNN(Function):
         return gx, gh_next, gW_xh, gW_hh, gb
 
 
-class Reparameterize(Function):
-    """z = mu + σ·eps with σ = exp(½·log_var): a sample of N(mu, σ²) that is differentiable in
-    mu and log_var (the reparameterization trick).
+def rnn(x, h0, W_xh, W_hh, b, nonlinearity='tanh'):
+    """The Elman RNN over a whole sequence in one node: h_t = f(x_t W_xh + h_{t-1} W_hh + b).
 
-    gmu = gz;   glog_var = gz · eps · ½σ;   geps = gz · σ.
+    x (N, T, D), h0 (N, H), W_xh (D, H), W_hh (H, H), b (H,); f is 'tanh' or 'relu'.
+    Returns (every h_t as (N, T, H), the last one (N, H)). First-order gradients only: under
+    create_graph=True use ``rnn_composed``.
 
-    Derivation: docs/derivations.md, section 'reparameterize'.
+    >>> hs, h = F.rnn(mg.ones(2, 5, 3), mg.zeros(2, 4), mg.ones(3, 4), mg.ones(4, 4), mg.zeros(4))
+    >>> hs.shape, h.shape
+    ((2, 5, 4), (2, 4))
     """
-    name = 'reparameterize'
-
-    def forward(self, xp, mu, log_var, eps):
-        return mu + xp.exp(0.5 * log_var) * eps
-
-    def backward(self, xp, gz, mu, log_var, eps, z):
-        std = xp.exp(0.5 * log_var)    # recomputed from log_var: differentiable on Tensors
-        glog_var = xp.sum_to(gz * eps * 0.5 * std, log_var.shape) if self.needs_grad(1) else None
-        geps = xp.sum_to(gz * std, eps.shape) if self.needs_grad(2) else None
-        return xp.sum_to(gz, mu.shape), glog_var, geps
+    check_rnn_inputs(x, h0, W_xh, W_hh, b, nonlinearity)
+    hs = RNNFunction(nonlinearity).apply(x, h0, W_xh, W_hh, b)    # (N, T, H)
+    return hs, hs[:, -1]
 
 
-class GaussianKL(Function):
-    """KL(N(mu, exp(log_var)) ‖ N(0, I)) per example, summed over the last axis:
-
-        kl = −½ Σ (1 + log_var − mu² − exp(log_var)) = ½ Σ (mu² + f(log_var)),
-        f(v) = e^v − 1 − v ≥ 0,   shape (...,) for inputs (..., Z)
-
-    gmu = gkl · mu;   glog_var = gkl · ½ expm1(log_var)   (gkl spread over Z).
-
-    The second form adds terms ≥ 0 only, and f comes from ``expm1_minus_x`` (a series where
-    expm1(v) − v would cancel), so kl keeps float32's relative accuracy; the first form loses it
-    all for a latent near the prior (mu, log_var ≈ 0: kl ≈ ½ Σ (mu² + ½ log_var²), a difference
-    of numbers near 1). expm1 keeps glog_var accurate there too.
-
-    Derivation: docs/derivations.md, section 'gaussian_kl'.
-    """
-    name = 'gaussian_kl'
-    analytic = False        # f switches to its series at |v| = 1
-
-    def forward(self, xp, mu, log_var):
-        terms = expm1_minus_x(xp, log_var)                         # f(log_var), (..., Z)
-        terms += mu * mu
-        terms *= 0.5                  # before the sum, which may then reach float32's largest
-        return xp.sum(terms, axis=-1)                              # (...)
-
-    def backward(self, xp, gkl, mu, log_var, kl):
-        g = xp.reshape(gkl, gkl.shape + (1,))                      # (..., 1)
-        return g * mu, g * (0.5 * xp.expm1(log_var))
-
-
-def expm1_minus_x(xp, v):
-    """f(v) = e^v − 1 − v ≥ 0, to the relative accuracy of v's dtype, on raw arrays (``xp`` the
-    array module) or Tensors (``xp`` = minigen/ops/xp.py, differentiable).
-
-    For |v| ≥ 1, expm1(v) − v: the subtraction cancels little there (at most a factor 4). For
-    |v| < 1, the Taylor series v² (1/2! + v/3! + v²/4! + ... + v^(K−2)/K!), with K the first
-    order whose remainder, below 1/(K+1)! ≤ ε · f(−1)/2, is out of reach of the dtype's ε
-    (K = 11 for float32, 18 for float64). The series sees |v| < 1 only, so it cannot overflow
-    where it is not used.
-    """
-    coefficients = _series_coefficients(v.dtype.itemsize)         # 1/2!, ..., 1/K!
-    small = xp.abs(v) < 1                                          # a mask: no gradient
-    w = xp.where(small, v, 0)                                      # like v, |w| < 1
-    series = coefficients[-1]
-    for c in reversed(coefficients[:-1]):                          # Horner
-        series = series * w + c
-    return xp.where(small, w * w * series, xp.expm1(v) - v)
-
-
-_EPSILON = {2: 2.0 ** -10, 4: 2.0 ** -23, 8: 2.0 ** -52}            # by itemsize
-_COEFFICIENTS = {}
-
-
-def _series_coefficients(itemsize):
-    """[1/2!, 1/3!, ..., 1/K!] for expm1_minus_x, K chosen for the dtype's ε."""
-    if itemsize not in _COEFFICIENTS:
-        eps, k, terms = _EPSILON.get(itemsize, 2.0 ** -52), 2, []
-        while 1 / math.factorial(k) >= eps * 0.36 / 2:             # f(−1) = 0.37
-            terms.append(1 / math.factorial(k))
-            k += 1
-        _COEFFICIENTS[itemsize] = terms
-    return _COEFFICIENTS[itemsize]
-
-
-def _rows(xp, a):
-    """a (..., F) as a matrix (M, F): every leading axis merged into rows."""
-    rows = 1
-    for n in a.shape[:-1]:
-        rows *= n
-    return xp.reshape(a, (rows, a.shape[-1]))
-
-
-def _check_same_shape(op_name, a, b, what_a, what_b):
-    if a.shape != b.shape:
-        raise ShapeError(f"{op_name}: {what_a} and {what_b} must have one shape; got "
-                         f"{what_a} {describe(a)}, {what_b} {describe(b)}")
-
-
-def check_same_dtype(op_name, **tensors):
-    """A fused kernel computes in one float dtype: mixed inputs are refused, with their names
-    (the primitive ops promote instead; PyTorch's fused layers refuse as well)."""
-    dtypes = {name: t.dtype for name, t in tensors.items() if t is not None}
-    first = next(iter(dtypes.values()))
-    if all(d is first for d in dtypes.values()):        # the usual case, quickly
-        return
-    if len(set(dtypes.values())) > 1:
-        listing = ', '.join(f'{name} {dtype}' for name, dtype in dtypes.items())
-        raise TypeError(f"{op_name}: inputs must share one float dtype; got {listing} "
-                        "(convert with .float() or .double())")
-
-
-def check_rnn_inputs(x, h0, W_xh, W_hh, b):
-    """Shape and dtype checks for F.rnn and its twin, naming what was expected and seen."""
+def check_rnn_inputs(x, h0, W_xh, W_hh, b, nonlinearity):
+    """The checks of ``rnn`` and its twin: the nonlinearity, then each shape against the one
+    x and W_hh imply (naming what was expected and what was seen), then one dtype."""
+    if nonlinearity not in NONLINEARITIES:
+        raise ValueError(f"rnn: nonlinearity must be 'tanh' or 'relu'; got {nonlinearity!r}")
     if x.ndim != 3:
         raise ShapeError(f"rnn: x must be (N, T, D); got {describe(x)}")
     if W_hh.ndim != 2 or W_hh.shape[0] != W_hh.shape[1]:
@@ -234,9 +112,3 @@ def check_rnn_inputs(x, h0, W_xh, W_hh, b):
                              f"hidden size {H}; got {describe(t)}")
     if T == 0:
         raise ShapeError(f"rnn: the sequence is empty: x {describe(x)}")
-
-
-def draw_normal_like(t):
-    """Standard normal noise of t's shape, dtype and device, from the backend generator."""
-    xp = backend.array_module(t.data)
-    return backend.generator(xp).standard_normal(t.shape, dtype=t.dtype)

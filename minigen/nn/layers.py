@@ -1,19 +1,22 @@
 """Layers: Linear, RNN, Embedding, Dropout and the activation modules.
 
 Defaults match PyTorch's initialisations, so models converge as users expect. Weight layout is
-(in_features, out_features): y = x W + b (see minigen/functional/fused.py).
+(in_features, out_features): y = x W + b (see minigen/functional/linear.py).
 """
+from __future__ import annotations
+
 import math
 
 from .. import functional as F
 from .. import ops
 from ..core.errors import ShapeError, describe
-from ..core.tensor import zeros
+from ..core.tensor import ArrayLike, Tensor, zeros
+from ..functional.rnn import NONLINEARITIES
 from . import init
 from .module import Module, Parameter
 
 
-def _empty(*shape):
+def _empty(*shape: int) -> Parameter:
     """A float32 Parameter of zeros, for an initialiser to fill."""
     return Parameter(zeros(*shape))
 
@@ -22,17 +25,17 @@ class Linear(Module):
     """y = x W + b, W (in_features, out_features), both initialised U(−k, k), k = 1/√in (as
     PyTorch's default)."""
 
-    def __init__(self, in_features, out_features, bias=True):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         bound = 1 / math.sqrt(in_features) if in_features else 0.0
         self.W = init.uniform_(_empty(in_features, out_features), -bound, bound)
         self.b = init.uniform_(_empty(out_features), -bound, bound) if bias else None
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return F.linear(x, self.W, self.b)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f'in_features={self.in_features}, out_features={self.out_features}, '
                 f'bias={self.b is not None}')
 
@@ -47,10 +50,10 @@ class RNN(Module):
     PyTorch keeps two biases (b_ih + b_hh); one is the same function with fewer parameters.
     """
 
-    def __init__(self, input_size, hidden_size, nonlinearity='tanh', batch_first=True,
-                 mode='fused'):
+    def __init__(self, input_size: int, hidden_size: int, nonlinearity: str = 'tanh',
+                 batch_first: bool = True, mode: str = 'fused') -> None:
         super().__init__()
-        if nonlinearity not in F.NONLINEARITIES:
+        if nonlinearity not in NONLINEARITIES:
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu'; got {nonlinearity!r}")
         if mode not in ('fused', 'composed'):
             raise ValueError(f"RNN: mode must be 'fused' or 'composed'; got {mode!r}")
@@ -64,7 +67,7 @@ class RNN(Module):
         self.W_hh = init.uniform_(_empty(hidden_size, hidden_size), -k, k)
         self.b = init.uniform_(_empty(hidden_size), -k, k)
 
-    def forward(self, x, h0=None):
+    def forward(self, x: Tensor, h0: Tensor | None = None) -> tuple[Tensor, Tensor]:
         if x.ndim != 3:
             raise ShapeError(f"RNN: x must be (N, T, D) (or (T, N, D) with batch_first=False); "
                              f"got {describe(x)}")
@@ -76,7 +79,7 @@ class RNN(Module):
         hs, h = run(x, h0, self.W_xh, self.W_hh, self.b, self.nonlinearity)
         return (hs if self.batch_first else ops.swapaxes(hs, 0, 1)), h
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f'{self.input_size}, {self.hidden_size}, nonlinearity={self.nonlinearity!r}, '
                 f'mode={self.mode!r}')
 
@@ -85,15 +88,15 @@ class Embedding(Module):
     """Rows of a table W (num_embeddings, embedding_dim), looked up by integer index; W is
     N(0, 1) as PyTorch's. Indices of any shape (...) give (..., embedding_dim)."""
 
-    def __init__(self, num_embeddings, embedding_dim):
+    def __init__(self, num_embeddings: int, embedding_dim: int) -> None:
         super().__init__()
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.W = init.normal_(_empty(num_embeddings, embedding_dim))
 
-    def forward(self, indices):
+    def forward(self, indices: Tensor | ArrayLike) -> Tensor:
         return ops.embedding(indices, self.W)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f'{self.num_embeddings}, {self.embedding_dim}'
 
 
@@ -101,58 +104,58 @@ class Dropout(Module):
     """Zeroes elements with probability p while training (scaling the rest by 1/(1 − p));
     the identity in eval mode."""
 
-    def __init__(self, p=0.5):
+    def __init__(self, p: float = 0.5) -> None:
         super().__init__()
         if not 0 <= p < 1:
             raise ValueError(f"Dropout: p must be in [0, 1); got {p}")
         self.p = p
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return F.dropout(x, self.p, self.training)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f'p={self.p}'
 
 
 class Tanh(Module):
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return ops.tanh(x)
 
 
 class Sigmoid(Module):
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return ops.sigmoid(x)
 
 
 class ReLU(Module):
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return ops.relu(x)
 
 
 class Softplus(Module):
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return ops.softplus(x)
 
 
 class LeakyReLU(Module):
-    def __init__(self, negative_slope=0.01):
+    def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
         self.negative_slope = negative_slope
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return ops.leaky_relu(x, self.negative_slope)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f'negative_slope={self.negative_slope}'
 
 
 class ELU(Module):
-    def __init__(self, alpha=1.0):
+    def __init__(self, alpha: float = 1.0) -> None:
         super().__init__()
         self.alpha = alpha
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return ops.elu(x, self.alpha)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f'alpha={self.alpha}'

@@ -4,11 +4,15 @@ A Module registers every Parameter and sub-Module assigned to it as an attribute
 that ``parameters()``, ``state_dict()`` and ``repr`` can walk the tree. Names in a state dict
 are attribute paths: 'encoder.0.W'.
 """
+from __future__ import annotations
+
 from collections import OrderedDict, namedtuple
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, Self
 
 from ..core import backend
 from ..core.mode import no_grad
-from ..core.tensor import Tensor, tensor
+from ..core.tensor import ArrayLike, DTypeLike, Tensor, tensor
 from ..core.errors import StateDictError
 
 
@@ -17,7 +21,7 @@ class Parameter(Tensor):
     ``Module.parameters()``."""
     __slots__ = ()
 
-    def __init__(self, data, requires_grad=True):
+    def __init__(self, data: Tensor | ArrayLike, requires_grad: bool = True) -> None:
         # lists of Python floats become float32, as in mg.tensor
         array = data.data if isinstance(data, Tensor) else tensor(data).data
         if requires_grad and not backend.is_floating(array.dtype):
@@ -27,7 +31,7 @@ class Parameter(Tensor):
         if isinstance(data, Tensor):
             self._counter = data._counter       # the same memory: the same version counter
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return 'Parameter containing:\n' + super().__repr__()
 
 
@@ -37,14 +41,19 @@ IncompatibleKeys = namedtuple('IncompatibleKeys', 'missing_keys unexpected_keys'
 class Module:
     """Base class of every layer and model: subclass it, assign Parameters and Modules in
     ``__init__`` (after ``super().__init__()``), write ``forward``, call the module."""
+    # set in __init__ through object.__setattr__ (this class's own __setattr__ registers)
+    _param_names: list[str]
+    _buffer_names: list[str]
+    _module_names: list[str]
+    training: bool
 
-    def __init__(self):
+    def __init__(self) -> None:
         object.__setattr__(self, '_param_names', [])
         object.__setattr__(self, '_buffer_names', [])
         object.__setattr__(self, '_module_names', [])
         object.__setattr__(self, 'training', True)
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         if isinstance(value, (Parameter, Module)) and '_param_names' not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() in __init__ "
                                  f"before assigning {name!r}")
@@ -61,7 +70,7 @@ class Module:
                             f"None, not a {type(value).__name__}")
         object.__setattr__(self, name, value)
 
-    def __delattr__(self, name):
+    def __delattr__(self, name: str) -> None:
         for names in (self._param_names, self._buffer_names, self._module_names):
             if name in names:
                 names.remove(name)
@@ -74,36 +83,37 @@ class Module:
         if name not in names:
             names.append(name)
 
-    def register_buffer(self, name, tensor):
+    def register_buffer(self, name: str, tensor: Tensor | None) -> None:
         """A tensor that belongs to the state (saved, loaded, moved) but is not learned."""
         self._register(self._buffer_names, name)
         object.__setattr__(self, name, tensor)
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__}.forward is not written")
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
 
     # ------------------------------------------------------------------ the tree
-    def named_children(self):
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         for name in self._module_names:
             module = getattr(self, name)
             if module is not None:
                 yield name, module
 
-    def children(self):
+    def children(self) -> Iterator[Module]:
         return (m for _, m in self.named_children())
 
-    def named_modules(self, prefix=''):
+    def named_modules(self, prefix: str = '') -> Iterator[tuple[str, Module]]:
         yield prefix, self
         for name, child in self.named_children():
             yield from child.named_modules(f'{prefix}.{name}' if prefix else name)
 
-    def modules(self):
+    def modules(self) -> Iterator[Module]:
         return (m for _, m in self.named_modules())
 
-    def named_parameters(self, prefix='', recurse=True):
+    def named_parameters(self, prefix: str = '',
+                         recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
         """(name, Parameter) pairs, each Parameter once even if it is shared."""
         seen = set()
         modules = self.named_modules(prefix) if recurse else [(prefix, self)]
@@ -114,7 +124,7 @@ class Module:
                     seen.add(id(p))
                     yield (f'{module_name}.{name}' if module_name else name), p
 
-    def parameters(self, recurse=True):
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         return (p for _, p in self.named_parameters(recurse=recurse))
 
     def _named_state(self):
@@ -125,22 +135,23 @@ class Module:
                     yield (f'{module_name}.{name}' if module_name else name), t
 
     # ------------------------------------------------------------------ modes and devices
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         for p in self.parameters():
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
                 p.grad.data[...] = 0
 
-    def train(self, mode=True):
+    def train(self, mode: bool = True) -> Self:
         for module in self.modules():
             object.__setattr__(module, 'training', mode)
         return self
 
-    def eval(self):
+    def eval(self) -> Self:
         return self.train(False)
 
-    def to(self, device_or_dtype=None, dtype=None, device=None):
+    def to(self, device_or_dtype: str | DTypeLike = None, dtype: DTypeLike = None,
+           device: str | None = None) -> Self:
         """Move (or cast) every parameter and buffer in place: the Parameter objects stay the
         same, so an optimizer made before still holds them."""
         for _, t in self._named_state():
@@ -152,12 +163,13 @@ class Module:
         return self
 
     # ------------------------------------------------------------------ state
-    def state_dict(self):
+    def state_dict(self) -> OrderedDict[str, Tensor]:
         """name -> Tensor for every parameter and buffer (sharing their memory and version
         counter, detached: a write into an entry is a write into the module)."""
         return OrderedDict((name, t._alias()) for name, t in self._named_state())
 
-    def load_state_dict(self, state_dict, strict=True):
+    def load_state_dict(self, state_dict: Mapping[str, Tensor | ArrayLike],
+                        strict: bool = True) -> IncompatibleKeys:
         """Copy values into the parameters and buffers, in place. Names, shapes and dtypes are
         checked first; any problem raises one error listing every one of them, and nothing is
         copied. With strict=False, missing and unexpected names are returned, not raised."""
@@ -191,7 +203,7 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ repr
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         """What the module shows in its line of the tree (its sizes and options)."""
         return ''
 
@@ -200,7 +212,7 @@ class Module:
                   if getattr(self, name) is not None]
         return f"  [{', '.join(shapes)}]" if shapes else ''
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         """The tree: one line per module with its options and its parameters' shapes."""
         children = list(self.named_children())
         if not children:
@@ -218,20 +230,20 @@ class Module:
 class _Container(Module):
     """Indexing, length and iteration over the sub-modules, in order."""
 
-    def __getitem__(self, i):
+    def __getitem__(self, i: int) -> Module:
         return list(self.children())[i]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._module_names)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Module]:
         return iter(list(self.children()))
 
 
 class Sequential(_Container):
     """Modules applied in order: ``Sequential(Linear(4, 8), ReLU(), Linear(8, 1))``."""
 
-    def __init__(self, *modules):
+    def __init__(self, *modules: Module) -> None:
         super().__init__()
         for i, module in enumerate(modules):
             if not isinstance(module, Module):
@@ -239,7 +251,7 @@ class Sequential(_Container):
                                 "not a Module")
             setattr(self, str(i), module)
 
-    def forward(self, x):
+    def forward(self, x: Any) -> Any:
         for module in self.children():
             x = module(x)
         return x
@@ -248,19 +260,20 @@ class Sequential(_Container):
 class ModuleList(_Container):
     """A list of Modules whose parameters the parent finds (a plain list would hide them)."""
 
-    def __init__(self, modules=()):
+    def __init__(self, modules: Iterable[Module] = ()) -> None:
         super().__init__()
         for module in modules:
             self.append(module)
 
-    def append(self, module):
+    def append(self, module: Module) -> Self:
         if not isinstance(module, Module):
             raise TypeError(f"ModuleList: can hold Modules only, not {type(module).__name__}")
         setattr(self, str(len(self._module_names)), module)
         return self
 
 
-def functional_call(module, params, *args, method=None, **kwargs):
+def functional_call(module: Module, params: Mapping[str, Tensor], *args: Any,
+                    method: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
     """``module(*args)`` (or ``method(module, *args)``) with some parameters replaced by the
     given tensors, {state-dict name: Tensor}; the originals are put back afterwards.
 

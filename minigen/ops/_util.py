@@ -1,14 +1,17 @@
 """Helpers shared by the op modules: turning operands into Tensors, dtype promotion, axes."""
+from __future__ import annotations
+
 import numbers
+from typing import Any
 
 from ..core import backend
 from ..core.errors import ShapeError
-from ..core.tensor import Tensor
+from ..core.tensor import ArrayLike, DTypeLike, Shape, Tensor
 from .convert import astype
 from .promotion import PYTHON_NUMBERS, is_operand, number_dtype, result_type
 
 
-def as_tensor(value, like, op_name='op'):
+def as_tensor(value: Tensor | ArrayLike, like: Tensor | None, op_name: str = 'op') -> Tensor:
     """A Python number or array as a constant Tensor beside the Tensor ``like``.
 
     An array keeps its dtype. A number takes the dtype PyTorch gives it beside ``like``
@@ -28,7 +31,8 @@ def as_tensor(value, like, op_name='op'):
     return Tensor(backend.array_module(like.data).asarray(value, dtype=result_type(like, value)))
 
 
-def operands(a, b, op_name='op'):
+def operands(a: Tensor | ArrayLike, b: Tensor | ArrayLike,
+             op_name: str = 'op') -> tuple[Tensor, Tensor]:
     """Both operands of a binary op as Tensors of the dtype PyTorch computes in.
 
     Numbers and arrays become constant Tensors; the dtype is ``promotion.result_type``'s. A
@@ -58,7 +62,7 @@ def _constant(value, dtype, like):
     return Tensor(backend.array_module(like.data).asarray(value, dtype=dtype))
 
 
-def cast(x, dtype):
+def cast(x: Tensor, dtype: DTypeLike) -> Tensor:
     """x in ``dtype`` (a promotion never lowers a category): differentiable from float to
     float, so a gradient comes back in x's own dtype; a plain conversion otherwise."""
     if x.data.dtype is dtype or x.data.dtype == dtype:
@@ -68,7 +72,7 @@ def cast(x, dtype):
     return Tensor(x.data.astype(dtype))
 
 
-def floating(x):
+def floating(x: Tensor) -> Tensor:
     """x itself if it is floating point, else x as float32 (as PyTorch: ``exp`` of an integer
     tensor is float32, where NumPy would give float64)."""
     if x.data.dtype.kind in 'fc':
@@ -102,12 +106,12 @@ def number(value, op_name, what):
     return int(value) if isinstance(value, numbers.Integral) else float(value)
 
 
-def kept_shape(shape, axes):
+def kept_shape(shape: Shape, axes: tuple[int, ...]) -> Shape:
     """The shape a reduction over ``axes`` has with keepdims=True."""
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
-def dims(op_name, dim, keepdim, aliases):
+def dims(op_name: str, dim: Any, keepdim: bool, aliases: dict[str, Any]) -> tuple[Any, bool]:
     """(dim, keepdim) of a reduction: PyTorch's names, with NumPy's ``axis`` and ``keepdims``
     taken as aliases (``x.sum(axis=0)`` is ``x.sum(dim=0)``). Anything else is an error."""
     unknown = set(aliases) - {'axis', 'keepdims'}

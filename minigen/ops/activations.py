@@ -4,13 +4,17 @@ Each class: forward, then backward right under it, then the public function. The
 are written so that they neither overflow nor lose relative accuracy far out in float32 (see
 docs/derivations.md); the piecewise ones take PyTorch's gradient at their kink.
 """
+from __future__ import annotations
+
+from typing import Any
 
 from ..core.function import Function
+from ..core.tensor import Array, Tensor
 from ._util import floating, number
 
 
 
-def exp_minus_abs(xp, x):
+def exp_minus_abs(xp: Any, x: Array) -> Array:
     """e^(−|x|) ≤ 1, in a new array that forward code may go on working in place (NumPy hands a
     0-d result back as a read-only scalar: asarray makes it an array again)."""
     e = xp.asarray(xp.abs(x))
@@ -46,7 +50,7 @@ class Sigmoid(Function):
         return gy * e / (d * d)
 
 
-def sigmoid(x):
+def sigmoid(x: Tensor) -> Tensor:
     return Sigmoid().apply(floating(x))
 
 
@@ -68,7 +72,7 @@ class Softplus(Function):
         return -gy * xp.expm1(-y)
 
 
-def softplus(x):
+def softplus(x: Tensor) -> Tensor:
     return Softplus().apply(floating(x))
 
 
@@ -86,7 +90,7 @@ class ReLU(Function):
         return gy * (x > 0)
 
 
-def relu(x):
+def relu(x: Tensor) -> Tensor:
     return ReLU().apply(x)
 
 
@@ -105,7 +109,7 @@ class LeakyReLU(Function):
         return xp.where(x > 0, gy, gy * self.slope)
 
 
-def leaky_relu(x, negative_slope=0.01):
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     return LeakyReLU(number(negative_slope, 'leaky_relu', 'negative_slope')).apply(x)
 
 
@@ -131,7 +135,7 @@ class ELU(Function):
         return xp.where(x > 0, gy, negative)
 
 
-def elu(x, alpha=1.0):
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
     return ELU(number(alpha, 'elu', 'alpha')).apply(floating(x))
 
 

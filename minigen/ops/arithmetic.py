@@ -5,10 +5,11 @@ docstring. Notation: ``gy`` = dL/dy, the gradient arriving at the output; ``ga``
 gradients returned. Binary ops broadcast, so each gradient is summed back to its input's shape
 with ``xp.sum_to``; their operands meet in one dtype by PyTorch's promotion (promotion.py).
 """
+from __future__ import annotations
 
 from ..core import backend
 from ..core.function import Function
-from ..core.tensor import Tensor
+from ..core.tensor import ArrayLike, Tensor
 from ._util import as_tensor, cast, floating, number, operands
 from .promotion import describe_operand, is_bool, result_type
 
@@ -27,7 +28,7 @@ class Add(Function):
         return xp.sum_to(gy, a.shape), xp.sum_to(gy, b.shape)
 
 
-def add(a, b):
+def add(a: Tensor | ArrayLike, b: Tensor | ArrayLike) -> Tensor:
     """a + b, broadcasting."""
     return Add().apply(*operands(a, b, 'add'))
 
@@ -43,7 +44,7 @@ class Sub(Function):
         return xp.sum_to(gy, a.shape), gb
 
 
-def sub(a, b):
+def sub(a: Tensor | ArrayLike, b: Tensor | ArrayLike) -> Tensor:
     """a − b, broadcasting. A bool operand is refused, as in PyTorch (~mask inverts a mask)."""
     if is_bool(a) or is_bool(b):
         _refuse_bool_sub(a, b)
@@ -75,7 +76,7 @@ class Mul(Function):
         return ga, gb
 
 
-def mul(a, b):
+def mul(a: Tensor | ArrayLike, b: Tensor | ArrayLike) -> Tensor:
     """a · b, broadcasting."""
     return Mul().apply(*operands(a, b, 'mul'))
 
@@ -92,7 +93,7 @@ class Div(Function):
         return xp.sum_to(ga, a.shape), gb
 
 
-def div(a, b):
+def div(a: Tensor | ArrayLike, b: Tensor | ArrayLike) -> Tensor:
     """a / b, broadcasting; true division, so integers divide to float32 (as PyTorch)."""
     a, b = operands(a, b, 'div')
     if a.data.dtype.kind not in 'fc':            # a, b share one dtype: bool or integer
@@ -110,7 +111,7 @@ class Neg(Function):
         return -gy
 
 
-def neg(x):
+def neg(x: Tensor) -> Tensor:
     """−x. A bool tensor is refused, as in PyTorch: ~mask inverts a mask."""
     if x.data.dtype.kind == 'b':
         raise TypeError(f"neg: negating a bool tensor ({describe_operand(x)}) is not supported, "
@@ -171,7 +172,7 @@ class PowScalar(Function):
         return gy * self.p * x ** (self.p - 1)
 
 
-def pow(x, exponent):
+def pow(x: Tensor | ArrayLike, exponent: Tensor | ArrayLike) -> Tensor:
     """x ** exponent; the exponent is a number or a Tensor (then a > 0 where it needs a grad).
 
     The dtype is PyTorch's (an int64 tensor ** 2.5 is float32). Refused, as in PyTorch and
@@ -218,7 +219,7 @@ class Maximum(Function):
         return xp.sum_to(ga, a.shape), xp.sum_to(gy - ga, b.shape)
 
 
-def maximum(a, b):
+def maximum(a: Tensor | ArrayLike, b: Tensor | ArrayLike) -> Tensor:
     """Elementwise max(a, b); ties share the gradient half and half."""
     return Maximum().apply(*operands(a, b, 'maximum'))
 
@@ -236,7 +237,7 @@ class Minimum(Function):
         return xp.sum_to(ga, a.shape), xp.sum_to(gy - ga, b.shape)
 
 
-def minimum(a, b):
+def minimum(a: Tensor | ArrayLike, b: Tensor | ArrayLike) -> Tensor:
     """Elementwise min(a, b); ties share the gradient half and half."""
     return Minimum().apply(*operands(a, b, 'minimum'))
 
@@ -254,7 +255,7 @@ class Where(Function):
         return None, ga, gb
 
 
-def where(cond, a, b):
+def where(cond: Tensor | ArrayLike, a: Tensor | ArrayLike, b: Tensor | ArrayLike) -> Tensor:
     """a where cond is true, else b (all three broadcast); no gradient flows to cond."""
     if not isinstance(cond, Tensor):
         like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None

@@ -1,9 +1,10 @@
 """Copies, casts and moves: astype, clone, to_device. Values are kept; gradients pass back
 unchanged but for the dtype or the device, which are restored."""
+from __future__ import annotations
 
 from ..core import backend
 from ..core.function import Function
-from ..core.tensor import Tensor
+from ..core.tensor import DTypeLike, Tensor
 
 
 
@@ -21,7 +22,7 @@ class Cast(Function):
         return xp.astype(gy, x.dtype)
 
 
-def astype(x, dtype):
+def astype(x: Tensor, dtype: DTypeLike) -> Tensor:
     """x with another dtype; differentiable between float dtypes."""
     dtype = backend.to_dtype(dtype)
     if x.dtype == dtype:
@@ -41,7 +42,7 @@ class Clone(Function):
         return gy
 
 
-def clone(x):
+def clone(x: Tensor) -> Tensor:
     """A copy of x with its own memory, differentiable (gradient passes straight through)."""
     return Clone().apply(x)
 
@@ -61,7 +62,7 @@ class ToDevice(Function):
         return xp.to_device(gy, self.source)
 
 
-def to_device(x, device):
+def to_device(x: Tensor, device: str) -> Tensor:
     """x on ``device`` ('cpu' or 'cuda'); the gradient comes back to x's device."""
     return ToDevice(backend.normalize_device(device)).apply(x)
 

@@ -3,11 +3,15 @@
 GetItem and ScatterAdd are each other's backward: reading elements out (slices are views,
 integer arrays copy) sends the gradient back by adding it into zeros at the same places.
 """
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 from ..core import backend
 from ..core.errors import ShapeError, describe
 from ..core.function import Function
-from ..core.tensor import Tensor
+from ..core.tensor import ArrayLike, DTypeLike, Tensor
 
 
 
@@ -25,7 +29,7 @@ class GetItem(Function):
         return xp.scatter_add(x.shape, self.index, gy)
 
 
-def getitem(x, index):
+def getitem(x: Tensor, index: Any) -> Tensor:
     """x[index], NumPy's indexing rules; the gradient adds up at repeated indices."""
     index = _index_data(index)
     try:
@@ -59,7 +63,7 @@ class ScatterAdd(Function):
         return gy[self.index]
 
 
-def scatter_add(shape, index, values):
+def scatter_add(shape: Sequence[int], index: Any, values: Tensor) -> Tensor:
     """zeros(shape) with ``values`` added at ``index`` (repeated indices add up)."""
     index = _index_data(index)
     try:
@@ -69,7 +73,7 @@ def scatter_add(shape, index, values):
                          f"{exc}") from None
 
 
-def one_hot(indices, num_classes, dtype=None):
+def one_hot(indices: Tensor | ArrayLike, num_classes: int, dtype: DTypeLike = None) -> Tensor:
     """Rows of the identity: ``one_hot([2, 0], 3) == [[0, 0, 1], [1, 0, 0]]``.
 
     float32 by default (it usually feeds a matmul; PyTorch gives int64). Indices need no grad.
@@ -85,7 +89,7 @@ def one_hot(indices, num_classes, dtype=None):
     return Tensor(xp.eye(num_classes, dtype=dtype)[idx])
 
 
-def embedding(indices, weight):
+def embedding(indices: Tensor | ArrayLike, weight: Tensor) -> Tensor:
     """Rows of ``weight`` (V, D) picked by integer ``indices`` of any shape: (..., D).
     Its backward scatters gy into the rows with accumulation (a row used twice gets both)."""
     idx = indices.data if isinstance(indices, Tensor) else backend.as_array(indices)

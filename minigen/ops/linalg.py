@@ -1,7 +1,9 @@
 """Matrix product, for 1-D, 2-D and batched operands (NumPy's and PyTorch's matmul rules)."""
+from __future__ import annotations
+
 from ..core.function import Function
 from ..core.errors import ShapeError, describe
-from ..core.tensor import Tensor
+from ..core.tensor import ArrayLike, Tensor
 from ._util import as_tensor
 
 
@@ -40,7 +42,7 @@ def _promoted_shape(shape, a_ndim, b_ndim):
     return shape
 
 
-def matmul(a, b):
+def matmul(a: Tensor | ArrayLike, b: Tensor | ArrayLike) -> Tensor:
     """a @ b: (M, K) @ (K, N) -> (M, N); 1-D and batched (..., M, K) operands as in NumPy.
 
     No type promotion, as in PyTorch: both operands must have one dtype.

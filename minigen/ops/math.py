@@ -4,10 +4,11 @@ Each class: forward, then backward right under it, then the public function; the
 docstring (``gy`` = dL/dy arrives, ``gx`` = dL/dx is returned). Integer inputs compute in
 float32, as in PyTorch (``floating``).
 """
+from __future__ import annotations
 
 from ..core import backend
 from ..core.function import Function
-from ..core.tensor import Tensor
+from ..core.tensor import Number, Tensor
 from ._util import floating, number
 
 
@@ -25,7 +26,7 @@ class Exp(Function):
         return gy * y
 
 
-def exp(x):
+def exp(x: Tensor) -> Tensor:
     return Exp().apply(floating(x))
 
 
@@ -39,7 +40,7 @@ class Log(Function):
         return gy / x
 
 
-def log(x):
+def log(x: Tensor) -> Tensor:
     return Log().apply(floating(x))
 
 
@@ -53,7 +54,7 @@ class Log1p(Function):
         return gy / (1 + x)
 
 
-def log1p(x):
+def log1p(x: Tensor) -> Tensor:
     return Log1p().apply(floating(x))
 
 
@@ -68,7 +69,7 @@ class Expm1(Function):
         return gy * xp.exp(x)
 
 
-def expm1(x):
+def expm1(x: Tensor) -> Tensor:
     return Expm1().apply(floating(x))
 
 
@@ -85,7 +86,7 @@ class Sqrt(Function):
         return gy / (2 * y)
 
 
-def sqrt(x):
+def sqrt(x: Tensor) -> Tensor:
     return Sqrt().apply(floating(x))
 
 
@@ -100,11 +101,11 @@ class Abs(Function):
         return gy * xp.sign(x)
 
 
-def abs(x):
+def abs(x: Tensor) -> Tensor:
     return Abs().apply(x)
 
 
-def sign(x):
+def sign(x: Tensor) -> Tensor:
     """−1, 0 or 1 elementwise. Piecewise constant, so its result needs no gradient."""
     return Tensor(backend.array_module(x.data).sign(x.data))
 
@@ -122,7 +123,7 @@ class Sin(Function):
         return gy * xp.cos(x)
 
 
-def sin(x):
+def sin(x: Tensor) -> Tensor:
     return Sin().apply(floating(x))
 
 
@@ -136,7 +137,7 @@ class Cos(Function):
         return -gy * xp.sin(x)
 
 
-def cos(x):
+def cos(x: Tensor) -> Tensor:
     return Cos().apply(floating(x))
 
 
@@ -150,7 +151,7 @@ class Tanh(Function):
         return gy * (1 - y * y)
 
 
-def tanh(x):
+def tanh(x: Tensor) -> Tensor:
     return Tanh().apply(floating(x))
 
 
@@ -177,7 +178,7 @@ class Clamp(Function):
         return gy * self.inside
 
 
-def clamp(x, min=None, max=None):
+def clamp(x: Tensor, min: Number | None = None, max: Number | None = None) -> Tensor:
     """Clip x to [min, max] (either may be None); the gradient is 0 outside, 1 inside."""
     if min is None and max is None:
         raise ValueError("clamp: give min, max or both")

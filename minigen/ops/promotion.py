@@ -20,12 +20,16 @@ enough for both (float64 + complex64 → complex128, as in PyTorch).
     >>> result_type(mg.tensor([True, False]), 2)              # int64
     >>> result_type(mg.ones(3, dtype='int32'), mg.tensor(1))  # int32: a 0-d tensor does not widen
 """
+from __future__ import annotations
+
 import functools
 import numbers
+from collections.abc import Iterable
+from typing import Any
 
 from ..core import backend
 from ..core.errors import describe
-from ..core.tensor import Tensor
+from ..core.tensor import Array, ArrayLike, DTypeLike, Tensor
 
 BOOL, INTEGER, FLOATING, COMPLEX = 0, 1, 2, 3
 CATEGORY = {'b': BOOL, 'u': INTEGER, 'i': INTEGER, 'f': FLOATING, 'c': COMPLEX}  # by dtype.kind
@@ -35,7 +39,7 @@ PYTHON_NUMBERS = frozenset(_NUMBER_CATEGORY)
 _COMPLEX64 = backend.to_dtype('complex64')
 
 
-def result_type(a, b):
+def result_type(a: Tensor | ArrayLike, b: Tensor | ArrayLike) -> DTypeLike:
     """The dtype PyTorch computes ``a (op) b`` in; ``a``, ``b``: Tensors (arrays count as
     Tensors) or Python numbers.
 
@@ -83,7 +87,7 @@ def _combine(da, pa, db, pb):
 
 
 @functools.lru_cache(maxsize=None)
-def promote_types(da, db):
+def promote_types(da: DTypeLike, db: DTypeLike) -> DTypeLike:
     """The smallest dtype that holds both (PyTorch's ``torch.promote_types``): within a category
     the wider one; across categories the higher one as it is (int64, float32 → float32); a
     float with a complex, the complex wide enough for both."""
@@ -93,12 +97,12 @@ def promote_types(da, db):
     return da if ca > cb else db
 
 
-def promote_all(dtypes):
+def promote_all(dtypes: Iterable[DTypeLike]) -> DTypeLike:
     """The dtype a list of equal-priority operands meet in (``cat``, ``stack``)."""
     return functools.reduce(promote_types, dtypes)
 
 
-def category(dtype):
+def category(dtype: DTypeLike) -> int:
     """BOOL, INTEGER, FLOATING or COMPLEX; a TypeError for dtypes minigen does not compute in."""
     try:
         return CATEGORY[dtype.kind]
@@ -107,7 +111,7 @@ def category(dtype):
                         "dtype") from None
 
 
-def number_category(value):
+def number_category(value: Any) -> int:
     """The category of a Python number (or a NumPy scalar); a TypeError for anything else."""
     kind = _NUMBER_CATEGORY.get(type(value))
     if kind is not None:
@@ -120,34 +124,34 @@ def number_category(value):
     raise TypeError(f"expected a Tensor, an array or a number, got {type(value).__name__}")
 
 
-def number_dtype(value):
+def number_dtype(value: Any) -> DTypeLike:
     """A Python number's own dtype: bool → bool, int → int64, float → float32, complex →
     complex64 (NumPy scalars count as the Python number of their kind, as in PyTorch)."""
     return (backend.bool_, backend.int64, backend.default_float(),
             _COMPLEX64)[number_category(value)]
 
 
-def is_operand(value):
+def is_operand(value: Any) -> bool:
     """Whether ``value`` can meet a Tensor in an op: a Tensor, an array or a number."""
     return (type(value) in PYTHON_NUMBERS or isinstance(value, (Tensor, numbers.Number))
             or backend.is_array(value) or backend.is_numpy_scalar(value))
 
 
-def is_bool(value):
+def is_bool(value: Any) -> bool:
     """Whether an operand is a bool tensor or a Python (or NumPy) bool."""
     if isinstance(value, Tensor):
         return value.data.dtype.kind == 'b'
     return type(value) is bool or (backend.is_numpy_scalar(value) and value.dtype.kind == 'b')
 
 
-def describe_operand(value):
+def describe_operand(value: Any) -> str:
     """'(3,) int32' for a Tensor or an array, 'Python float 2.5' for a number."""
     if isinstance(value, Tensor) or backend.is_array(value):
         return describe(value)
     return f'Python {type(value).__name__} {value!r}'
 
 
-def promoted_arrays(a, b, op_name):
+def promoted_arrays(a: Tensor, b: Tensor | ArrayLike, op_name: str) -> tuple[Array, Array]:
     """The raw arrays of a Tensor ``a`` and an operand ``b``, both in their result dtype: for
     ops whose result needs no gradient (comparisons, bitwise operators)."""
     if isinstance(b, Tensor):

@@ -3,13 +3,16 @@
 A reduction's gradient is spread back over the reduced axes: ``gy`` is reshaped to the
 keepdims shape (``kept``) and broadcast to the input's shape.
 """
+from __future__ import annotations
+
 import numbers
 from collections import namedtuple
+from typing import Any
 
 from ..core import backend
 from ..core.function import Function
 from ..core.errors import ShapeError, describe
-from ..core.tensor import Tensor
+from ..core.tensor import Dim, Tensor
 from ._util import dims, floating, kept_shape, normalize_axes
 from .convert import clone
 from .shape import reshape
@@ -57,7 +60,7 @@ class Sum(_Reduction):
         return self.spread(xp, gy, x.shape)
 
 
-def sum(x, dim=None, keepdim=False, **aliases):
+def sum(x: Tensor, dim: Dim = None, keepdim: bool = False, **aliases: Any) -> Tensor:
     """Σ over ``dim`` (None: all; an int or a tuple). Every reduction takes PyTorch's ``dim``
     and ``keepdim``, and NumPy's ``axis`` and ``keepdims`` as aliases (``_util.dims``)."""
     return Sum(*dims('sum', dim, keepdim, aliases)).apply(x)
@@ -74,7 +77,7 @@ class Mean(_Reduction):
         return self.spread(xp, gy / self.count, x.shape)
 
 
-def mean(x, dim=None, keepdim=False, **aliases):
+def mean(x: Tensor, dim: Dim = None, keepdim: bool = False, **aliases: Any) -> Tensor:
     """Average over ``axis`` (an integer tensor is averaged as float32)."""
     return Mean(*dims('mean', dim, keepdim, aliases)).apply(floating(x))
 
@@ -102,7 +105,8 @@ class Var(_Reduction):
         return self.spread(xp, gy * scale, x.shape) * centred
 
 
-def var(x, dim=None, *, correction=1, keepdim=False, unbiased=None, **aliases):
+def var(x: Tensor, dim: Dim = None, *, correction: int = 1, keepdim: bool = False,
+        unbiased: bool | None = None, **aliases: Any) -> Tensor:
     """Variance with Bessel's correction by default (``correction=1``, PyTorch's default;
     NumPy's default is 0; ``unbiased=False`` means correction 0). Options are keyword-only: in
     PyTorch's old ``var(dim, unbiased)`` the second positional argument meant something else."""
@@ -128,7 +132,8 @@ class Std(Var):
         return super().backward(xp, g_var, x, None)
 
 
-def std(x, dim=None, *, correction=1, keepdim=False, unbiased=None, **aliases):
+def std(x: Tensor, dim: Dim = None, *, correction: int = 1, keepdim: bool = False,
+        unbiased: bool | None = None, **aliases: Any) -> Tensor:
     """Standard deviation: the square root of ``var`` (same options). A row of equal values has
     std 0 and gradient 0 there (PyTorch's convention), not nan."""
     if unbiased is not None:
@@ -175,7 +180,7 @@ class Max(_Extreme):
         return xp.max(x, **kw)
 
 
-def amax(x, dim=None, keepdim=False, **aliases):
+def amax(x: Tensor, dim: Dim = None, keepdim: bool = False, **aliases: Any) -> Tensor:
     """Largest elements over ``axis`` (all axes by default). Tied maxima share the gradient
     equally, as in PyTorch's amax: ``amax([3, 1, 3])`` sends gy/2 to each 3 (``max(x, dim)``
     sends it all to the returned index instead). ``amax([[1, 5], [7, 2]], axis=1) == [5, 7]``.
@@ -192,7 +197,7 @@ class Min(_Extreme):
         return xp.min(x, **kw)
 
 
-def amin(x, dim=None, keepdim=False, **aliases):
+def amin(x: Tensor, dim: Dim = None, keepdim: bool = False, **aliases: Any) -> Tensor:
     """Smallest elements over ``axis``; tied minima share the gradient equally (as ``amax``)."""
     return Min(*dims('amin', dim, keepdim, aliases)).apply(x)
 
@@ -257,7 +262,7 @@ class MinAlong(_ExtremeAlong):
 ValuesIndices = namedtuple('ValuesIndices', 'values indices')
 
 
-def max(x, dim=None, keepdim=False, **aliases):
+def max(x: Tensor, dim: int | None = None, keepdim: bool = False, **aliases: Any) -> Any:
     """As PyTorch: the largest element of x, or along one axis ``(values, indices)``.
 
     ``max(x)`` is ``amax(x)`` (tied maxima share the gradient). ``max(x, dim=1)`` is a named
@@ -271,7 +276,7 @@ def max(x, dim=None, keepdim=False, **aliases):
     return _extreme_along(MaxAlong, x, dim, keepdim)
 
 
-def min(x, dim=None, keepdim=False, **aliases):
+def min(x: Tensor, dim: int | None = None, keepdim: bool = False, **aliases: Any) -> Any:
     """As PyTorch: the smallest element of x, or along one axis ``(values, indices)`` (as
     ``max``: the gradient of ``values`` goes to the returned index)."""
     dim, keepdim = dims('min', dim, keepdim, aliases)
@@ -317,12 +322,12 @@ def _arg(x, axis, keepdims, pick, op_name):
     return Tensor(xp.asarray(out, dtype=backend.int64))
 
 
-def argmax(x, dim=None, keepdim=False, **aliases):
+def argmax(x: Tensor, dim: Dim = None, keepdim: bool = False, **aliases: Any) -> Tensor:
     """Index of the largest element along ``axis`` (of the flattened tensor when None)."""
     return _arg(x, *dims('argmax', dim, keepdim, aliases), _argmax, 'argmax')
 
 
-def argmin(x, dim=None, keepdim=False, **aliases):
+def argmin(x: Tensor, dim: Dim = None, keepdim: bool = False, **aliases: Any) -> Tensor:
     """Index of the smallest element along ``axis`` (of the flattened tensor when None)."""
     return _arg(x, *dims('argmin', dim, keepdim, aliases), _argmin, 'argmin')
 
@@ -383,7 +388,7 @@ class LogSumExp(_Reduction):
         return self.spread(xp, gy, x.shape) * p
 
 
-def logsumexp(x, dim=None, keepdim=False, **aliases):
+def logsumexp(x: Tensor, dim: Dim = None, keepdim: bool = False, **aliases: Any) -> Tensor:
     """log Σ exp(x) over ``axis``, without overflow."""
     return LogSumExp(*dims('logsumexp', dim, keepdim, aliases)).apply(floating(x))
 
@@ -434,7 +439,7 @@ class Softmax(Function):
         return y * (gy - xp.sum(gy * y, axis=self.axis, keepdims=True))
 
 
-def softmax(x, dim=None, **aliases):
+def softmax(x: Tensor, dim: int | None = None, **aliases: Any) -> Tensor:
     """exp(x) / Σ exp(x) along ``axis`` (default the last), without overflow."""
     return _along_one_axis(Softmax, x, _last_by_default('softmax', dim, aliases), 'softmax')
 
@@ -472,7 +477,7 @@ class LogSoftmax(Function):
         return xp.where(top, (gy - G) - G * xp.expm1(y), gy - G * p)
 
 
-def log_softmax(x, dim=None, **aliases):
+def log_softmax(x: Tensor, dim: int | None = None, **aliases: Any) -> Tensor:
     """x − logsumexp(x) along ``axis`` (default the last), without overflow."""
     return _along_one_axis(LogSoftmax, x, _last_by_default('log_softmax', dim, aliases),
                            'log_softmax')

@@ -5,11 +5,15 @@ Each class: forward, then backward right under it, then the public functions bui
 Reshapes, permutations and broadcasts are views (their outputs share the input's memory and
 version counter); their backward is the inverse rearrangement of gy.
 """
+from __future__ import annotations
+
 import numbers
+from collections.abc import Iterable, Sequence
 
 from ..core import backend
 from ..core.errors import ShapeError, describe
 from ..core.function import Function
+from ..core.tensor import Dim, IntOrInts, Tensor
 from ._util import cast, normalize_axes
 from .index import getitem
 from .promotion import promote_all
@@ -32,7 +36,7 @@ class Reshape(Function):
         return xp.reshape(gy, x.shape)
 
 
-def reshape(x, shape):
+def reshape(x: Tensor, shape: IntOrInts) -> Tensor:
     """x with a new shape (one entry may be −1: inferred)."""
     shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
     known = 1
@@ -51,7 +55,7 @@ def _shape_arg(shape):
     return tuple(shape)
 
 
-def flatten(x, start_dim=0, end_dim=-1):
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge axes start_dim..end_dim into one (a 0-d tensor becomes shape (1,), as PyTorch)."""
     start = _one_dim(start_dim, x.ndim, 'flatten')
     end = _one_dim(end_dim, x.ndim, 'flatten')
@@ -80,7 +84,7 @@ def _at_least_1d(x, op_name):
                          f"{describe(x)}")
 
 
-def squeeze(x, axis=None):
+def squeeze(x: Tensor, axis: Dim = None) -> Tensor:
     """Drop axes of size 1 (all of them, or the given ones)."""
     if axis is None:
         axes = tuple(i for i, n in enumerate(x.shape) if n == 1)
@@ -93,7 +97,7 @@ def squeeze(x, axis=None):
     return reshape(x, tuple(n for i, n in enumerate(x.shape) if i not in axes))
 
 
-def unsqueeze(x, axis):
+def unsqueeze(x: Tensor, axis: int) -> Tensor:
     """Insert an axis of size 1 at position ``axis`` (negative counts from the new end)."""
     if not isinstance(axis, numbers.Integral):
         raise TypeError(f"unsqueeze: a dim must be an int, got {axis!r}")
@@ -122,7 +126,7 @@ class Permute(Function):
         return xp.transpose(gy, self.inverse)
 
 
-def permute(x, axes):
+def permute(x: Tensor, axes: IntOrInts) -> Tensor:
     """x with its axes in the order ``axes`` (NumPy's ``transpose(x, axes)``); a 1-D tensor
     also takes a bare int, as ``x.permute(0)`` in PyTorch."""
     axes = (axes,) if isinstance(axes, numbers.Integral) else tuple(axes)
@@ -135,14 +139,14 @@ def permute(x, axes):
     return Permute(tuple(a % x.ndim for a in axes)).apply(x)
 
 
-def transpose(x, dim0=None, dim1=None):
+def transpose(x: Tensor, dim0: int | None = None, dim1: int | None = None) -> Tensor:
     """Swap two axes, as ``torch.transpose(x, dim0, dim1)``; with no axes, reverse them all."""
     if dim0 is None and dim1 is None:
         return permute(x, tuple(range(x.ndim))[::-1])
     return _swap(x, dim0, dim1, 'transpose')
 
 
-def swapaxes(x, axis0, axis1):
+def swapaxes(x: Tensor, axis0: int, axis1: int) -> Tensor:
     """x with two axes swapped (a 0-d tensor takes 0 or −1 for both and comes back as it is)."""
     return _swap(x, axis0, axis1, 'swapaxes')
 
@@ -175,7 +179,7 @@ class BroadcastTo(Function):
         return xp.sum_to(gy, x.shape)
 
 
-def broadcast_to(x, shape):
+def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
     """x repeated along new or size-1 axes to ``shape`` (no copy)."""
     shape = tuple(shape)
     try:
@@ -189,7 +193,7 @@ def broadcast_to(x, shape):
     return BroadcastTo(shape).apply(x)
 
 
-def expand(x, *shape):
+def expand(x: Tensor, *shape: IntOrInts) -> Tensor:
     """PyTorch's expand: broadcast_to where −1 keeps the size of that axis."""
     shape = _shape_arg(shape)
     lead = len(shape) - x.ndim
@@ -214,7 +218,7 @@ class SumTo(Function):
         return xp.broadcast_to(gy, x.shape)
 
 
-def sum_to(x, shape):
+def sum_to(x: Tensor, shape: Sequence[int]) -> Tensor:
     """x summed down to ``shape``: the adjoint of broadcast_to."""
     shape = tuple(shape)
     if shape == x.shape:
@@ -245,7 +249,7 @@ class Concat(Function):
         return tuple(gy[piece] for piece in self.pieces)
 
 
-def cat(tensors, axis=0, *, dim=None):
+def cat(tensors: Iterable[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
     """Join tensors along an existing axis (``concatenate``)."""
     axis = axis if dim is None else dim
     tensors = list(tensors)
@@ -277,7 +281,7 @@ def _same_dtype(tensors):
     return [cast(t, dtype) for t in tensors]
 
 
-def stack(tensors, axis=0, *, dim=None):
+def stack(tensors: Iterable[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
     """Join tensors of one shape along a new axis."""
     axis = axis if dim is None else dim
     tensors = list(tensors)
@@ -294,7 +298,7 @@ def stack(tensors, axis=0, *, dim=None):
     return cat([unsqueeze(t, axis) for t in tensors], axis)
 
 
-def split(x, split_size_or_sections, axis=0):
+def split(x: Tensor, split_size_or_sections: IntOrInts, axis: int = 0) -> tuple[Tensor, ...]:
     """Pieces of x along ``axis``: of ``split_size`` each (the last may be smaller), or of the
     listed sizes (PyTorch's meaning, not NumPy's split points). An axis of size 0 gives one
     empty piece, as in PyTorch."""
@@ -302,7 +306,7 @@ def split(x, split_size_or_sections, axis=0):
     axis = _one_dim(axis, x.ndim, 'split')
     n = x.shape[axis]
     if isinstance(split_size_or_sections, numbers.Integral):
-        size = split_size_or_sections
+        size: int = split_size_or_sections  # type: ignore[assignment]  # mypy: int ∉ Integral
         if size < 0 or (size == 0 and n):
             raise ValueError(f"split: split_size must be positive, got {size}")
         sizes = [min(size, n - start) for start in range(0, n, size)] if n else [0]
@@ -320,7 +324,7 @@ def split(x, split_size_or_sections, axis=0):
     return tuple(pieces)
 
 
-def chunk(x, chunks, axis=0):
+def chunk(x: Tensor, chunks: int, axis: int = 0) -> tuple[Tensor, ...]:
     """x split into ``chunks`` pieces of equal size along ``axis`` (the last may be smaller)."""
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")

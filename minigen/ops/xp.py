@@ -32,7 +32,10 @@ These are all the names backward code may use (``NAMES``):
 | `zeros_like`, `ones_like`  | `np.zeros_like`, `np.ones_like`         | constants                    |
 | `isfinite(x)`              | `np.isfinite`                           | a mask (no gradient)         |
 """
+from __future__ import annotations
+
 import sys
+from collections.abc import Sequence
 
 from ..core import backend, graph
 from ..core.tensor import Tensor, ones_like, zeros_like
@@ -45,12 +48,12 @@ from .reduce import amax as max, amin as min, mean, sum   # NumPy's max and min:
 from .shape import broadcast_to, permute, reshape, sum_to, swapaxes
 
 
-def transpose(x, axes=None):
+def transpose(x: Tensor, axes: Sequence[int] | None = None) -> Tensor:
     """NumPy's transpose: permute the axes (all reversed when ``axes`` is None)."""
     return permute(x, tuple(range(x.ndim))[::-1] if axes is None else axes)
 
 
-def isfinite(x):
+def isfinite(x: Tensor) -> Tensor:
     """Elementwise finiteness; a mask, so it needs no gradient."""
     return Tensor(backend.array_module(x.data).isfinite(x.data))
 
