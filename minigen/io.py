@@ -12,10 +12,17 @@ no pickle and never runs one (object arrays are refused).
 Saving is atomic: the file is written under a temporary name in the target's directory,
 flushed to disk, then renamed over the target, so a crash leaves the old checkpoint intact.
 """
+from __future__ import annotations
+
 import json
 import os
 import urllib.parse
 import uuid
+from typing import Any
+import zipfile
+
+import numpy as np
+from numpy.lib import format as npy_format
 
 from .core import backend
 from .core.tensor import Tensor
@@ -29,7 +36,7 @@ _STORABLE_KINDS = 'biufc'          # bool, int, uint, float, complex: what .npy 
 
 # -------------------------------------------------------------------------------------------- save
 
-def save(obj, path):
+def save(obj: Any, path: str | os.PathLike[str]) -> None:
     """Write ``obj`` to the file ``path`` (exactly that name: no '.npz' is appended).
 
     Raises TypeError naming the key path of anything that cannot be stored (a function, a set,
@@ -38,7 +45,7 @@ def save(obj, path):
     arrays = {}
     tree = _flatten(obj, (), arrays)
     header = json.dumps({'format': FORMAT, 'version': VERSION, 'tree': tree})
-    arrays[HEADER] = backend.bytes_to_array(header.encode('utf-8'))
+    arrays[HEADER] = bytes_to_array(header.encode('utf-8'))
     _write_atomically(os.fspath(path), arrays)
 
 
@@ -53,7 +60,7 @@ def _write_atomically(path, arrays):
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_BINARY', 0), 0o666)
     try:
         with os.fdopen(fd, 'wb') as file:
-            backend.write_npz(file, arrays)
+            write_npz(file, arrays)
             file.flush()
             os.fsync(file.fileno())        # the bytes are on disk before the name points at them
         os.replace(temp, path)
@@ -126,7 +133,7 @@ def _show(keys):
 
 # -------------------------------------------------------------------------------------------- load
 
-def load(path, device=None):
+def load(path: str | os.PathLike[str], device: str | None = None) -> Any:
     """The object saved at ``path``, with a Tensor wherever a Tensor or an array was (dtypes and
     shapes exactly as saved), on ``device`` ('cpu' by default, or 'cuda').
 
@@ -138,7 +145,7 @@ def load(path, device=None):
     if not os.path.isfile(path):
         raise CheckpointError(f"no checkpoint at {path!r}: the file does not exist")
     try:
-        arrays = backend.read_npz(path)
+        arrays = read_npz(path)
     except Exception as exc:
         # A damaged zip fails in many ways (BadZipFile, EOFError, ValueError, zlib or struct
         # errors); to the caller they all mean the same thing.
@@ -158,7 +165,7 @@ def _read_header(path, arrays):
         raise CheckpointError(f"{path!r} is not a minigen checkpoint: it has no {HEADER!r} "
                               "header (was it written by numpy.savez rather than minigen.io.save?)")
     try:
-        header = json.loads(backend.array_to_bytes(header).decode('utf-8'))
+        header = json.loads(array_to_bytes(header).decode('utf-8'))
     except ValueError as exc:          # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise CheckpointError(f"checkpoint {path!r} has a damaged header: {exc}") from exc
     if not isinstance(header, dict) or header.get('format') != FORMAT:
@@ -185,3 +192,48 @@ def _unflatten(node, arrays, device):
     if 'tuple' in node:
         return tuple(_unflatten(item, arrays, device) for item in node['tuple'])
     raise ValueError(f"unknown node {sorted(node)}")
+
+
+# ----------------------------------------------------------------------------- the .npz container
+# Host-only code: the file format is numpy's, so numpy is imported directly (DESIGN.md).
+
+def write_npz(file, arrays):
+    """Write ``arrays`` ({name: array}) into the open binary ``file`` as an uncompressed .npz.
+
+    Each array becomes the member ``name.npy``, written with allow_pickle=False, so the file
+    never needs pickle to be read back; GPU arrays are copied to the host first.
+    """
+    with zipfile.ZipFile(file, mode='w', compression=zipfile.ZIP_STORED) as archive:
+        for name, array in arrays.items():
+            # force_zip64: the size of a member is not known before it is written
+            with archive.open(name + '.npy', mode='w', force_zip64=True) as member:
+                npy_format.write_array(member, backend.to_host(array), allow_pickle=False)
+
+
+def read_npz(path):
+    """{name: numpy array} for every member of the .npz at ``path``, read with allow_pickle=False.
+
+    An object array raises ValueError instead of being unpickled; a damaged file raises whatever
+    zipfile or numpy finds first (BadZipFile for a bad CRC or a truncated archive, ValueError,
+    EOFError, ...).
+    """
+    arrays = {}
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if not info.filename.endswith('.npy'):
+                raise ValueError(f"member {info.filename!r} is not a .npy array")
+            with archive.open(info) as member:
+                arrays[info.filename[:-4]] = npy_format.read_array(member, allow_pickle=False)
+                # read to the end, where zipfile checks the CRC, and refuse trailing bytes
+                if member.read():
+                    raise ValueError(f"member {info.filename!r} has bytes after its array")
+    return arrays
+
+
+def bytes_to_array(data):
+    """A uint8 array of ``data`` (bytes): how a checkpoint stores its JSON header."""
+    return np.frombuffer(data, dtype=np.uint8).copy()
+
+
+def array_to_bytes(array):
+    return backend.to_host(array).tobytes()

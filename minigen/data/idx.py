@@ -15,7 +15,8 @@ import os
 import struct
 import zlib
 
-from ..core import backend
+import numpy as np      # host-only: IDX files are parsed on the host (DESIGN.md)
+
 from ..core.errors import DataError
 
 IMAGES_MAGIC = 2051
@@ -46,7 +47,7 @@ def read_idx(path, magic):
     if len(data) > expected:
         raise DataError(f"{path}: {len(data) - expected} bytes after the {expected} that the "
                         f"header (shape {shape}) describes; is the file damaged?")
-    return backend.uint8_from_bytes(data, header).reshape(shape)
+    return uint8_from_bytes(data, header).reshape(shape)
 
 
 def _read_bytes(path):
@@ -76,3 +77,9 @@ def _check_magic(path, data, magic):
         hint = "it is not an IDX file"
     raise DataError(f"{path}: magic number {found} (0x{found:08x}), expected {magic} for IDX "
                     f"{_KINDS[magic]}: {hint}")
+
+
+def uint8_from_bytes(data, offset=0):
+    """A read-only uint8 array over ``data`` (bytes) from byte ``offset`` on, without a copy:
+    the values of an IDX file. Converting it (``astype``) gives a writable array of its own."""
+    return np.frombuffer(data, dtype=np.uint8, offset=offset)
