@@ -26,7 +26,7 @@ class GetItem(Function):
         return x[self.index]
 
     def backward(self, xp, gy, x, y):
-        return xp.scatter_add(x.shape, self.index, gy)
+        return xp.scatter_add(x.shape, self.index, gy)    # gy (y) -> added into zeros (x)
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:
@@ -60,7 +60,7 @@ class ScatterAdd(Function):
         return xp.scatter_add(self.shape, self.index, x)
 
     def backward(self, xp, gy, x, y):
-        return gy[self.index]
+        return gy[self.index]                             # gy (shape) -> picked out (x)
 
 
 def scatter_add(shape: Sequence[int], index: Any, values: Tensor) -> Tensor:

@@ -42,8 +42,8 @@ class _Reduction(Function):
     def spread(self, xp, g, shape):
         """g (the output's shape) back over the reduced axes: broadcast to ``shape``."""
         if not self.keepdims and self.axes is not None:
-            g = xp.reshape(g, self.kept)    # put the reduced axes back, as size 1
-        return xp.broadcast_to(g, shape)
+            g = xp.reshape(g, self.kept)    # (kept): the reduced axes back, as size 1
+        return xp.broadcast_to(g, shape)    # (x's shape)
 
 
 # ------------------------------------------------------------------------------------ sum and mean
@@ -57,7 +57,7 @@ class Sum(_Reduction):
         return xp.sum(x, axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, xp, gy, x, y):
-        return self.spread(xp, gy, x.shape)
+        return self.spread(xp, gy, x.shape)                            # gy (y) -> gx (x)
 
 
 def sum(x: Tensor, dim: Dim = None, keepdim: bool = False, **aliases: Any) -> Tensor:
@@ -74,7 +74,7 @@ class Mean(_Reduction):
         return xp.mean(x, axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, xp, gy, x, y):
-        return self.spread(xp, gy / self.count, x.shape)
+        return self.spread(xp, gy / self.count, x.shape)               # gy (y) -> gx (x)
 
 
 def mean(x: Tensor, dim: Dim = None, keepdim: bool = False, **aliases: Any) -> Tensor:
@@ -99,10 +99,10 @@ class Var(_Reduction):
         return xp.var(x, axis=self.axes, keepdims=self.keepdims, ddof=self.correction)
 
     def backward(self, xp, gy, x, y):
-        centred = x - xp.sum(x, axis=self.axes, keepdims=True) / self.count     # x − x̄
+        centred = x - xp.sum(x, axis=self.axes, keepdims=True) / self.count   # x − x̄  (x)
         dof = self.count - self.correction
         scale = 2 / dof if dof > 0 else float('nan')    # the forward is nan there too
-        return self.spread(xp, gy * scale, x.shape) * centred
+        return self.spread(xp, gy * scale, x.shape) * centred                   # (x)
 
 
 def var(x: Tensor, dim: Dim = None, *, correction: int = 1, keepdim: bool = False,
@@ -162,7 +162,7 @@ class _Extreme(_Reduction):
         return y if self.keepdims else xp.reshape(y, self.reduced_shape(x))
 
     def backward(self, xp, gy, x, y):
-        return self.spread(xp, gy, x.shape) * self.share
+        return self.spread(xp, gy, x.shape) * self.share                 # (x's shape)
 
 
 def _empty_axes(x, axes):
@@ -385,7 +385,7 @@ class LogSumExp(_Reduction):
     def backward(self, xp, gy, x, y):
         e = xp.exp(x - self.shift)                                # like x
         p = e / xp.sum(e, axis=self.axes, keepdims=True)          # softmax, like x
-        return self.spread(xp, gy, x.shape) * p
+        return self.spread(xp, gy, x.shape) * p                   # like x
 
 
 def logsumexp(x: Tensor, dim: Dim = None, keepdim: bool = False, **aliases: Any) -> Tensor:
@@ -436,7 +436,8 @@ class Softmax(Function):
         return e
 
     def backward(self, xp, gy, x, y):
-        return y * (gy - xp.sum(gy * y, axis=self.axis, keepdims=True))
+        dot = xp.sum(gy * y, axis=self.axis, keepdims=True)      # Σ gy·y, kept shape
+        return y * (gy - dot)                                     # like x
 
 
 def softmax(x: Tensor, dim: int | None = None, **aliases: Any) -> Tensor:
@@ -474,7 +475,7 @@ class LogSoftmax(Function):
         p = e / xp.sum(e, axis=self.axis, keepdims=True)          # softmax, like x
         G = xp.sum(gy, axis=self.axis, keepdims=True)             # kept shape
         top = y > -0.6931471805599453                             # p > ½ (log ½): one at most
-        return xp.where(top, (gy - G) - G * xp.expm1(y), gy - G * p)
+        return xp.where(top, (gy - G) - G * xp.expm1(y), gy - G * p)   # like x
 
 
 def log_softmax(x: Tensor, dim: int | None = None, **aliases: Any) -> Tensor:

@@ -33,7 +33,7 @@ class Reshape(Function):
         return xp.reshape(x, self.shape)
 
     def backward(self, xp, gy, x, y):
-        return xp.reshape(gy, x.shape)
+        return xp.reshape(gy, x.shape)                    # gy (y's shape) -> (x's shape)
 
 
 def reshape(x: Tensor, shape: IntOrInts) -> Tensor:
@@ -123,7 +123,7 @@ class Permute(Function):
         return xp.transpose(x, self.axes)
 
     def backward(self, xp, gy, x, y):
-        return xp.transpose(gy, self.inverse)
+        return xp.transpose(gy, self.inverse)             # gy (y) -> axes back in x's order
 
 
 def permute(x: Tensor, axes: IntOrInts) -> Tensor:
@@ -176,7 +176,7 @@ class BroadcastTo(Function):
         return xp.broadcast_view(x, self.shape)
 
     def backward(self, xp, gy, x, y):
-        return xp.sum_to(gy, x.shape)
+        return xp.sum_to(gy, x.shape)                     # gy (shape) -> summed to (x)
 
 
 def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
@@ -215,7 +215,7 @@ class SumTo(Function):
         return xp.sum_to(x, self.shape)
 
     def backward(self, xp, gy, x, y):
-        return xp.broadcast_to(gy, x.shape)
+        return xp.broadcast_to(gy, x.shape)               # gy (shape) -> repeated to (x)
 
 
 def sum_to(x: Tensor, shape: Sequence[int]) -> Tensor:
@@ -246,7 +246,7 @@ class Concat(Function):
         return xp.concatenate(xs, axis=self.axis)
 
     def backward(self, xp, gy, *xs_and_y):
-        return tuple(gy[piece] for piece in self.pieces)
+        return tuple(gy[piece] for piece in self.pieces)  # gy (y) -> one slice per input
 
 
 def cat(tensors: Iterable[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
