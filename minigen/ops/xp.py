@@ -9,28 +9,28 @@ arguments, backward code reads ``.shape``, ``.ndim`` and ``.dtype`` only
 (tests/test_backward_contract.py runs every registered backward both ways to hold it to that).
 These are all the names backward code may use (``NAMES``):
 
-| backward code              | create_graph=False: raw arrays          | create_graph=True: Tensors  |
-|----------------------------|-----------------------------------------|-----------------------------|
-| `+ - * / ** @ > ...`       | the array's operators                   | the Tensor's operators      |
-| `exp log log1p expm1 sqrt` | numpy's function of that name           | `mg.` function of that name |
-| `abs sign sin cos tanh`    | numpy's function of that name           | `mg.` function of that name |
-| `maximum(a, b)`, `minimum` | `np.maximum`, `np.minimum`              | `mg.maximum`, `mg.minimum`  |
-| `where(cond, a, b)`        | `np.where`                              | `mg.where` (none to cond)   |
-| `matmul(a, b)`             | `np.matmul`                             | `mg.matmul`                 |
-| `sum(x, axis, keepdims)`   | `x.sum(axis=, keepdims=)`               | `mg.sum`                    |
-| `mean(x, axis, keepdims)`  | `x.mean(axis=, keepdims=)`              | `mg.mean`                   |
-| `max(x, axis, keepdims)`   | `x.max(axis=, keepdims=)`: values       | `mg.amax` (ties split)      |
-| `min(x, axis, keepdims)`   | `x.min(axis=, keepdims=)`: values       | `mg.amin` (ties split)      |
-| `reshape(x, shape)`        | `x.reshape(shape)`                      | `mg.reshape`                |
-| `transpose(x, axes)`       | `x.transpose(axes)`                     | `mg.permute`                |
-| `swapaxes(x, a, b)`        | `x.swapaxes(a, b)`                      | `mg.swapaxes`               |
-| `broadcast_to(x, shape)`   | a writable copy broadcast to shape      | `mg.broadcast_to`           |
-| `sum_to(x, shape)`         | x summed down to shape (broadcast axes) | `ops.sum_to`                |
-| `scatter_add(sh, i, v)`    | zeros(sh) with v added at index i       | `ops.scatter_add`           |
-| `astype(x, dtype)`         | `x.astype(dtype, copy=False)`           | `mg.astype`                 |
-| `to_device(x, device)`     | a copy on the device                    | `mg.to_device`              |
-| `zeros_like`, `ones_like`  | `np.zeros_like`, `np.ones_like`         | constants                   |
-| `isfinite(x)`              | `np.isfinite`                           | a mask (no gradient)        |
+| backward code              | create_graph=False: raw arrays     | create_graph=True: Tensors  |
+|----------------------------|------------------------------------|-----------------------------|
+| `+ - * / ** @ > ...`       | the array's operators              | the Tensor's operators      |
+| `exp log log1p expm1 sqrt` | numpy's function of that name      | `mg.` function of that name |
+| `abs sign sin cos tanh`    | numpy's function of that name      | `mg.` function of that name |
+| `maximum(a, b)`, `minimum` | `np.maximum`, `np.minimum`         | `mg.maximum`, `mg.minimum`  |
+| `where(cond, a, b)`        | `np.where`                         | `mg.where` (none to cond)   |
+| `matmul(a, b)`             | `np.matmul`                        | `mg.matmul`                 |
+| `sum(x, axis, keepdims)`   | `x.sum(axis=, keepdims=)`          | `mg.sum`                    |
+| `mean(x, axis, keepdims)`  | `x.mean(axis=, keepdims=)`         | `mg.mean`                   |
+| `max(x, axis, keepdims)`   | `x.max(axis=, keepdims=)`: values  | `mg.amax` (ties split)      |
+| `min(x, axis, keepdims)`   | `x.min(axis=, keepdims=)`: values  | `mg.amin` (ties split)      |
+| `reshape(x, shape)`        | `x.reshape(shape)`                 | `mg.reshape`                |
+| `transpose(x, axes)`       | `x.transpose(axes)`                | `mg.permute`                |
+| `swapaxes(x, a, b)`        | `x.swapaxes(a, b)`                 | `mg.swapaxes`               |
+| `broadcast_to(x, shape)`   | a writable copy broadcast to shape | `mg.broadcast_to`           |
+| `sum_to(x, shape)`         | x summed to shape (broadcast axes) | `ops.sum_to`                |
+| `scatter_add(sh, i, v)`    | zeros(sh) with v added at index i  | `ops.scatter_add`           |
+| `astype(x, dtype)`         | `x.astype(dtype, copy=False)`      | `mg.astype`                 |
+| `to_device(x, device)`     | a copy on the device               | `mg.to_device`              |
+| `zeros_like`, `ones_like`  | `np.zeros_like`, `np.ones_like`    | constants                   |
+| `isfinite(x)`              | `np.isfinite`                      | a mask (no gradient)        |
 """
 from __future__ import annotations
 
