@@ -42,7 +42,7 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
     Raises TypeError naming the key path of anything that cannot be stored (a function, a set,
     an object array, a dict key that is neither str nor int).
     """
-    arrays = {}
+    arrays: dict[str, Any] = {}
     tree = _flatten(obj, (), arrays)
     header = json.dumps({'format': FORMAT, 'version': VERSION, 'tree': tree})
     arrays[HEADER] = bytes_to_array(header.encode('utf-8'))

@@ -118,7 +118,7 @@ class Optimizer:
         parameters by position. Nothing changes unless all of it fits."""
         saved_groups = state_dict['param_groups']
         problems = _group_mismatches(self.param_groups, saved_groups)
-        params = {}                        # saved index -> this optimizer's parameter
+        params: dict[int, Tensor] = {}     # saved index -> this optimizer's parameter
         if not problems:
             for group, saved in zip(self.param_groups, saved_groups):
                 params.update(zip(saved['params'], group['params']))

@@ -1,8 +1,12 @@
 """See the graph and watch the engine: ``to_dot(tensor)`` draws the graph behind a tensor in
 Graphviz's DOT language; ``with trace():`` prints every op recorded in forward and every
 backward call, in the order the engine makes them."""
+from __future__ import annotations
+
 import contextlib
 import sys
+from collections.abc import Iterator
+from typing import Any, TextIO
 
 from .core import mode
 from .core.tensor import Tensor
@@ -14,7 +18,7 @@ def _shape_text(shape, dtype):
     return f"{tuple(shape)} {dtype}"
 
 
-def to_dot(tensor, title=None):
+def to_dot(tensor: Tensor, title: str | None = None) -> str:
     """DOT text of the graph that produced ``tensor``: a box per op (its name, output shape and
     dtype), an ellipse per leaf (its name if it has one, shape, whether it requires grad),
     edges in the direction data flows. Render it with ``dot -Tpng graph.dot -o graph.png``."""
@@ -24,7 +28,7 @@ def to_dot(tensor, title=None):
              '  node [fontname="Helvetica", fontsize=10];']
     if title:
         lines.append(f'  label="{title}"; labelloc=t;')
-    ids = {}
+    ids: dict[int, str] = {}
 
     def node_id(obj):
         return ids.setdefault(id(obj), f'n{len(ids)}')
@@ -73,9 +77,9 @@ class Tracer:
     ('forward', op, input shapes, output shape) or ('backward', op, gy shape, gy norm,
     [(gx shape, gx norm) or None per input])."""
 
-    def __init__(self, file=None):
+    def __init__(self, file: TextIO | bool | None = None) -> None:
         self.file = file
-        self.events = []
+        self.events: list[tuple[Any, ...]] = []
 
     def forward(self, fn, inputs, y):
         shapes = [tuple(x.shape) for x in inputs]
@@ -94,7 +98,7 @@ class Tracer:
 
 
 @contextlib.contextmanager
-def trace(file=None):
+def trace(file: TextIO | bool | None = None) -> Iterator[Tracer]:
     """Print each op recorded in forward (op, input shapes -> output shape) and each backward
     call in the order the engine walks the graph (op, incoming gradient's shape and norm ->
     each input's gradient shape and norm). ``file=False`` prints nothing; the Tracer it yields

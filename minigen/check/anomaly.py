@@ -6,8 +6,11 @@ saved for backward that was written through ``t.data`` directly.
 
 Off by default, and then free: the engine's only cost is one truth test per op.
 """
+from __future__ import annotations
+
 import contextlib
 import os
+from collections.abc import Iterator
 
 from ..core import backend, mode
 from ..core.errors import describe
@@ -79,13 +82,13 @@ def _fingerprint(array):
 
 
 @contextlib.contextmanager
-def detect_anomaly():
+def detect_anomaly() -> Iterator[None]:
     """Check every op's output and every gradient inside the block (see the module docstring)."""
     with mode.observing(AnomalyDetector()):
         yield
 
 
-def turn_on_from_environment():
+def turn_on_from_environment() -> None:
     """MINIGEN_DEBUG=1 turns anomaly mode on for the whole program."""
     if os.environ.get('MINIGEN_DEBUG', '') not in ('', '0'):
         mode.add_observer(AnomalyDetector())

@@ -15,7 +15,11 @@
 
 The first fault found raises GradcheckError inside; check_gradients returns it as the report.
 """
+from __future__ import annotations
+
 import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from ..core import backend
 from ..core.errors import GraphError
@@ -31,8 +35,10 @@ from .watch import BackwardWatch, graph_nodes
 METHODS = ('central', 'complex')     # how the numeric derivative may be taken
 
 
-def check_gradients(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, nsample=None, seed=0,
-                    name=None, method='central'):
+def check_gradients(fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6,
+                    atol: float = 1e-5, rtol: float = 1e-3, nsample: int | None = None,
+                    seed: int = 0, name: str | None = None,
+                    method: str = 'central') -> GradcheckResult:
     """The work of ``gradcheck``, returned as a ``GradcheckResult`` instead of raised."""
     name = name or name_of(fn)
     _check_options(name, method, nsample)

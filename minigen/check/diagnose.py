@@ -4,13 +4,17 @@
 All of them work in float64 on copies of the inputs, as gradcheck does. (Which node of a graph
 disagrees is ``localize``, on its own page: gradcheck itself calls it.)
 """
+from __future__ import annotations
+
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..core import backend
 from ..core.function import Function
 from ..core.graph import grad as autograd_grad
-from ..core.tensor import Tensor
+from ..core.tensor import ArrayLike, Tensor
 from .compare import host_gradients
 from .gradcheck import gradcheck, gradgradcheck
 from .numeric import central_derivatives, differentiable, outputs, prepare
@@ -29,7 +33,7 @@ def _checked(inputs, op_name):
 class Sweep:
     eps: list = field(default_factory=list)
     max_abs_err: list = field(default_factory=list)
-    best_eps: float = None
+    best_eps: float | None = None
 
     def table(self):
         """One row per eps: the error, and which error dominates there (eps above the best
@@ -42,7 +46,9 @@ class Sweep:
         return '\n'.join(lines)
 
 
-def gradcheck_sweep(fn, inputs, eps_values=None, nsample=20, seed=0, show=True):
+def gradcheck_sweep(fn: Callable[..., Any], inputs: Sequence[Any],
+                    eps_values: Sequence[float] | None = None, nsample: int | None = 20,
+                    seed: int = 0, show: bool = True) -> Sweep:
     """The central-difference error against eps, from 1e-1 down to 1e-10: where truncation
     error (∝ eps²) gives way to round-off (∝ 1/eps), and the eps with the smallest error."""
     eps_values = eps_values or [10.0 ** -k for k in range(1, 11)]
@@ -86,7 +92,8 @@ class Taylor:
 TAYLOR_STEPS = [2.0 ** -k for k in range(1, 13)]        # h = 2⁻¹ … 2⁻¹²
 
 
-def taylor_test(fn, inputs, seed=0, show=True):
+def taylor_test(fn: Callable[..., Any], inputs: Sequence[Any], seed: int = 0,
+                show: bool = True) -> Taylor:
     """A gradient check without an eps to choose. Along a random direction v (all inputs at
     once) the remainder r(h) = |L(x + h·v) − L(x) − h·∇L·v| of a random projection L of fn is
     O(h²) when ∇L is right and only O(h) when it is wrong: the slope of log r against log h,
@@ -154,7 +161,8 @@ def _show(result, show):
 
 # ------------------------------------------------------------------------------- checking a new op
 
-def check_op(op, *example_inputs, gradgrad=None, examples=20, seed=0):
+def check_op(op: type[Function] | Callable[..., Any], *example_inputs: Tensor | ArrayLike,
+             gradgrad: bool | None = None, examples: int = 20, seed: int = 0) -> list[str]:
     """The one-line check of a user-defined op: gradcheck (with its zero- and negated-upstream
     checks) on the example inputs, gradgradcheck when the op claims double backward, and a sweep
     over ``examples`` other shapes and values.

@@ -14,17 +14,24 @@ directly, whatever the numbers say (``watch.py``). ``method='complex'`` takes th
 by the complex step, but only once central differences have confirmed it (``complex_step.py``).
 The steps themselves are on ``compare.py``; this page holds the public entry points.
 """
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
 from ..core import backend
 from ..core.graph import grad as autograd_grad
-from ..core.tensor import Tensor
+from ..core.tensor import ArrayLike, Tensor
 from .compare import check_gradients
 from .localize import localize as find_node
 from .numeric import differentiable, outputs, prepare, random_like
 from .report import GradcheckError, GradcheckResult, element, label, name_of
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, nsample=None,
-              seed=0, name=None, localize=False, method='central'):
+def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6,
+              atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True,
+              nsample: int | None = None, seed: int = 0, name: str | None = None,
+              localize: bool = False, method: str = 'central') -> bool:
     """Check the gradients of ``fn`` at ``inputs`` against central differences in float64.
 
     Returns True when every checked element is within tolerance. Otherwise raises
@@ -47,8 +54,10 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     return result.ok
 
 
-def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
-                  raise_exception=True, nsample=None, seed=0, name=None):
+def gradgradcheck(fn: Callable[..., Any], inputs: Sequence[Any],
+                  grad_outputs: Sequence[Tensor | ArrayLike] | None = None, eps: float = 1e-6,
+                  atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True,
+                  nsample: int | None = None, seed: int = 0, name: str | None = None) -> bool:
     """Check the gradient of the gradient: gradcheck of (inputs, v) -> d<v, fn(inputs)>/d(inputs),
     computed with ``create_graph=True``, where v is a random upstream gradient that is itself
     checked (as PyTorch's gradgradcheck does)."""
@@ -59,8 +68,11 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     return result.ok
 
 
-def check_second_gradients(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
-                           nsample=None, seed=0, name=None):
+def check_second_gradients(fn: Callable[..., Any], inputs: Sequence[Any],
+                           grad_outputs: Sequence[Tensor | ArrayLike] | None = None,
+                           eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+                           nsample: int | None = None, seed: int = 0,
+                           name: str | None = None) -> GradcheckResult:
     """The work of ``gradgradcheck``, returned as a ``GradcheckResult``: first, the gradient
     computed with create_graph=True must equal the first-order one; then check_gradients of
     the first derivative as a function of (inputs, v)."""

@@ -5,7 +5,11 @@ node and the line of the user's code that created it (``record.py``), then gradc
 node alone on the very inputs it saw, in the order they were created, and names the first that
 disagrees. ``gradcheck(..., localize=True)`` appends its report to a failure's.
 """
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..core.tensor import Tensor
 from .compare import check_gradients
@@ -18,13 +22,15 @@ from .report import name_of
 class Localisation:
     """The first node (in the order the graph was built) whose backward disagrees with finite
     differences on the very inputs it saw; ``report`` says which, where, and how."""
-    op: str = None
-    created_at: str = None
+    op: str | None = None
+    created_at: str | None = None
     report: str = ''
     nodes_checked: int = 0
 
 
-def localize(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, nsample=20, name=None):
+def localize(fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6, atol: float = 1e-5,
+             rtol: float = 1e-3, nsample: int | None = 20,
+             name: str | None = None) -> Localisation:
     """Run ``fn`` once, recording its graph, then gradcheck every node on its own inputs, in
     the order they were created. Returns a ``Localisation`` naming the first node that fails
     (``op`` None if every node passes: then the fault is in how the nodes are joined)."""

@@ -14,7 +14,11 @@ input is taken by central differences,
 on float64 leaf copies of the inputs (``prepare``): float32 is too coarse for eps = 1e-6.
 The complex step, the other way to take it, is on its own page (``complex_step.py``).
 """
+from __future__ import annotations
+
 import warnings
+from collections.abc import Iterable
+from typing import Any
 
 from ..core import backend
 from ..core.tensor import Tensor
@@ -31,7 +35,7 @@ def outputs(fn, inputs, name):
     return outs
 
 
-def prepare(inputs, name):
+def prepare(inputs: Iterable[Any], name: str) -> list[Any]:
     """float64 leaf copies of the inputs (warning once if some were float32)."""
     prepared, upcast = [], []
     for i, x in enumerate(inputs):

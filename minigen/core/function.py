@@ -47,8 +47,8 @@ class Function:
 
         y = Cube().apply(x)
     """
-    inputs = None     # the input Tensors, kept while the node may still be walked
-    y = None          # the output array, kept for backward
+    inputs: Any = None    # the input Tensors (a tuple), kept while the node may still be walked
+    y: Any = None         # the output array, kept for backward
     applied = False   # each instance is applied once: its attributes belong to one call
     # A fused kernel whose backward works on raw arrays only sets this False and names, in
     # ``twin``, its composed twin, which create_graph=True users are pointed to.
@@ -70,7 +70,7 @@ class Function:
     def backward(self, xp: Any, gy: Any, *xs_and_y: Any) -> Any:
         raise NotImplementedError(f"{self.name}.backward is not written")
 
-    def needs_grad(self, i):
+    def needs_grad(self, i: int) -> bool:
         """Whether input ``i`` wants a gradient: lets backward skip work for constants."""
         return self.inputs[i].requires_grad
 
@@ -122,14 +122,14 @@ class Function:
             y = xp.asarray(y)
         return y
 
-    def save_for_backward(self, inputs, out):
+    def save_for_backward(self, inputs: tuple[Tensor, ...], out: Tensor) -> None:
         """Record this node as ``out``'s creator, with the versions of what backward reads."""
         self.inputs = inputs
         self.y = out.data
         # the versions now of the inputs and the output: backward checks nothing wrote them
         # (spelled out for one and two inputs: a comprehension costs more here)
         if len(inputs) == 2:
-            self.versions = (inputs[0]._counter[0], inputs[1]._counter[0])
+            self.versions: tuple[int, ...] = (inputs[0]._counter[0], inputs[1]._counter[0])
         elif len(inputs) == 1:
             self.versions = (inputs[0]._counter[0],)
         else:
