@@ -18,7 +18,7 @@ from typing import Any
 from . import backend
 from .errors import BackendError, GraphError, ShapeError, describe
 from .mode import grad_mode, observers
-from .tensor import Tensor
+from .tensor import Tensor, write_clock
 
 _SCALAR = backend.scalar_type
 
@@ -123,19 +123,12 @@ class Function:
         return y
 
     def save_for_backward(self, inputs: tuple[Tensor, ...], out: Tensor) -> None:
-        """Record this node as ``out``'s creator, with the versions of what backward reads."""
+        """Record this node as ``out``'s creator, and the time (write_clock) at which it saved
+        what backward reads: its inputs and its output, whose writes after it backward refuses."""
         self.inputs = inputs
         self.y = out.data
-        # the versions now of the inputs and the output: backward checks nothing wrote them
-        # (spelled out for one and two inputs: a comprehension costs more here)
-        if len(inputs) == 2:
-            self.versions: tuple[int, ...] = (inputs[0]._counter[0], inputs[1]._counter[0])
-        elif len(inputs) == 1:
-            self.versions = (inputs[0]._counter[0],)
-        else:
-            self.versions = tuple([t._counter[0] for t in inputs])
+        self.saved_at = write_clock[0]
         self.y_counter = out._counter
-        self.y_version = out._counter[0]
         out.creator = self
         out.requires_grad = True
 

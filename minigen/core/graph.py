@@ -19,7 +19,7 @@ from types import SimpleNamespace
 from . import backend
 from .errors import GraphError, describe
 from .mode import grad_mode, observers
-from .tensor import ArrayLike, Tensor, use_walk
+from .tensor import ArrayLike, Tensor, use_walk, write_clock
 
 _SCALAR = backend.scalar_type
 _NUMPY = backend.numpy_namespace
@@ -74,23 +74,24 @@ def _prune(order, targets, target_nodes):
     return [fn for fn in order if fn in useful or fn in target_nodes], useful
 
 
-def _changed_in_place(fn, i, x):
-    where = f" (created at {fn.created_at})" if getattr(fn, 'created_at', None) else ''
-    name = f" '{x.name}'" if x.name else ''
-    return GraphError(
-        f"{fn.name}{where} saved input {i}{name} {describe(x)} for backward, and it was changed "
-        f"in place since (version {x._version}, saved at version {fn.versions[i]}): its "
-        "gradient would be computed from the new values. Change it after backward, or "
-        "change a copy (t.clone()).")
+def check_nothing_saved_was_written(fn):
+    """Raise if an input or the output of ``fn`` was written in place (through any alias: they
+    share one version counter) after ``fn`` saved it: its backward would read the new values."""
+    for i, x in enumerate(fn.inputs):
+        if x._counter[1] > fn.saved_at:
+            name = f" '{x.name}'" if x.name else ''
+            raise _changed_in_place(fn, f"input {i}{name} {describe(x)}", x._counter)
+    if fn.y_counter[1] > fn.saved_at:
+        raise _changed_in_place(fn, f"its output {tuple(fn.y.shape)} {fn.y.dtype}", fn.y_counter)
 
 
-def _output_changed_in_place(fn):
+def _changed_in_place(fn, what, counter):
     where = f" (created at {fn.created_at})" if getattr(fn, 'created_at', None) else ''
     return GraphError(
-        f"{fn.name}{where} saved its output {tuple(fn.y.shape)} {fn.y.dtype} for backward, and "
-        f"it was changed in place since (version {fn.y_counter[0]}, saved at version "
-        f"{fn.y_version}): its gradient would be computed from the new values. Change it after "
-        "backward, or change a copy (t.clone()).")
+        f"{fn.name}{where} saved {what} for backward, and it was changed in place since (it "
+        f"is at version {counter[0]}, written after the node saved it): its gradient would be "
+        "computed from the new values. Change it after backward, or change a copy "
+        "(t.clone()).")
 
 
 def _gradient_error(fn, gxs):
@@ -174,11 +175,8 @@ def run_node_backward(fn, gy, create_graph):
     """The gradients of one node's inputs (a tuple), after checking that nothing it saved was
     changed in place; on Tensors through ``ops/xp.py`` when ``create_graph``."""
     inputs = fn.inputs
-    for i, x in enumerate(inputs):
-        if x._counter[0] != fn.versions[i]:
-            raise _changed_in_place(fn, i, x)
-    if fn.y_counter[0] != fn.y_version:
-        raise _output_changed_in_place(fn)
+    if write_clock[0] != fn.saved_at:       # something was written somewhere since: what?
+        check_nothing_saved_was_written(fn)
     if create_graph:
         if not fn.supports_create_graph:
             raise GraphError(

@@ -28,6 +28,12 @@ IntOrInts = Any
 Shape = tuple[int, ...]
 Dim = int | tuple[int, ...] | None    # the axes of a reduction: one, several, or None for all
 
+# Every in-place write anywhere ticks this clock (one list, read as write_clock[0] without a
+# call). A node notes the time it saved its tensors; at backward, if the clock has not moved
+# since, nothing can have been written (the common case costs one comparison), else the node
+# compares the time of the last write into each saved tensor with its own (core/graph.py).
+write_clock = [0]
+
 # Tensor's math methods call the ops (minigen/ops) and backward() calls the walk (graph.py).
 # Both are written after, and in terms of, this class, so instead of importing them here (a
 # cycle) this module keeps two slots that they fill when they are imported: use_ops() is
@@ -76,10 +82,10 @@ class Tensor:
         self.creator: Any = creator             # a Function, or None for a leaf
         self.grad: Tensor | None = None
         self.name = name
-        # The version counter of the memory, one list [n] shared by every Tensor that aliases it
-        # (views, detach(), state_dict() entries): each in-place write through any of them adds
-        # 1, and a node whose saved tensors changed since they were saved refuses to backward.
-        self._counter: list[int] = [0]
+        # The version counter of the memory, shared by every Tensor that aliases it (views,
+        # detach(), state_dict() entries): [writes so far, write_clock at the last one]. A node
+        # whose saved tensors were written after it saved them refuses to backward.
+        self._counter: list[int] = [0, 0]
 
     @property
     def _version(self):
@@ -87,7 +93,11 @@ class Tensor:
         return self._counter[0]
 
     def _bump_version(self):
-        self._counter[0] += 1
+        """Count an in-place write into this memory, and when it happened (write_clock)."""
+        write_clock[0] += 1
+        counter = self._counter
+        counter[0] += 1
+        counter[1] = write_clock[0]
 
     def _alias(self, data=None):
         """A new leaf over this tensor's memory (or ``data``, a view of it): same counter."""
@@ -321,8 +331,12 @@ class Tensor:
         memory, so every view of h sees it, and h becomes the node's output.
         """
         self._check_writable_in_graph(op_name)
+        if isinstance(other, Tensor) and other is not self and other._counter is self._counter:
+            raise GraphError(f"{op_name}: the right-hand side {describe(other)} shares memory "
+                             f"with the tensor written, which the write would change under it; "
+                             "clone() it first")
         before = self._values_before_write()
-        result = op(before, other)
+        result = op(before, before if other is self else other)     # h *= h: both the old h
         if result.shape != self.shape:
             raise ShapeError(
                 f"{op_name}: the result has shape {result.shape}, which cannot be written in "
@@ -336,7 +350,7 @@ class Tensor:
         self._bump_version()
         node = result.creator
         node.y = self.data                       # the node's output is this memory now
-        node.y_counter, node.y_version = self._counter, self._counter[0]
+        node.y_counter, node.saved_at = self._counter, write_clock[0]
         self.creator, self.requires_grad = node, True
         return self
 
@@ -361,7 +375,7 @@ class Tensor:
         node = self.creator
         if node is not None and node.y is self.data:
             node.y = before.data
-            node.y_counter, node.y_version = before._counter, 0
+            node.y_counter = before._counter      # never written
         return before
 
     def add_(self, other: Tensor | ArrayLike) -> Tensor:

@@ -66,8 +66,8 @@ def test_changing_a_saved_input_in_place_makes_backward_refuse():
     with mg.no_grad():
         w -= 1.0                                   # an in-place method
     with pytest.raises(mg.GraphError, match=r"mul saved input 0 'w' \(2,\) float32 for backward, "
-                                            r"and it was changed in place since \(version 1, "
-                                            r"saved at version 0\)"):
+                                            r"and it was changed in place since \(it is at "
+                                            r"version 1, written after the node saved it\)"):
         loss.backward()
 
 

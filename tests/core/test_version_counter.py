@@ -275,6 +275,19 @@ def test_views_see_an_in_place_op_on_their_base():
     np.testing.assert_array_equal(v.numpy(), [6.0, 7.0])
 
 
+@pytest.mark.parametrize('op', sorted(IN_PLACE))
+def test_an_in_place_op_with_itself_uses_the_old_values_on_both_sides(op):
+    def f(a):
+        h = a.tanh()
+        IN_PLACE[op](h, h)
+        return h
+
+    a = mg.tensor([0.3, -0.7, 1.1], dtype=mg.float64, requires_grad=True)
+    assert mg.gradcheck(f, [a]) and mg.gradgradcheck(f, [a])
+    expected = OUT_OF_PLACE[op](a.tanh(), a.tanh())
+    np.testing.assert_allclose(f(a).numpy(), expected.numpy())
+
+
 @pytest.mark.parametrize('case, error, words', [
     ('leaf that requires grad', mg.GraphError, 'leaf tensor that requires grad'),
     ('view of a tensor in the graph', mg.GraphError, 'is a view'),
@@ -282,6 +295,7 @@ def test_views_see_an_in_place_op_on_their_base():
     ('integer += float in the graph', TypeError, 'cannot be written into'),
     ('result broadcasts wider', mg.ShapeError, 'cannot be written in place'),
     ('result broadcasts wider, no graph', mg.ShapeError, 'add_'),
+    ('a view of itself on the right', mg.GraphError, 'shares memory'),
 ])
 def test_in_place_ops_that_cannot_be_done_say_why(case, error, words):
     a = mg.tensor([1.0, 2.0], requires_grad=True)
@@ -297,6 +311,9 @@ def test_in_place_ops_that_cannot_be_done_say_why(case, error, words):
         elif case == 'integer += float in the graph':
             i = mg.tensor([1, 2])
             i += a
+        elif case == 'a view of itself on the right':
+            h = a * 1
+            h *= h.detach()[0:1]
         elif case == 'result broadcasts wider':
             h = a * 1
             h += mg.ones(3, 2)
