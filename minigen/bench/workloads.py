@@ -37,7 +37,7 @@ WAYS = ('numpy', 'minigen', 'torch')
 class Workload:
     step: Callable
     ops: int = 1                 # W1 divides by its 3 ops
-    check: tuple = None          # (minigen model, minigen loss fn, numpy loss-and-grads fn)
+    check: tuple | None = None   # (minigen model, minigen loss fn, numpy loss-and-grads fn)
 
 
 def _data(name):

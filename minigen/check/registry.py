@@ -183,7 +183,8 @@ CASES = [
     OpCase('F.linear_composed', F.linear_composed, ((2, 3, 4), (4, 5), (5,))),
     OpCase('F.rnn (fused, tanh)', lambda *a: F.rnn(*a)[0], ((2, 3, 4), (2, 5), (4, 5), (5, 5),
                                                           (5,)), gradgrad=False),
-    OpCase('F.rnn (fused, relu)', lambda *a: F.rnn(*a, nonlinearity='relu')[0],
+    OpCase('F.rnn (fused, relu)',
+           lambda x, h0, W_xh, W_hh, b: F.rnn(x, h0, W_xh, W_hh, b, nonlinearity='relu')[0],
            ((2, 3, 4), (2, 5), (4, 5), (5, 5), (5,)), 'nonzero', gradgrad=False),
     OpCase('F.rnn_composed', lambda *a: F.rnn_composed(*a)[0],
            ((2, 3, 4), (2, 5), (4, 5), (5, 5), (5,))),
@@ -209,6 +210,7 @@ CASES = [
     OpCase('model: tiny char-RNN loss (fused)', tiny_char_rnn_loss,
            ((2, 3, 4), (2, 5), (4, 5), (5, 5), (5,), (5, 4), (4,)), gradgrad=False),
     OpCase('model: tiny char-RNN loss (composed)',
-           lambda *a: tiny_char_rnn_loss(*a, fused=False),
+           lambda x, h0, W_xh, W_hh, b, W_out, b_out: tiny_char_rnn_loss(
+               x, h0, W_xh, W_hh, b, W_out, b_out, fused=False),
            ((2, 3, 4), (2, 5), (4, 5), (5, 5), (5,), (5, 4), (4,))),
 ]

@@ -34,7 +34,7 @@ _cupy = None                 # the cupy module once a GPU tensor has been asked 
 cupy_loaded = False          # the same as a flag, read on every op to skip device checks
 _default = 'numpy'           # where creation functions put new tensors
 _seed = None                 # the last manual_seed, applied to generators made later
-_generators = {}             # backend name -> random Generator
+_generators: dict = {}           # backend name -> random Generator
 
 
 # --------------------------------------------------------------------------------------- selection
@@ -311,7 +311,7 @@ def _broadcast_to_for(xp):
 _FAST_FORMS = {'sum': _sum, 'mean': _mean, 'max': _max, 'min': _min, 'reshape': _reshape,
                'transpose': _transpose, 'swapaxes': _swapaxes}
 
-_raw_namespaces = {}
+_raw_namespaces: dict = {}
 
 
 def namespace_of(array):

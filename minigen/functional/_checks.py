@@ -3,16 +3,18 @@
 Each raises with the op's name, what was expected and what was seen. A check used by one
 kernel only lives on that kernel's page (``check_rnn_inputs`` in rnn.py).
 """
+from __future__ import annotations
+
 import numbers
 
 from ..core import backend
 from ..core.errors import ShapeError, describe
-from ..core.tensor import Tensor
+from ..core.tensor import ArrayLike, Tensor
 
 REDUCTIONS = ('mean', 'sum', 'none')
 
 
-def check_same_dtype(op_name, **tensors):
+def check_same_dtype(op_name: str, **tensors: Tensor | None) -> None:
     """A fused kernel computes in one float dtype: mixed inputs are refused, with their names
     (the primitive ops promote instead; PyTorch's fused layers refuse as well). ``None`` (an
     absent bias) is skipped."""
@@ -26,28 +28,28 @@ def check_same_dtype(op_name, **tensors):
                         "(convert with .float() or .double())")
 
 
-def check_same_shape(op_name, a, b, what_a, what_b):
+def check_same_shape(op_name: str, a: Tensor, b: Tensor, what_a: str, what_b: str) -> None:
     """Elementwise losses take two tensors of one shape (no broadcasting, as PyTorch warns)."""
     if a.shape != b.shape:
         raise ShapeError(f"{op_name}: {what_a} and {what_b} must have one shape; got "
                          f"{what_a} {describe(a)}, {what_b} {describe(b)}")
 
 
-def check_reduction(op_name, reduction):
+def check_reduction(op_name: str, reduction: str) -> None:
     """``reduction`` is 'mean' (over every element), 'sum' or 'none' (elementwise)."""
     if reduction not in REDUCTIONS:
         raise ValueError(f"{op_name}: reduction must be one of {', '.join(REDUCTIONS)}; "
                          f"got {reduction!r}")
 
 
-def check_not_empty(op_name, **tensors):
+def check_not_empty(op_name: str, **tensors: Tensor) -> None:
     """An empty batch has no mean: refuse it rather than return NaN."""
     for name, t in tensors.items():
         if t.data.size == 0:
             raise ValueError(f"{op_name}: {name} is empty ({describe(t)}): an empty batch")
 
 
-def check_finite_loss(op_name, loss, **inputs):
+def check_finite_loss(op_name: str, loss: Tensor, **inputs: Tensor) -> None:
     """A NaN or infinite loss comes from NaN or infinite inputs: say which, naming the
     argument, rather than hand back a NaN to train on. Only the loss is tested on the way (one
     value for 'mean' and 'sum'); the inputs are searched only when it is not finite."""
@@ -62,7 +64,7 @@ def check_finite_loss(op_name, loss, **inputs):
                              "they came from)")
 
 
-def target_like(target, like):
+def target_like(target: Tensor | ArrayLike, like: Tensor) -> Tensor:
     """The target as a Tensor of ``like``'s dtype and device: a Tensor is cast, a number fills
     ``like``'s shape, anything else (a list, an array) is converted."""
     if isinstance(target, Tensor):

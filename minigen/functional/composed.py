@@ -5,23 +5,26 @@ gradients comes from the primitives' backward, including gradients of gradients.
 each fused kernel equal to its twin, in value and in every gradient. Each twin takes its
 kernel's arguments; a comment above it names the kernel, and the kernel's docstring names it.
 """
+from __future__ import annotations
+
 from .. import ops
 from ..ops import xp as graph_xp
-from ..core.tensor import Tensor, arange
+from ..core.tensor import ArrayLike, Tensor, arange
 from ._checks import check_reduction, target_like
 from .gaussian_kl import expm1_minus_x
 from .rnn import check_rnn_inputs
 
 
 # twin of F.linear (linear.py, LinearFunction)
-def linear_composed(x, W, b=None):
+def linear_composed(x: Tensor, W: Tensor, b: Tensor | None = None) -> Tensor:
     """y = x W + b."""
     y = ops.matmul(x, W)                                                    # (..., H)
     return y if b is None else y + b
 
 
 # twin of F.rnn (rnn.py, RNNFunction)
-def rnn_composed(x, h0, W_xh, W_hh, b, nonlinearity='tanh'):
+def rnn_composed(x: Tensor, h0: Tensor, W_xh: Tensor, W_hh: Tensor, b: Tensor,
+                 nonlinearity: str = 'tanh') -> tuple[Tensor, Tensor]:
     """h_t = f(x_t W_xh + h_{t-1} W_hh + b) step by step; returns (all h_t (N, T, H), h_T)."""
     check_rnn_inputs(x, h0, W_xh, W_hh, b, nonlinearity)
     N, T, D = x.shape
@@ -36,19 +39,19 @@ def rnn_composed(x, h0, W_xh, W_hh, b, nonlinearity='tanh'):
 
 
 # twin of F.reparameterize (reparameterize.py, Reparameterize)
-def reparameterize_composed(mu, log_var, eps):
+def reparameterize_composed(mu: Tensor, log_var: Tensor, eps: Tensor) -> Tensor:
     """z = mu + exp(½ log_var) · eps."""
     return mu + ops.exp(0.5 * log_var) * eps
 
 
 # twin of F.gaussian_kl (gaussian_kl.py, GaussianKL)
-def gaussian_kl_composed(mu, log_var):
+def gaussian_kl_composed(mu: Tensor, log_var: Tensor) -> Tensor:
     """½ Σ (mu² + f(log_var)) over the last axis, f(v) = e^v − 1 − v (``expm1_minus_x``,
     written once for arrays and Tensors: here it runs on ops/xp.py)."""
     return ops.sum(0.5 * (mu * mu + expm1_minus_x(graph_xp, log_var)), axis=-1)
 
 
-def _reduce(loss, reduction):
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == 'sum':
         return ops.sum(loss)
     if reduction == 'mean':
@@ -57,7 +60,8 @@ def _reduce(loss, reduction):
 
 
 # twin of F.bce_with_logits (losses.py, BCEWithLogits)
-def bce_with_logits_composed(logits, targets, reduction='mean'):
+def bce_with_logits_composed(logits: Tensor, targets: Tensor | ArrayLike,
+                             reduction: str = 'mean') -> Tensor:
     """(1 − t) softplus(x) + t softplus(−x), reduced: terms ≥ 0, and a gradient (1 − t) σ(x) −
     t σ(−x) with one term for a hard target, accurate as the fused kernel's (softplus(x) − x·t
     would give σ(x) − t, 0 in float32 for t = 1 once x > 17). Written with the smooth softplus:
@@ -69,7 +73,8 @@ def bce_with_logits_composed(logits, targets, reduction='mean'):
 
 
 # twin of F.cross_entropy (losses.py, CrossEntropy)
-def cross_entropy_composed(logits, targets, reduction='mean'):
+def cross_entropy_composed(logits: Tensor, targets: Tensor | ArrayLike,
+                           reduction: str = 'mean') -> Tensor:
     """−log_softmax(z)_c over the last axis, reduced (logsumexp(z) − z_c is the same number, but
     a difference: in float32 it loses a loss below z's spacing)."""
     check_reduction('cross_entropy', reduction)
@@ -81,7 +86,8 @@ def cross_entropy_composed(logits, targets, reduction='mean'):
 
 
 # twin of F.mse_loss (losses.py, MSE)
-def mse_loss_composed(input, target, reduction='mean'):
+def mse_loss_composed(input: Tensor, target: Tensor | ArrayLike,
+                      reduction: str = 'mean') -> Tensor:
     """(x − t)², reduced."""
     check_reduction('mse_loss', reduction)
     d = input - target_like(target, input)

@@ -2,11 +2,13 @@
 
 The mask is drawn from the backend generator, so ``mg.manual_seed`` makes it repeatable.
 """
+from __future__ import annotations
+
 from ..core import backend
 from ..core.tensor import Tensor
 
 
-def dropout(x, p=0.5, training=True):
+def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1 − p) (inverted dropout,
     so evaluation needs no rescaling); the identity when not training or p = 0, zeros at p = 1.
 

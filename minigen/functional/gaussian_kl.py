@@ -3,10 +3,14 @@ and ``expm1_minus_x``, the accurate e^v − 1 − v it is built on (shared with 
 
 ``log_var`` is log σ², as in reparameterize.py. Shapes: mu, log_var (..., Z) -> kl (...).
 """
+from __future__ import annotations
+
 import math
+from typing import Any
 
 from ..core.errors import ShapeError, describe
 from ..core.function import Function
+from ..core.tensor import Tensor
 from ._checks import check_same_dtype
 
 
@@ -40,7 +44,7 @@ class GaussianKL(Function):
         return g * mu, g * (0.5 * xp.expm1(log_var))               # (..., Z), (..., Z)
 
 
-def gaussian_kl(mu, log_var):
+def gaussian_kl(mu: Tensor, log_var: Tensor) -> Tensor:
     """KL(N(mu, exp(log_var)) ‖ N(0, I)) per example, summed over the last axis: (..., Z) ->
     (...). log_var is log σ², the same meaning as in ``reparameterize``.
 
@@ -54,7 +58,7 @@ def gaussian_kl(mu, log_var):
     return GaussianKL().apply(mu, log_var)
 
 
-def expm1_minus_x(xp, v):
+def expm1_minus_x(xp: Any, v: Any) -> Any:
     """f(v) = e^v − 1 − v ≥ 0, to the relative accuracy of v's dtype, on raw arrays (``xp`` the
     array module) or Tensors (``xp`` = minigen/ops/xp.py, differentiable).
 
@@ -74,10 +78,10 @@ def expm1_minus_x(xp, v):
 
 
 _EPSILON = {2: 2.0 ** -10, 4: 2.0 ** -23, 8: 2.0 ** -52}            # by itemsize
-_COEFFICIENTS = {}
+_COEFFICIENTS: dict[int, list[float]] = {}                          # by itemsize
 
 
-def _series_coefficients(itemsize):
+def _series_coefficients(itemsize: int) -> list[float]:
     """[1/2!, 1/3!, ..., 1/K!] for expm1_minus_x, K chosen for the dtype's ε."""
     if itemsize not in _COEFFICIENTS:
         eps, k, terms = _EPSILON.get(itemsize, 2.0 ** -52), 2, []

@@ -4,8 +4,11 @@ Weight layout: W is (D, H), in-features by out-features, so that y = x W + b rea
 and the backward needs no extra transposes. (PyTorch stores (H, D) and computes x Wᵀ.)
 Shapes: D input features, H output features, M rows (every leading axis of x merged).
 """
+from __future__ import annotations
+
 from ..core.errors import ShapeError, describe
 from ..core.function import Function
+from ..core.tensor import Tensor
 from ._checks import check_same_dtype
 
 
@@ -40,7 +43,7 @@ class LinearFunction(Function):
         return gx, gW, gb
 
 
-def linear(x, W, b=None):
+def linear(x: Tensor, W: Tensor, b: Tensor | None = None) -> Tensor:
     """y = x W + b: x (..., D), W (D, H) (in-features by out-features), b (H,) -> (..., H).
 
     >>> F.linear(mg.ones(2, 3), mg.ones(3, 4), mg.zeros(4)).shape

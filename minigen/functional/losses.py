@@ -13,12 +13,14 @@ Shapes: an elementwise loss takes x and t of one shape (...); cross_entropy take
 (..., V) and classes (...), with M = the number of (...) positions. gy, the gradient of the
 reduced loss, is () for 'mean' and 'sum', the loss's own shape for 'none'.
 """
+from __future__ import annotations
+
 import math
 
 from ..core import backend
 from ..core.errors import ShapeError, describe
 from ..core.function import Function
-from ..core.tensor import Tensor
+from ..core.tensor import ArrayLike, Tensor
 from ..ops.activations import exp_minus_abs
 from ._checks import (check_finite_loss, check_not_empty, check_reduction, check_same_shape,
                       target_like)
@@ -88,7 +90,8 @@ class BCEWithLogits(_Loss):
         return gx, gt
 
 
-def bce_with_logits(logits, targets, reduction='mean'):
+def bce_with_logits(logits: Tensor, targets: Tensor | ArrayLike,
+                    reduction: str = 'mean') -> Tensor:
     """Binary cross-entropy on logits, stable for any logit; targets may be soft (in [0, 1])
     or a number (every target that value).
 
@@ -159,7 +162,8 @@ class CrossEntropy(_Loss):
         return xp.reshape(gz, z.shape), None                       # (..., V); none for classes
 
 
-def cross_entropy(logits, targets, reduction='mean'):
+def cross_entropy(logits: Tensor, targets: Tensor | ArrayLike,
+                  reduction: str = 'mean') -> Tensor:
     """Softmax cross-entropy: logits (..., V), targets (...) of integer classes in [0, V).
 
     >>> round(F.cross_entropy(mg.zeros(2, 4), [0, 3]).item(), 4)     # uniform: log 4
@@ -204,7 +208,7 @@ class MSE(_Loss):
         return gx, gt
 
 
-def mse_loss(input, target, reduction='mean'):
+def mse_loss(input: Tensor, target: Tensor | ArrayLike, reduction: str = 'mean') -> Tensor:
     """Mean squared error between input and target (of one shape, or a number for target).
 
     >>> F.mse_loss(mg.tensor([1.0, 3.0]), mg.tensor([0.0, 0.0])).item()      # (1 + 9) / 2
@@ -222,14 +226,14 @@ def mse_loss(input, target, reduction='mean'):
 # ----------------------------------------------------------------------------- the GAN losses
 
 
-def discriminator_loss(real_logits, fake_logits):
+def discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
     """The GAN discriminator's loss: −log D(real) − log(1 − D(fake)), each averaged, with
     D = σ(logits): bce(real, 1) + bce(fake, 0). Pass fake_logits computed on a detached fake
     batch, so that this loss does not reach the generator."""
     return bce_with_logits(real_logits, 1.0) + bce_with_logits(fake_logits, 0.0)
 
 
-def generator_loss(fake_logits):
+def generator_loss(fake_logits: Tensor) -> Tensor:
     """The non-saturating generator loss −log D(fake) = bce(fake, 1): its gradient stays large
     while the discriminator still wins (log(1 − D(fake)) would saturate there)."""
     return bce_with_logits(fake_logits, 1.0)

@@ -4,10 +4,12 @@ VAE's reparameterization trick), as one graph node.
 ``log_var`` is log σ² here as everywhere in minigen (gaussian_kl, the models): σ =
 exp(½ log_var). Shapes: any, the same for mu, log_var and eps (in the VAE, (N, Z)).
 """
+from __future__ import annotations
+
 from ..core import backend
 from ..core.errors import ShapeError, describe
 from ..core.function import Function
-from ..core.tensor import Tensor
+from ..core.tensor import Array, Tensor
 from ._checks import check_same_dtype
 
 
@@ -35,7 +37,7 @@ class Reparameterize(Function):
         return gmu, glog_var, geps
 
 
-def reparameterize(mu, log_var, eps=None):
+def reparameterize(mu: Tensor, log_var: Tensor, eps: Tensor | None = None) -> Tensor:
     """z = mu + exp(½ log_var) · eps, the reparameterization trick. ``eps`` (standard normal
     noise of mu's shape) is drawn from the backend generator when not given; passing it lets a
     gradient check hold it fixed.
@@ -55,7 +57,7 @@ def reparameterize(mu, log_var, eps=None):
     return Reparameterize().apply(mu, log_var, eps)
 
 
-def _standard_normal_like(t):
+def _standard_normal_like(t: Tensor) -> Array:
     """Standard normal noise of t's shape, dtype and device, from the backend generator."""
     xp = backend.array_module(t.data)
     return backend.generator(xp).standard_normal(t.shape, dtype=t.dtype)

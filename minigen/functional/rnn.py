@@ -4,8 +4,11 @@ time by hand.
 Shapes: N batch, T time, D input features, H hidden features. Weights are (in, out), as in
 linear.py: a_t = x_t W_xh + h_{t-1} W_hh + b reads as written.
 """
+from __future__ import annotations
+
 from ..core.errors import ShapeError, describe
 from ..core.function import Function
+from ..core.tensor import Tensor
 from ._checks import check_same_dtype
 
 NONLINEARITIES = ('tanh', 'relu')
@@ -76,7 +79,8 @@ class RNNFunction(Function):
         return gx, gh_next, gW_xh, gW_hh, gb
 
 
-def rnn(x, h0, W_xh, W_hh, b, nonlinearity='tanh'):
+def rnn(x: Tensor, h0: Tensor, W_xh: Tensor, W_hh: Tensor, b: Tensor,
+        nonlinearity: str = 'tanh') -> tuple[Tensor, Tensor]:
     """The Elman RNN over a whole sequence in one node: h_t = f(x_t W_xh + h_{t-1} W_hh + b).
 
     x (N, T, D), h0 (N, H), W_xh (D, H), W_hh (H, H), b (H,); f is 'tanh' or 'relu'.
@@ -92,7 +96,8 @@ def rnn(x, h0, W_xh, W_hh, b, nonlinearity='tanh'):
     return hs, hs[:, -1]
 
 
-def check_rnn_inputs(x, h0, W_xh, W_hh, b, nonlinearity):
+def check_rnn_inputs(x: Tensor, h0: Tensor, W_xh: Tensor, W_hh: Tensor, b: Tensor,
+                     nonlinearity: str) -> None:
     """The checks of ``rnn`` and its twin: the nonlinearity, then each shape against the one
     x and W_hh imply (naming what was expected and what was seen), then one dtype."""
     if nonlinearity not in NONLINEARITIES:

@@ -14,7 +14,7 @@ from .char_rnn import CharRNN
 from .gan import GAN
 from .vae import VAE
 
-_TINY = {}
+_TINY: dict = {}
 
 
 def _tiny(kind, device):

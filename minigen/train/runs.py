@@ -93,7 +93,7 @@ class Run:
     model: object
     optimizers: dict
     progress: dict
-    vocab: list = None
+    vocab: list | None = None
 
 
 def save_checkpoint(folder, run):
