@@ -19,8 +19,9 @@ from .core.errors import (AnomalyError, BackendError, CheckpointError, Gradcheck
 from .core.function import Function
 from .core.graph import grad
 from .core.mode import enable_grad, is_grad_enabled, no_grad
-from .core.tensor import (Tensor, arange, float32, float64, full, int64, manual_seed, ones,
-                          ones_like, rand, randn, tensor, zeros, zeros_like)
+from .core.tensor import Tensor, float32, float64, int64
+from .core.creation import (arange, full, manual_seed, ones, ones_like, rand, randn, tensor, zeros,
+                            zeros_like)
 from . import ops
 from .ops import *  # noqa: F401,F403  (every name of ops.__all__)
 from . import functional, nn, optim

@@ -134,7 +134,7 @@ def _graph_command(args):
     import shutil
     import subprocess
     from . import models, viz
-    from .core.tensor import manual_seed, rand, tensor
+    from .core.creation import manual_seed, rand, tensor
     manual_seed(0)
     if args.model == 'vae':
         model = models.VAE(6, 5, 2)

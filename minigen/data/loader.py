@@ -10,7 +10,8 @@ next-character training. Random orders and offsets come from the backend's gener
 import numbers
 
 from ..core import backend
-from ..core.tensor import Tensor, tensor
+from ..core.tensor import Tensor
+from ..core.creation import tensor
 from ..core.errors import DataError
 
 

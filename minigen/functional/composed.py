@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from .. import ops
 from ..ops import xp as graph_xp
-from ..core.tensor import ArrayLike, Tensor, arange
+from ..core.tensor import ArrayLike, Tensor
+from ..core.creation import arange
 from ._checks import check_reduction, target_like
 from .gaussian_kl import expm1_minus_x
 from .rnn import check_rnn_inputs

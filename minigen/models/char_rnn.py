@@ -6,7 +6,8 @@ from ..core import backend
 from .. import functional as F
 from .. import nn, ops
 from ..core.mode import no_grad
-from ..core.tensor import Tensor, tensor
+from ..core.tensor import Tensor
+from ..core.creation import tensor
 
 
 class CharRNN(nn.Module):

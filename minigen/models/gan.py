@@ -8,7 +8,7 @@ from .. import functional as F
 from .. import nn, ops
 from ..core.graph import grad
 from ..core.mode import no_grad
-from ..core.tensor import rand, randn
+from ..core.creation import rand, randn
 
 LOSSES = ('gan', 'wgan-gp')
 

@@ -14,7 +14,7 @@ from collections import namedtuple
 from .. import functional as F
 from .. import nn, ops
 from ..core.mode import no_grad
-from ..core.tensor import randn
+from ..core.creation import randn
 
 ELBOTerms = namedtuple('ELBOTerms', 'loss reconstruction kl')
 LIKELIHOODS = ('bernoulli', 'gaussian')

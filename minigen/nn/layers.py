@@ -10,7 +10,8 @@ import math
 from .. import functional as F
 from .. import ops
 from ..core.errors import ShapeError, describe
-from ..core.tensor import ArrayLike, Tensor, zeros
+from ..core.tensor import ArrayLike, Tensor
+from ..core.creation import zeros
 from ..functional.rnn import NONLINEARITIES
 from . import init
 from .module import Module, Parameter

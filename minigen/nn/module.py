@@ -12,7 +12,8 @@ from typing import Any, Self
 
 from ..core import backend
 from ..core.mode import no_grad
-from ..core.tensor import ArrayLike, DTypeLike, Tensor, tensor
+from ..core.tensor import ArrayLike, DTypeLike, Tensor
+from ..core.creation import tensor
 from ..core.errors import StateDictError
 
 

@@ -38,7 +38,8 @@ import sys
 from collections.abc import Sequence
 
 from ..core import backend, graph
-from ..core.tensor import Tensor, ones_like, zeros_like
+from ..core.tensor import Tensor
+from ..core.creation import ones_like, zeros_like
 from .arithmetic import maximum, minimum, where
 from .convert import astype, to_device
 from .index import scatter_add

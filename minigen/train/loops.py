@@ -9,7 +9,7 @@ import time
 from .. import optim
 from ..data import DataLoader, text_windows
 from ..models import critic_step, generator_step
-from ..core.tensor import manual_seed
+from ..core.creation import manual_seed
 from . import report
 from .report import vae_test_nelbo
 from .runs import (Run, TrainingStopped, UsageError, append_metrics, build, image_data,

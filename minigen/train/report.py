@@ -10,7 +10,7 @@ import os
 import numpy as np
 
 from ..core.mode import no_grad
-from ..core.tensor import tensor
+from ..core.creation import tensor
 from .runs import UsageError, load_checkpoint, read_metrics
 
 
