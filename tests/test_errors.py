@@ -29,6 +29,29 @@ def _checkpoint_with_an_object_array(tmp):
     mg.load(tmp / 'evil.npz')
 
 
+def _backward_after_a_write_through_detach():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    x.detach()[0] = 100.0
+    y.backward()
+
+
+def _plus_equals_on_a_view_in_the_graph():
+    v = (mg.ones(3, requires_grad=True) * 2)[0:2]
+    v += 1
+
+
+def _plus_equals_a_float_on_an_integer_tensor():
+    i = mg.tensor([1, 2])
+    i += 2.5
+
+
+def _writing_into_an_expanded_view():
+    e = mg.ones(1, 3).expand(2, 3)
+    with mg.no_grad():
+        e[0, 0] = 5.0
+
+
 def _second_backward():
     y = (mg.ones(2, requires_grad=True) * 2).sum()
     y.backward()
@@ -129,6 +152,15 @@ CASES = [
      'invert (~): defined for bool and integer tensors only'),
     ('an integer tensor to a negative integer power', lambda t: mg.tensor([2, 3]) ** -1,
      ValueError, 'pow: integers to negative integer powers are not allowed'),
+    ('backward after a saved tensor was written through detach()',
+     lambda t: _backward_after_a_write_through_detach(), mg.GraphError,
+     'mul saved input 0 (2,) float32 for backward, and it was changed in place since'),
+    ('+= on a view of a tensor in the graph', lambda t: _plus_equals_on_a_view_in_the_graph(),
+     mg.GraphError, 'add_ (+=): this tensor is a view (getitem) of another tensor in the graph'),
+    ('+= of a float on an integer tensor', lambda t: _plus_equals_a_float_on_an_integer_tensor(),
+     TypeError, 'add_ (+=): the result of int64 and float cannot be written into this int64'),
+    ('writing into an expanded view', lambda t: _writing_into_an_expanded_view(), ValueError,
+     'setitem: this tensor (2, 3) is an expanded view (broadcast_to/expand)'),
 ]
 
 
