@@ -86,6 +86,7 @@ class Optimizer:
                 p.grad = Tensor(backend.array_module(p.grad.data).zeros_like(p.grad.data))
             else:
                 p.grad.data.fill(0)
+                p.grad._bump_version()         # a graph that saved p.grad must see the write
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; ``closure`` re-evaluates the loss
@@ -330,8 +331,12 @@ class AdamW(Adam):
 # ---------------------------------------------------------------------------------------- clipping
 
 def _grads(params):
+    """The gradient arrays, to be changed in place: each write is counted (_bump_version)."""
     params = [params] if isinstance(params, Tensor) else list(params)
-    return [p.grad.data for p in params if p.grad is not None]
+    grads = [p.grad for p in params if p.grad is not None]
+    for g in grads:
+        g._bump_version()
+    return [g.data for g in grads]
 
 
 def clip_grad_norm_(params: Tensor | Iterable[Tensor], max_norm: float,

@@ -140,6 +140,7 @@ class Function:
         for i, x in enumerate(inputs):
             if owner is x.data or owner is x.data.base:
                 out._counter = x._counter
+                x._counter[2] = 1             # the memory now has more than one Tensor
                 self.aliased_input = i
                 return
 

@@ -116,7 +116,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, targ
     walk = _Walk(targets, create_graph, root_grads)
     for root, g in zip(roots, root_grads):
         if root.creator is None:
-            _add_leaf(walk.leaves, root, g, create_graph)
+            _add_leaf(walk.leaves, root, g, create_graph, walk.handed)
         else:
             _add(walk.grads, root.creator, g)
     order = _topological_order([r.creator for r in roots if r.creator is not None], op_name)
@@ -183,7 +183,8 @@ def run_node_backward(fn, gy, create_graph):
                 f"{fn.name}: this fused kernel has a first-order backward only, so it cannot "
                 f"give differentiable gradients (create_graph=True); use its composed twin "
                 f"{fn.twin} there, which gives the same values")
-        y = Tensor(fn.y, True, fn)          # the output again: a Tensor of this same node
+        y = Tensor(fn.y, True, fn)          # the output again: a Tensor of this same node,
+        y._counter = fn.y_counter           # whose memory it is (a later write is seen)
         gxs = fn.backward(graph_namespace.xp, gy, *inputs, y)
     else:
         xp = backend.namespace_of(fn.y) if backend.cupy_loaded else _NUMPY
@@ -218,7 +219,7 @@ def pass_gradients_on(fn, gxs, walk):
             if walk.leaves is None and not walk.create_graph and x.grad is None:
                 accumulate_into_new_leaf(fn, x, gx, walk.handed)
             else:
-                _add_leaf(walk.leaves, x, gx, walk.create_graph)
+                _add_leaf(walk.leaves, x, gx, walk.create_graph, walk.handed)
         elif creator in grads:
             # A Tensor used by several ops receives one gradient from each: they add up
             # (into a new array: gx may be shared with another input).
@@ -254,8 +255,14 @@ def _add(grads, fn, g):
     grads[fn] = g if previous is None else previous + g   # never in place: g may be shared
 
 
-def _add_leaf(leaves, x, g, create_graph):
-    """Add a leaf's gradient into ``x.grad`` (or, for mg.grad, into ``leaves``)."""
+def _add_leaf(leaves, x, g, create_graph, handed=()):
+    """Add a leaf's gradient into ``x.grad`` (or, for mg.grad, into ``leaves``).
+
+    A .grad that already holds a gradient accumulates in place, as PyTorch's does (views and
+    detached aliases of .grad see the sum, and a graph that saved it sees the version change),
+    except when its array was handed to it during this same walk: that array may still be the
+    pending gradient of a node (add's backward passes gy on to both inputs), so it is replaced.
+    """
     if leaves is not None:
         entry = leaves.get(id(x))
         leaves[id(x)] = (x, g) if entry is None else (x, entry[1] + g)
@@ -268,10 +275,14 @@ def _add_leaf(leaves, x, g, create_graph):
             x.grad = x.grad + g
     elif x.grad is None:
         x.grad = Tensor(_owned_copy(g))        # a copy, for the same reason
-    else:
+    elif id(x.grad.data) in handed:
         total = x.grad.data + g
         x.grad.data = backend.array_module(g).asarray(total) if isinstance(total, _SCALAR) \
             else total
+        x.grad._bump_version()
+    else:
+        x.grad.data += g
+        x.grad._bump_version()
 
 
 def _owned_copy(g):

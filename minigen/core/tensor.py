@@ -83,9 +83,10 @@ class Tensor:
         self.grad: Tensor | None = None
         self.name = name
         # The version counter of the memory, shared by every Tensor that aliases it (views,
-        # detach(), state_dict() entries): [writes so far, write_clock at the last one]. A node
-        # whose saved tensors were written after it saved them refuses to backward.
-        self._counter: list[int] = [0, 0]
+        # detach(), state_dict() entries): [writes so far, write_clock at the last one, 1 once
+        # the memory has been aliased]. A node whose saved tensors were written after it saved
+        # them refuses to backward.
+        self._counter: list[int] = [0, 0, 0]
 
     @property
     def _version(self):
@@ -103,6 +104,7 @@ class Tensor:
         """A new leaf over this tensor's memory (or ``data``, a view of it): same counter."""
         t = Tensor(self.data if data is None else data)
         t._counter = self._counter
+        self._counter[2] = 1                # the memory now has more than one Tensor
         return t
 
     # ------------------------------------------------------------------ facts
@@ -364,6 +366,15 @@ class Tensor:
                 f"{op_name}: this tensor is a view ({self.creator.name}) of another tensor in "
                 "the graph, and writing into it in place would change that tensor behind the "
                 "graph's back; write `v = v <op> x` for a new tensor, or clone() first")
+        if self._counter[2]:
+            # Another Tensor (a view, a detach(), a state_dict() entry) shares this memory: the
+            # write would change it too, without the graph it would need (PyTorch rebases such
+            # views; minigen refuses rather than give them a wrong gradient).
+            raise GraphError(
+                f"{op_name}: this tensor {self.shape} shares its memory with another tensor (a "
+                "view or a detach() of it, or the tensor it is a view of), which would see the "
+                "new values without their graph; write `t = t <op> x` for a new tensor, or "
+                "clone() first")
 
     def _values_before_write(self):
         """A Tensor of this tensor's values, in its own memory, made by this tensor's node.
@@ -390,7 +401,10 @@ class Tensor:
     def div_(self, other: Tensor | ArrayLike) -> Tensor:
         return self._in_place(other, '__itruediv__', _ops.div, 'div_ (/=)')
 
-    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
+    def pow_(self, exponent: Tensor | ArrayLike) -> Tensor:
+        return self._in_place(exponent, '__ipow__', _ops.pow, 'pow_ (**=)')
+
+    __iadd__, __isub__, __imul__, __itruediv__, __ipow__ = add_, sub_, mul_, div_, pow_
 
     def _check_memory_writable(self, op_name):
         if not getattr(self.data.flags, 'writeable', True):
@@ -487,6 +501,28 @@ class Tensor:
             raise TypeError(f"invert (~): defined for bool and integer tensors only, as in "
                             f"PyTorch; got {describe(self)}")
         return Tensor(_array(~self.data))
+
+    def _bitwise_in_place(self, other, how, op_name):
+        """``mask |= other``: in place, as PyTorch (not a rebinding of the name)."""
+        result = self._bitwise(other, how.replace('__i', '__', 1), op_name)
+        if result is NotImplemented:
+            return NotImplemented
+        if result.dtype != self.dtype or result.shape != self.shape:
+            raise TypeError(f"{op_name}: the result {describe(result)} cannot be written in "
+                            f"place into {describe(self)}")
+        self._check_writable(op_name)
+        self.data[...] = result.data
+        self._bump_version()
+        return self
+
+    def __iand__(self, other: Tensor | ArrayLike) -> Tensor:
+        return self._bitwise_in_place(other, '__iand__', 'and_ (&=)')
+
+    def __ior__(self, other: Tensor | ArrayLike) -> Tensor:
+        return self._bitwise_in_place(other, '__ior__', 'or_ (|=)')
+
+    def __ixor__(self, other: Tensor | ArrayLike) -> Tensor:
+        return self._bitwise_in_place(other, '__ixor__', 'xor_ (^=)')
 
     def __and__(self, other: Tensor | ArrayLike) -> Tensor:
         return self._bitwise(other, '__and__', 'and (&)')

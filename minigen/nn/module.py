@@ -31,6 +31,7 @@ class Parameter(Tensor):
         super().__init__(array, requires_grad)
         if isinstance(data, Tensor):
             self._counter = data._counter       # the same memory: the same version counter
+            self._counter[2] = 1
 
     def __repr__(self) -> str:
         return 'Parameter containing:\n' + super().__repr__()
@@ -142,6 +143,7 @@ class Module:
                 p.grad = None
             elif p.grad is not None:
                 p.grad.data[...] = 0
+                p.grad._bump_version()
 
     def train(self, mode: bool = True) -> Self:
         for module in self.modules():

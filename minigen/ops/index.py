@@ -39,14 +39,21 @@ def getitem(x: Tensor, index: Any) -> Tensor:
 
 
 def _index_data(index):
-    """Tensors inside an index become their arrays (indices carry no gradient)."""
-    if isinstance(index, Tensor):
-        return index.data
+    """The index as arrays (indices carry no gradient), each a copy: the node keeps it for
+    backward, and a later write into the caller's index tensor must not move the gradient."""
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    if isinstance(index, list):
-        return backend.as_array(index)
-    return index
+        return tuple(_index_array(i) for i in index)
+    return _index_array(index)
+
+
+def _index_array(i):
+    if isinstance(i, Tensor):
+        return i.data.copy()
+    if isinstance(i, list):
+        return backend.as_array(i)
+    if backend.is_array(i):
+        return i.copy()
+    return i                        # an int, a slice, None, Ellipsis
 
 
 class ScatterAdd(Function):
@@ -101,7 +108,7 @@ def embedding(indices: Tensor | ArrayLike, weight: Tensor) -> Tensor:
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= rows):
         bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
         raise IndexError(f"embedding: index {bad} is out of range for a weight of {rows} rows")
-    return GetItem(idx).apply(weight)
+    return GetItem(_index_array(idx)).apply(weight)   # its own copy, as getitem's
 
 
 __all__ = ['getitem', 'scatter_add', 'one_hot', 'embedding']

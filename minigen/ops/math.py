@@ -186,6 +186,8 @@ def clamp(x: Tensor, min: Number | None = None, max: Number | None = None) -> Te
     max = None if max is None else number(max, 'clamp', 'max')
     if min is not None and max is not None and min > max:
         raise ValueError(f"clamp: min {min} is greater than max {max}")
+    if x.data.dtype.kind in 'biu' and (isinstance(min, float) or isinstance(max, float)):
+        x = floating(x)             # an integer tensor with a float bound: float32, as PyTorch
     return Clamp(min, max).apply(x)
 
 

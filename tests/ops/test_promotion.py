@@ -397,3 +397,9 @@ def test_cat_of_two_float_dtypes_sends_each_gradient_back_in_its_dtype():
     (y * mg.arange(5.0)).sum().backward()
     assert a.grad.dtype == mg.float32 and b.grad.dtype == mg.float64
     np.testing.assert_array_equal(b.grad.numpy(), [2.0, 3.0, 4.0])
+
+
+def test_clamp_of_an_integer_tensor_with_a_float_bound_is_float32():
+    assert mg.tensor([1, 2]).clamp(min=0.5).dtype == mg.float32
+    assert mg.tensor([1, 2]).clamp(max=1.5).dtype == mg.float32
+    assert mg.tensor([1, 2]).clamp(min=0).dtype == mg.int64
