@@ -3,7 +3,7 @@
 Each ``OpCase`` names an op, a function of Tensors that exercises it, and how to draw its
 inputs (float64, kept away from kinks and outside domains). ``python -m minigen gradcheck`` and
 the test suite both run gradcheck and gradgradcheck over this table, so an op added here is
-checked everywhere; tests/test_ops_registry.py fails when a name of ``minigen.ops.__all__`` or a
+checked everywhere; tests/check/test_registry.py fails when a name of ``minigen.ops.__all__`` or a
 fused kernel has no row. The losses of whole models (``mg.models``) have their rows in
 ``minigen/models/gradcheck_cases.py``, since models come after check in the layer order; the
 command runs this table and that one.

@@ -32,7 +32,7 @@ from .promotion import promote_types, result_type  # noqa: F401
 from .reduce import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 
-# Every public op (tests/test_ops_registry.py checks that each has a gradcheck registry row).
+# Every public op (tests/check/test_registry.py checks that each has a gradcheck registry row).
 # getitem, scatter_add and sum_to are the engine's own (x[i] is the public spelling of getitem,
 # and the other two are the adjoints backward code reaches through xp): not re-exported.
 _ENGINE_ONLY = ('getitem', 'scatter_add', 'sum_to')

@@ -6,7 +6,7 @@ passes numpy (or cupy) with a few helpers added (``backend.raw_namespace``); und
 a graph, so a gradient can be differentiated again. Every name behaves as the numpy function
 of the same name (NumPy's argument order and meaning: ``transpose(x, axes)`` permutes). Of its
 arguments, backward code reads ``.shape``, ``.ndim`` and ``.dtype`` only
-(tests/test_backward_contract.py runs every registered backward both ways to hold it to that).
+(tests/core/test_backward_contract.py runs every registered backward both ways to hold it to that).
 These are all the names backward code may use (``NAMES``):
 
 | backward code              | create_graph=False: raw arrays     | create_graph=True: Tensors  |
