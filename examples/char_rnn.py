@@ -22,7 +22,7 @@ Unreasonable Effectiveness of Recurrent Neural Networks", 2015; Pascanu, Mikolov
 
     python examples/char_rnn.py                        # about 20 s on 2 cores
     python examples/char_rnn.py --steps 500            # a quicker, rougher model
-    python examples/char_rnn.py --out charrnn.npz      # also save the weights and vocabulary
+    python examples/char_rnn.py --out charrnn.safetensors  # also save the weights and vocabulary
 """
 import argparse
 import math

@@ -26,7 +26,7 @@ has three seeds.
 
     python examples/gan_digits.py                      # about 13 s on 2 cores
     python examples/gan_digits.py --epochs 100 --seed 1
-    python examples/gan_digits.py --out gan.npz        # also save the weights and the samples
+    python examples/gan_digits.py --out gan.safetensors  # also save the weights and the samples
 """
 import argparse
 import time

@@ -18,7 +18,7 @@ Burda, Grosse and Salakhutdinov, "Importance Weighted Autoencoders", ICLR 2016.
 
     python examples/vae_digits.py                      # about 2 s on 2 cores
     python examples/vae_digits.py --epochs 20 --seed 1
-    python examples/vae_digits.py --out vae.npz        # also save the trained weights
+    python examples/vae_digits.py --out vae.safetensors  # also save the trained weights
 """
 import argparse
 import time

@@ -27,7 +27,7 @@ the critic's loss is still rising towards 0 when training stops. With --epochs 1
 
     python examples/wgan_gp_digits.py                  # about 13 s on 2 cores
     python examples/wgan_gp_digits.py --epochs 1000    # as good as the GAN
-    python examples/wgan_gp_digits.py --out wgan.npz   # also save the weights and the samples
+    python examples/wgan_gp_digits.py --out wgan.safetensors  # also save weights and samples
 """
 import argparse
 import time

@@ -113,7 +113,7 @@ def _train_command(args):
     else:
         folder, (metrics, files) = train(config, args.out, args.device)
     print(f"\n{args.model} finished. In {folder}/:")
-    for name in ['metrics.jsonl', 'checkpoint.npz', 'summary.json'] + files:
+    for name in ['metrics.jsonl', 'checkpoint.safetensors', 'summary.json'] + files:
         print(f"  {name}")
     for key, value in metrics.items():
         if not isinstance(value, list):
@@ -208,7 +208,7 @@ def add_train_parser(commands):
 
 def add_sample_parser(commands):
     sample = commands.add_parser('sample', help='sample from a trained model')
-    sample.add_argument('checkpoint', help='a checkpoint.npz, or a run folder')
+    sample.add_argument('checkpoint', help='a checkpoint.safetensors, or a run folder')
     sample.add_argument('--n', type=_positive(int), default=100,
                         help='images, or characters for charrnn (default 100)')
     sample.add_argument('--temperature', type=float, default=1.0)

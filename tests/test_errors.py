@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+import safetensors.numpy
 
 import minigen as mg
 import minigen.functional as F
@@ -20,13 +21,27 @@ def _state_of_another_model():
 
 
 def _checkpoint_that_is_not_ours(tmp):
-    np.savez(tmp / 'plain.npz', a=np.ones(3))
-    mg.load(tmp / 'plain.npz')
+    safetensors.numpy.save_file({'a': np.ones(3)}, tmp / 'plain.safetensors')
+    mg.load(tmp / 'plain.safetensors')
 
 
-def _checkpoint_with_an_object_array(tmp):
-    np.savez(tmp / 'evil.npz', minigen_checkpoint=np.array([{'x': 1}], dtype=object))
-    mg.load(tmp / 'evil.npz')
+def _checkpoint_with_a_flipped_bit(tmp):
+    mg.save({'w': np.ones(3)}, tmp / 'ckpt.safetensors')
+    data = bytearray((tmp / 'ckpt.safetensors').read_bytes())
+    data[-1] ^= 0x01
+    (tmp / 'ckpt.safetensors').write_bytes(bytes(data))
+    mg.load(tmp / 'ckpt.safetensors')
+
+
+def _checkpoint_cut_short(tmp):
+    mg.save({'w': np.ones(3)}, tmp / 'ckpt.safetensors')
+    data = (tmp / 'ckpt.safetensors').read_bytes()
+    (tmp / 'ckpt.safetensors').write_bytes(data[:len(data) // 2])
+    mg.load(tmp / 'ckpt.safetensors')
+
+
+def _saving_a_string_array(tmp):
+    mg.save({'names': np.array(['a', 'b'])}, tmp / 'ckpt.safetensors')
 
 
 def _backward_after_a_write_through_detach():
@@ -123,10 +138,14 @@ CASES = [
      nn.StateDictError, 'W: expected (3, 2) float32, got (4, 2) float32'),
     ('a checkpoint that is not a minigen checkpoint', _checkpoint_that_is_not_ours,
      mg.CheckpointError, 'is not a minigen checkpoint'),
-    ('a checkpoint holding an object array (never unpickled)', _checkpoint_with_an_object_array,
-     mg.CheckpointError, 'cannot read checkpoint'),
-    ('a checkpoint that does not exist', lambda t: mg.load(t / 'missing.npz'),
+    ('a checkpoint with a flipped bit', _checkpoint_with_a_flipped_bit,
+     mg.CheckpointError, 'do not match the digest stored in it'),
+    ('a checkpoint cut short', _checkpoint_cut_short, mg.CheckpointError,
+     'cannot read checkpoint'),
+    ('a checkpoint that does not exist', lambda t: mg.load(t / 'missing.safetensors'),
      mg.CheckpointError, 'the file does not exist'),
+    ('saving an array that is not bool, integer or float', _saving_a_string_array, TypeError,
+     "save: cannot store the <U1 array at obj['names']"),
     ('changing a parameter in place while grad mode is on',
      lambda t: _P.__isub__(1.0), mg.GraphError,
      'a leaf tensor that requires grad cannot be changed in place'),

@@ -1,13 +1,17 @@
 """Checkpoints: exact round trips, atomic writes, and clear errors for files that are not ours."""
 import errno
+import json
 import math
 import os
 
 import numpy as np
 import pytest
+import safetensors.numpy
+from safetensors import safe_open
 
 import minigen as mg
 from minigen import optim
+from minigen.io import container as checkpoint_file
 from minigen.io import CheckpointError, load, save
 
 from helpers import host
@@ -52,7 +56,7 @@ def assert_same(loaded, original, where='obj'):
 
 def test_nested_dict_round_trips_with_dtypes_shapes_and_metadata(tmp_path):
     original = nested_checkpoint()
-    path = tmp_path / 'ckpt.npz'
+    path = tmp_path / 'ckpt.safetensors'
     save(original, path)
     loaded = load(path)
     assert_same(loaded, original)
@@ -67,17 +71,67 @@ def test_a_single_tensor_array_or_value_round_trips(obj, tmp_path):
     assert_same(load(str(tmp_path / 'one')), obj)
 
 
-def test_the_file_has_exactly_the_given_name_and_array_names_are_paths(tmp_path):
-    save({'a': {'b': np.ones(2)}, 'a/b': np.zeros(2), 3: np.ones(1), '3': np.zeros(1)},
-         tmp_path / 'model.ckpt')
+def test_the_file_has_exactly_the_given_name_and_tensor_names_are_dotted_paths(tmp_path):
+    save({'a': {'b': np.ones(2)}, 'a.b': np.zeros(2), 3: np.ones(1), '3': np.zeros(1),
+          'model': {'fc1.W': np.full(2, 5.0)}}, tmp_path / 'model.ckpt')
     assert os.listdir(tmp_path) == ['model.ckpt']
-    with np.load(tmp_path / 'model.ckpt') as npz:
-        assert sorted(npz.files) == ['minigen_checkpoint', 'tensors/3', 'tensors/3+',
-                                     'tensors/a%2Fb', 'tensors/a/b']
+    with safe_open(tmp_path / 'model.ckpt', framework='np') as file:
+        assert sorted(file.keys()) == ['3', '3#2', 'a.b', 'a.b#2', 'model.fc1.W']
     loaded = load(tmp_path / 'model.ckpt')
     np.testing.assert_array_equal(host(loaded['a']['b']), [1, 1])
-    np.testing.assert_array_equal(host(loaded['a/b']), [0, 0])
+    np.testing.assert_array_equal(host(loaded['a.b']), [0, 0])
     np.testing.assert_array_equal(host(loaded[3]), [1])
+    np.testing.assert_array_equal(host(loaded['3']), [0])
+
+
+def test_plain_safetensors_reads_the_weights_by_their_dotted_names(tmp_path):
+    model = mg.nn.Linear(4, 3)
+    original = nested_checkpoint()
+    original['model'].update(model.state_dict())
+    save(original, tmp_path / 'ckpt.safetensors')
+    weights = safetensors.numpy.load_file(tmp_path / 'ckpt.safetensors')
+    for name, tensor in model.state_dict().items():
+        assert weights[f'model.{name}'].dtype == host(tensor).dtype
+        np.testing.assert_array_equal(weights[f'model.{name}'], host(tensor))
+    assert sorted(weights) == ['counts.0', 'empty', 'mask', 'model.W', 'model.b',
+                               'model.fc1/W', 'model.fc1/b', 'model.layers.0', 'model.layers.1']
+    np.testing.assert_array_equal(weights['mask'], original['mask'])
+    np.testing.assert_array_equal(weights['counts.0'], [1, 2])     # the int 0 held a number
+
+
+def test_the_metadata_says_what_the_file_is(tmp_path):
+    save({'w': np.ones(2), 'step': 3}, tmp_path / 'ckpt')
+    with safe_open(tmp_path / 'ckpt', framework='np') as file:
+        metadata = file.metadata()
+    assert sorted(metadata) == ['digest', 'format', 'structure', 'version']
+    assert metadata['format'] == 'minigen-checkpoint' and metadata['version'] == '2'
+    assert metadata['digest'].startswith('sha256:')
+    assert json.loads(metadata['structure']) == {
+        'dict': [['w', {'tensor': 'w'}], ['step', {'value': 3}]]}
+
+
+def test_big_endian_and_strided_arrays_round_trip(tmp_path):
+    original = {'big': np.arange(6, dtype='>f4').reshape(2, 3),
+                'strided': np.arange(12.0).reshape(3, 4)[:, ::2]}
+    save(original, tmp_path / 'ckpt')
+    loaded = load(tmp_path / 'ckpt')
+    np.testing.assert_array_equal(host(loaded['big']), original['big'])
+    assert loaded['big'].dtype == mg.float32
+    np.testing.assert_array_equal(host(loaded['strided']), original['strided'])
+
+
+def test_saving_through_a_symlink_writes_its_target_and_keeps_the_link(tmp_path):
+    if os.name != 'posix':
+        pytest.skip('symlinks')
+    (tmp_path / 'store').mkdir()
+    target = tmp_path / 'store' / 'ckpt'
+    save({'step': 1}, target)
+    link = tmp_path / 'latest'
+    link.symlink_to(target)
+    save({'step': 2}, link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert load(target) == {'step': 2}
+    assert sorted(os.listdir(tmp_path / 'store')) == ['ckpt']       # the temp file was there
 
 
 def test_load_puts_tensors_on_the_requested_device(tmp_path, device):
@@ -116,43 +170,43 @@ def test_optimizer_state_through_a_file_resumes_bit_for_bit(tmp_path):
 
 # ----------------------------------------------------------------------------- atomic writes
 
-def fail_on_second_array(monkeypatch):
-    """Make numpy's .npy writer write the first array, then half of the second, then fail as a
-    full disk would."""
-    real = np.lib.format.write_array
+def fail_at_the_flush(monkeypatch):
+    """Make os.fsync fail as a full disk would, after the bytes were handed to the file."""
     calls = []
 
-    def write_array(fp, array, *args, **kwargs):
-        calls.append(array.shape)
-        if len(calls) == 2:
-            fp.write(array.tobytes()[:array.nbytes // 2])
-            raise OSError(errno.ENOSPC, 'No space left on device')
-        return real(fp, array, *args, **kwargs)
+    def fsync(fd):
+        calls.append(fd)
+        raise OSError(errno.ENOSPC, 'No space left on device')
 
-    monkeypatch.setattr(np.lib.format, 'write_array', write_array)
+    monkeypatch.setattr(os, 'fsync', fsync)
     return calls
 
 
 def test_a_failed_save_leaves_the_old_checkpoint_and_no_temporary_file(tmp_path, monkeypatch):
-    path = tmp_path / 'ckpt.npz'
+    path = tmp_path / 'ckpt.safetensors'
     old = {'w': np.arange(1000.0), 'step': 1}
     save(old, path)
     old_bytes = path.read_bytes()
-    calls = fail_on_second_array(monkeypatch)
+    calls = fail_at_the_flush(monkeypatch)
     with pytest.raises(OSError, match='No space left'):
         save({'w': np.ones(1000), 'b': np.ones(1000), 'step': 2}, path)
-    assert len(calls) == 2                               # it failed mid-write, not before
-    assert os.listdir(tmp_path) == ['ckpt.npz']
+    assert len(calls) == 1                               # it failed after writing, not before
+    assert os.listdir(tmp_path) == ['ckpt.safetensors']
     assert path.read_bytes() == old_bytes
     monkeypatch.undo()
     assert_same(load(path), old)
 
 
 def test_a_failed_first_save_leaves_no_file_at_all(tmp_path, monkeypatch):
-    fail_on_second_array(monkeypatch)
+    fail_at_the_flush(monkeypatch)
     with pytest.raises(OSError):
         save({'a': np.ones(3), 'b': np.ones(3)}, tmp_path / 'ckpt')
     assert os.listdir(tmp_path) == []
+
+
+def test_saving_into_a_missing_folder_names_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"save: cannot write .*the folder .*nowhere"):
+        save({'a': 1}, tmp_path / 'nowhere' / 'ckpt')
 
 
 def test_saved_files_get_the_usual_permissions_not_a_temp_files(tmp_path):
@@ -169,12 +223,12 @@ def test_saved_files_get_the_usual_permissions_not_a_temp_files(tmp_path):
 # ----------------------------------------------------------------------------- bad files
 
 def saved_bytes(tmp_path):
-    path = tmp_path / 'ckpt.npz'
+    path = tmp_path / 'ckpt.safetensors'
     save({'w': np.arange(4096, dtype=np.float64), 'step': 3}, path)
     return path, path.read_bytes()
 
 
-@pytest.mark.parametrize('keep', [0, 100, 0.5, -1, -22])
+@pytest.mark.parametrize('keep', [0, 5, 8, 100, 0.5, -1, -22])
 def test_a_truncated_checkpoint_is_a_checkpoint_error_naming_the_file(tmp_path, keep):
     path, data = saved_bytes(tmp_path)
     keep = int(len(data) * keep) if isinstance(keep, float) else keep % len(data)
@@ -183,58 +237,98 @@ def test_a_truncated_checkpoint_is_a_checkpoint_error_naming_the_file(tmp_path, 
         load(path)
 
 
-@pytest.mark.parametrize('where', ['start', 'middle', 'header'])
+@pytest.mark.parametrize('where', ['start', 'middle', 'header', 'end'])
 def test_overwritten_bytes_are_a_checkpoint_error_naming_the_file(tmp_path, where):
     path, data = saved_bytes(tmp_path)
     data = bytearray(data)
-    offset = {'start': 0, 'middle': len(data) // 2, 'header': data.index(b'minigen-checkpoint')}
+    offset = {'start': 0, 'middle': len(data) // 2, 'header': data.index(b'minigen-checkpoint'),
+              'end': len(data) - 8}
     data[offset[where]:offset[where] + 8] = b'\xff' * 8
     path.write_bytes(bytes(data))
     with pytest.raises(CheckpointError, match=path.name):
         load(path)
 
 
+def test_a_flipped_bit_anywhere_in_a_small_checkpoint_is_found(tmp_path):
+    path = tmp_path / 'ckpt'
+    save({'w': mg.tensor([[1.5, -2.0]], requires_grad=True), 'b': np.array([True]),
+          'meta': {'epoch': 3, 'note': 'ok'}}, path)
+    data = path.read_bytes()
+    length = int.from_bytes(data[:8], 'little')
+    padding = len(data[8:8 + length]) - len(data[8:8 + length].rstrip(b' '))
+    for offset in range(len(data)):
+        if 8 + length - padding <= offset < 8 + length:
+            continue                  # the header's trailing spaces, which no reader looks at
+        for bit in (0x01, 0x80):
+            flipped = bytearray(data)
+            flipped[offset] ^= bit
+            path.write_bytes(bytes(flipped))
+            with pytest.raises(CheckpointError, match="'.*ckpt'"):
+                load(path)
+                pytest.fail(f'byte {offset} ^ {bit:#x} was not noticed')
+
+
 def test_a_missing_file_is_a_checkpoint_error_naming_it(tmp_path):
-    with pytest.raises(CheckpointError, match=r"no checkpoint at '.*nowhere\.npz'"):
-        load(tmp_path / 'nowhere.npz')
+    with pytest.raises(CheckpointError, match=r"no checkpoint at '.*nowhere\.safetensors'"):
+        load(tmp_path / 'nowhere.safetensors')
 
 
 def test_files_that_are_not_minigen_checkpoints_are_refused(tmp_path):
-    np.savez(tmp_path / 'plain.npz', x=np.ones(3))
-    with pytest.raises(CheckpointError, match=r"plain\.npz' is not a minigen checkpoint"):
-        load(tmp_path / 'plain.npz')
-    (tmp_path / 'notes.txt').write_text('not a zip')
+    safetensors.numpy.save_file({'x': np.ones(3)}, tmp_path / 'plain.safetensors')
+    with pytest.raises(CheckpointError, match=r"plain\.safetensors' is not a minigen checkpoint"):
+        load(tmp_path / 'plain.safetensors')
+    safetensors.numpy.save_file({'x': np.ones(3)}, tmp_path / 'other.safetensors',
+                                metadata={'format': 'pt'})
+    with pytest.raises(CheckpointError, match=r"other\.safetensors' is not a minigen checkpoint"):
+        load(tmp_path / 'other.safetensors')
+    (tmp_path / 'notes.txt').write_text('not a checkpoint')
     with pytest.raises(CheckpointError, match=r'cannot read checkpoint .*notes\.txt'):
         load(tmp_path / 'notes.txt')
+    np.savez(tmp_path / 'old.npz', x=np.ones(3))
+    with pytest.raises(CheckpointError, match=r'cannot read checkpoint .*old\.npz'):
+        load(tmp_path / 'old.npz')
 
 
-UNPICKLED = []
+def write_by_hand(path, structure, tensors, **metadata):
+    """A safetensors file with minigen's metadata and a correct digest, for contents that
+    mg.save would never write."""
+    metadata = {'format': 'minigen-checkpoint', 'version': '2', 'structure': structure,
+                'digest': checkpoint_file.digest(structure, tensors), **metadata}
+    safetensors.numpy.save_file(tensors, path, metadata=metadata)
 
 
-class Trap:
-    """Unpickling a Trap records that it happened (a real attack would run any code)."""
+def test_a_header_longer_than_the_file_or_the_bound_is_refused_before_reading(tmp_path):
+    path, data = saved_bytes(tmp_path)
+    for length in (len(data), 10**9, 2**64 - 1):
+        path.write_bytes(length.to_bytes(8, 'little') + data[8:])
+        with pytest.raises(CheckpointError, match=f'its header claims {length} bytes'):
+            load(path)
 
-    def __reduce__(self):
-        return (UNPICKLED.append, ('unpickled',))
+
+@pytest.mark.parametrize('depth', [1_000, 100_000])
+def test_a_structure_nested_too_deeply_is_a_checkpoint_error(tmp_path, depth):
+    structure = '{"list": [' * depth + '{"value": 1}' + ']}' * depth
+    write_by_hand(tmp_path / 'deep', structure, {})
+    with pytest.raises(CheckpointError, match=r"deep' has a structure that nests too deeply"):
+        load(tmp_path / 'deep')
 
 
-def test_an_object_array_is_refused_without_being_unpickled(tmp_path):
-    good = tmp_path / 'good.npz'
-    save({'w': np.ones(2)}, good)
-    with np.load(good) as npz:                 # a genuine header, pointing at 'tensors/w'
-        header = npz['minigen_checkpoint']
-    evil = tmp_path / 'evil.npz'
-    np.savez(evil, minigen_checkpoint=header, **{'tensors/w': np.array([Trap()], dtype=object)})
-    with pytest.raises(CheckpointError, match=r"evil\.npz.*Object arrays cannot be loaded"):
-        load(evil)
-    assert UNPICKLED == []
+def test_a_damaged_structure_with_a_matching_digest_is_named(tmp_path):
+    write_by_hand(tmp_path / 'odd', '{"tensor": "missing"}', {'w': np.ones(2)})
+    with pytest.raises(CheckpointError, match=r"odd' has a damaged structure \(KeyError"):
+        load(tmp_path / 'odd')
+
+
+def test_a_complex_tensor_in_a_file_is_refused(tmp_path):
+    write_by_hand(tmp_path / 'c', '{"tensor": "z"}', {'z': np.ones(2, dtype=np.complex64)})
+    with pytest.raises(CheckpointError, match=r"holds the complex64 tensor 'z'"):
+        load(tmp_path / 'c')
 
 
 def test_a_newer_format_version_is_named(tmp_path):
-    header = b'{"format": "minigen-checkpoint", "version": 99, "tree": {"value": 1}}'
-    np.savez(tmp_path / 'new.npz', minigen_checkpoint=np.frombuffer(header, dtype=np.uint8))
-    with pytest.raises(CheckpointError, match='format version 99; this minigen reads version 1'):
-        load(tmp_path / 'new.npz')
+    write_by_hand(tmp_path / 'new', '{"value": 1}', {}, version='99')
+    with pytest.raises(CheckpointError, match="format version '99'; this minigen reads version 2"):
+        load(tmp_path / 'new')
 
 
 # ----------------------------------------------------------------------------- what cannot be saved
@@ -244,11 +338,24 @@ def test_a_newer_format_version_is_named(tmp_path):
                                     r"obj\['model'\]\['act'\]"),
     ({'tags': [1, {'a', 'b'}]}, r"cannot store set at obj\['tags'\]\[1\]"),
     ({'names': np.array(['a', 'b'])}, r"cannot store the <U1 array at obj\['names'\]"),
+    ({'z': [np.ones(2, dtype=np.complex128)]}, r"cannot store the complex128 array at "
+                                                r"obj\['z'\]\[0\]: .*bool, integer and float"),
+    ({'t': np.array(['2024-01-01'], dtype='datetime64[D]')},
+     r"cannot store the datetime64\[D\] array at obj\['t'\]"),
     ({'x': [np.array([None], dtype=object)]}, r"cannot store the object array at obj\['x'\]\[0\]"),
     ({'x': {(1, 2): 3}}, r"dict keys must be str or int; obj\['x'\] has the key \(1, 2\)"),
     (lambda: 0, r"cannot store function at obj:"),
 ])
 def test_unsupported_objects_are_a_type_error_naming_the_key_path(obj, message, tmp_path):
     with pytest.raises(TypeError, match=message):
+        save(obj, tmp_path / 'ckpt')
+    assert os.listdir(tmp_path) == []
+
+
+def test_an_object_nested_too_deeply_to_save_is_a_value_error(tmp_path):
+    obj = []
+    for _ in range(100_000):
+        obj = [obj]
+    with pytest.raises(ValueError, match='save: obj nests too deeply'):
         save(obj, tmp_path / 'ckpt')
     assert os.listdir(tmp_path) == []

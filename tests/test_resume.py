@@ -35,10 +35,10 @@ def test_resuming_from_a_checkpoint_equals_training_straight_through(tmp_path):
     first, first_opt = make(0)
     train(first, first_opt, data[:5])
     mg.save({'model': first.state_dict(), 'optimizer': first_opt.state_dict(), 'step': 5},
-            tmp_path / 'ckpt.npz')
+            tmp_path / 'ckpt.safetensors')
 
     resumed, resumed_opt = make(123)                  # fresh objects, other initial values
-    state = mg.load(tmp_path / 'ckpt.npz')
+    state = mg.load(tmp_path / 'ckpt.safetensors')
     resumed.load_state_dict(state['model'])
     resumed_opt.load_state_dict(state['optimizer'])
     assert state['step'] == 5

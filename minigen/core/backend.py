@@ -1,8 +1,8 @@
 """The array backend: the only module that chooses between NumPy and CuPy.
 
 Device-side code asks this module for an array module (``xp``) and never names numpy or cupy;
-only host-only code (checkpoint files in io.py, IDX parsing in data/idx.py, the measures and
-pictures of train/report.py, the hand-written floor of bench/) imports numpy itself.
+only host-only code (checkpoint files in io/container.py, IDX parsing in data/idx.py, the
+measures and pictures of train/report.py, the hand-written floor of bench/) imports numpy itself.
 
 * ``use('numpy' | 'cupy')`` picks the default backend (new tensors go there); the environment
   variable ``MINIGEN_BACKEND`` does the same at import time.

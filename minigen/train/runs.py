@@ -1,9 +1,10 @@
 """Run folders, data, models and checkpoints: everything a run keeps between two processes.
 
 A run writes into its own folder (never over an earlier one): ``metrics.jsonl`` (one line per
-epoch, or per ``eval_every`` steps), ``checkpoint.npz`` (atomic, rewritten each time) and, at
-the end, its pictures and ``summary.json``. A checkpoint holds the run's kind and config, the
-model's and the optimizers' state and the progress made, so ``--resume`` continues the run.
+epoch, or per ``eval_every`` steps), ``checkpoint.safetensors`` (atomic, rewritten each time)
+and, at the end, its pictures and ``summary.json``. A checkpoint holds the run's kind and
+config, the model's and the optimizers' state and the progress made, so ``--resume`` continues
+the run.
 """
 import json
 import os
@@ -50,7 +51,7 @@ def read_metrics(folder):
 
 
 def checkpoint_path(folder):
-    return os.path.join(folder, 'checkpoint.npz')
+    return os.path.join(folder, 'checkpoint.safetensors')
 
 
 # -------------------------------------------------------------------------------------------- data

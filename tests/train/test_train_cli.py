@@ -22,7 +22,7 @@ def metrics(folder):
 def test_vae_run_writes_its_files_and_resumes(tmp_path, capsys):
     out = tmp_path / 'run'
     assert main(['train', 'vae', '--epochs', '2', '--out', str(out)]) == 0
-    for name in ('metrics.jsonl', 'checkpoint.npz', 'summary.json', 'samples.png',
+    for name in ('metrics.jsonl', 'checkpoint.safetensors', 'summary.json', 'samples.png',
                  'reconstructions.png', 'losses.png'):
         assert (out / name).exists(), name
     assert [row['epoch'] for row in metrics(out)] == [1, 2]
@@ -72,7 +72,8 @@ def test_sample_writes_a_png_for_an_image_model(tmp_path):
     out = tmp_path / 'vae'
     assert main(['train', 'vae', '--epochs', '1', '--out', str(out)]) == 0
     target = tmp_path / 'grid.png'
-    assert main(['sample', str(out / 'checkpoint.npz'), '--n', '16', '--out', str(target)]) == 0
+    checkpoint = out / 'checkpoint.safetensors'
+    assert main(['sample', str(checkpoint), '--n', '16', '--out', str(target)]) == 0
     assert target.stat().st_size > 0
 
 
@@ -112,7 +113,7 @@ def bad_inputs(tmp_path):
         (['train', 'charrnn', '--data', str(latin)], 'UTF-8'),
         (['train', 'charrnn', '--epochs', '3'], '--steps, not --epochs'),
         (['train', 'vae', '--resume', str(tmp_path / 'nothing-here')], 'no checkpoint'),
-        (['sample', str(tmp_path / 'missing.npz')], 'no checkpoint'),
+        (['sample', str(tmp_path / 'missing.safetensors')], 'no checkpoint'),
     ]
 
 
@@ -166,7 +167,7 @@ def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, 
     err = capsys.readouterr().err
     assert 'the loss became nan at epoch 2, batch' in err
     assert [row['epoch'] for row in metrics(out)] == [1]
-    assert mg.load(out / 'checkpoint.npz')['progress']['epoch'] == 1
+    assert mg.load(out / 'checkpoint.safetensors')['progress']['epoch'] == 1
 
 
 def test_ctrl_c_leaves_a_loadable_checkpoint_of_the_last_epoch(tmp_path, monkeypatch, capsys):
@@ -182,7 +183,7 @@ def test_ctrl_c_leaves_a_loadable_checkpoint_of_the_last_epoch(tmp_path, monkeyp
     out = tmp_path / 'run'
     assert main(['train', 'vae', '--epochs', '5', '--out', str(out)]) == 130
     assert 'interrupted' in capsys.readouterr().err
-    assert mg.load(out / 'checkpoint.npz')['progress']['epoch'] == 2
+    assert mg.load(out / 'checkpoint.safetensors')['progress']['epoch'] == 2
 
 
 def write_idx(path, magic, array_bytes, dims):
@@ -203,4 +204,4 @@ def test_training_on_the_users_own_mnist_files(tmp_path, capsys):
     assert main(['train', 'vae', '--epochs', '1', '--hidden', '16', '--data', f'mnist:{folder}',
                  '--out', str(out)]) == 0
     assert (out / 'samples.png').exists()
-    assert mg.load(out / 'checkpoint.npz')['config']['image_shape'] == [28, 28]
+    assert mg.load(out / 'checkpoint.safetensors')['config']['image_shape'] == [28, 28]
