@@ -24,8 +24,6 @@ import os
 import uuid
 
 import numpy as np
-import safetensors.numpy
-from safetensors import safe_open
 
 from ..core import backend
 from ..core.errors import CheckpointError
@@ -45,7 +43,7 @@ def write(path: str, structure: str, arrays: dict) -> None:
     metadata = {'format': FORMAT, 'version': VERSION, 'structure': structure,
                 'digest': digest(structure, tensors)}
     # The whole file is built in memory first: a checkpoint costs twice its size while saving.
-    write_atomically(path, safetensors.numpy.save(tensors, metadata=metadata))
+    write_atomically(path, _safetensors().numpy.save(tensors, metadata=metadata))
 
 
 def _little_endian(array):
@@ -116,7 +114,7 @@ def read(path: str) -> tuple[str, dict]:
     checking its size, its metadata, its dtypes and its digest; CheckpointError otherwise."""
     _check_size(path)
     try:
-        with safe_open(path, framework='np') as file:
+        with _safetensors().safe_open(path, framework='np') as file:
             metadata = _check_metadata(path, file.metadata())
             tensors = {name: file.get_tensor(name) for name in file.keys()}
     except CheckpointError:
@@ -174,3 +172,15 @@ def _check_dtypes(path, tensors):
         if array.dtype.kind not in _READABLE_KINDS:
             raise CheckpointError(f"checkpoint {path!r} holds the {array.dtype} tensor {name!r}: "
                                   "minigen checkpoints hold bool, integer and float tensors only")
+
+
+def _safetensors():
+    """The safetensors package (a dependency of minigen), imported when a checkpoint is first
+    written or read, so that ``import minigen`` needs nothing but numpy."""
+    try:
+        import safetensors
+        import safetensors.numpy  # noqa: F401  (the submodule used by write)
+    except ImportError:
+        raise ImportError("checkpoints need the safetensors package: pip install safetensors") \
+            from None
+    return safetensors
