@@ -316,8 +316,9 @@ class Tensor:
         value = other.data if isinstance(other, Tensor) else other
         try:
             getattr(self.data, method)(value)
-        except ValueError as exc:
-            raise ShapeError(f"{op_name}: {exc}; tensor {self.shape}") from None
+        except ValueError as exc:   # shapes that do not broadcast, or numpy's own refusal
+            kind = ShapeError if 'broadcast' in str(exc) or 'shape' in str(exc) else ValueError
+            raise kind(f"{op_name}: {exc}; tensor {describe(self)}") from None
         except TypeError:           # numpy refuses to cast the result into this dtype
             raise TypeError(f"{op_name}: the result of {self.dtype} and "
                             f"{_describe_operand(other)} cannot be written into this {self.dtype} "
