@@ -109,15 +109,17 @@ def _train_command(args):
     if args.resume:
         length = getattr(args, config.length_name)
         folder, (metrics, files) = continue_run(args.resume, args.model, length, args.device,
-                                                args.data)
+                                                args.data, args.quiet)
     else:
-        folder, (metrics, files) = train(config, args.out, args.device)
-    print(f"\n{args.model} finished. In {folder}/:")
+        folder, (metrics, files) = train(config, args.out, args.device, args.quiet)
+    print(('' if args.quiet else '\n') + f"{args.model} finished. In {folder}/:")
     for name in ['metrics.jsonl', 'checkpoint.safetensors', 'summary.json'] + files:
         print(f"  {name}")
     for key, value in metrics.items():
-        if not isinstance(value, list):
-            print(f"  {key}: {value:.4g}" if isinstance(value, float) else f"  {key}: {value}")
+        if not isinstance(value, list) and not key.endswith('_draws'):
+            shown = f"{value:.4g}" if isinstance(value, float) else f"{value}"
+            draws = metrics.get(f'{key}_draws')         # test_nelbo: 20 draws, not 1 as shown
+            print(f"  {key}: {shown}" + (f" ({draws} noise draws)" if draws else ''))
     return 0
 
 
@@ -154,13 +156,13 @@ def _graph_command(args):
         f.write(viz.to_dot(loss, title=f'{args.model}: the graph of one loss'))
     print(f'wrote {dot_path}')
     if ext in ('.png', '.svg', '.pdf'):
-        if shutil.which('dot') is None:
-            print(f"Graphviz's dot program is not installed, so {args.out} was not drawn; "
-                  f"install it (Debian/Ubuntu: apt-get install graphviz; macOS: brew install "
-                  f"graphviz) and run: dot -T{ext[1:]} {dot_path} -o {args.out}")
-        else:
-            subprocess.run(['dot', f'-T{ext[1:]}', dot_path, '-o', args.out], check=True)
-            print(f'wrote {args.out}')
+        if shutil.which('dot') is None:        # main prints it as one line, exit status 2
+            raise UsageError(f"{args.out} was not drawn (Graphviz's dot program is not "
+                             f"installed), {dot_path} was; install Graphviz (apt-get install "
+                             f"graphviz, or brew install graphviz) and run: "
+                             f"dot -T{ext[1:]} {dot_path} -o {args.out}")
+        subprocess.run(['dot', f'-T{ext[1:]}', dot_path, '-o', args.out], check=True)
+        print(f'wrote {args.out}')
     return 0
 
 
@@ -176,7 +178,8 @@ def _bench_command(args):
 
 def _sample_command(args):
     from .train import sample
-    sample(args.checkpoint, args.n, args.temperature, args.prime, args.out, args.device)
+    sample(args.checkpoint, args.n, args.temperature, args.prime, args.out, args.device,
+           args.seed)
     return 0
 
 
@@ -203,6 +206,8 @@ def add_train_parser(commands):
                        "UTF-8 text file for charrnn (default: Python's own stdlib sources)")
     train.add_argument('--out', help='the run folder (default runs/MODEL, never overwritten)')
     train.add_argument('--resume', metavar='DIR', help='continue the run in DIR')
+    train.add_argument('--quiet', action='store_true',
+                       help='print only the final summary, no progress')
     train.set_defaults(run=_train_command)
 
 
@@ -213,7 +218,9 @@ def add_sample_parser(commands):
                         help='images, or characters for charrnn (default 100)')
     sample.add_argument('--temperature', type=float, default=1.0)
     sample.add_argument('--prime', default='', help='text the char-RNN reads first')
-    sample.add_argument('--out', help='where to write the samples')
+    sample.add_argument('--out', help='where to write the samples (default for images: '
+                        'samples-N.png beside the checkpoint, then samples-N-2.png, ...)')
+    sample.add_argument('--seed', type=int, help='random seed, for a repeatable draw')
     sample.add_argument('--device', choices=['cpu', 'cuda'], default=None)
     sample.set_defaults(run=_sample_command)
 

@@ -66,8 +66,11 @@ def test_graph_command_writes_dot(model, tmp_path, capsys):
     assert text.startswith('digraph') and 'requires grad' in text
 
 
-def test_graph_command_png_without_graphviz_says_how_to_install(tmp_path, capsys, monkeypatch):
+def test_graph_command_png_without_graphviz_fails_and_says_how_to_render(tmp_path, capsys,
+                                                                       monkeypatch):
     monkeypatch.setattr(shutil, 'which', lambda name: None)
-    assert main(['graph', 'vae', '--out', str(tmp_path / 'g.png')]) == 0
-    printed = capsys.readouterr().out
-    assert 'apt-get install graphviz' in printed and (tmp_path / 'g.dot').exists()
+    assert main(['graph', 'vae', '--out', str(tmp_path / 'g.png')]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and 'apt-get install graphviz' in err
+    assert f"dot -Tpng {tmp_path / 'g.dot'} -o {tmp_path / 'g.png'}" in err
+    assert (tmp_path / 'g.dot').exists() and not (tmp_path / 'g.png').exists()

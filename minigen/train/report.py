@@ -4,13 +4,15 @@ Measures that need no gradient (host-only, so numpy is imported directly): the F
 between two sets of images in pixel space, and how many digit classes a set of samples covers.
 Pictures are PNG files for people to look at (matplotlib, an optional extra).
 """
+import dataclasses
 import json
+import math
 import os
 
 import numpy as np
 
 from ..core.mode import no_grad
-from ..core.creation import tensor
+from ..core.creation import manual_seed, tensor
 from .runs import UsageError, load_checkpoint, read_metrics
 
 
@@ -73,11 +75,24 @@ def _pyplot():
     return plt
 
 
-def save_image_grid(images, image_shape, path, title=None, columns=10):
-    """Images (n, H·W) in [0, 1] as a grid of grey squares, saved to ``path``."""
+def grid_shape(n):
+    """(rows, columns) for n images with no blank cell: the divisor pair of n closest to a
+    square, columns ≥ rows (12: 3 × 4, 7: 1 × 7). Only when that pair is both wider than 16
+    columns and thinner than 1 : 4 (a prime such as 97, or 2 × 17) are ceil(√n) columns used,
+    and then the last row is left short."""
+    rows = max(r for r in range(1, math.isqrt(n) + 1) if n % r == 0)
+    if n // rows <= max(4 * rows, 16):
+        return rows, n // rows
+    columns = math.ceil(math.sqrt(n))
+    return -(-n // columns), columns
+
+
+def save_image_grid(images, image_shape, path, title=None, columns=None):
+    """Images (n, H·W) in [0, 1] as a grid of grey squares, saved to ``path``; ``columns``
+    when given, else :func:`grid_shape`."""
     plt = _pyplot()
     n = len(images)
-    rows = -(-n // columns)
+    rows, columns = (-(-n // columns), columns) if columns else grid_shape(n)
     fig, axes = plt.subplots(rows, columns, figsize=(columns * 0.9, rows * 0.9 + 0.4),
                              squeeze=False)
     for i, ax in enumerate(axes.flat):
@@ -118,13 +133,15 @@ def finish_images(run, split, folder, device=None):
     if kind == 'vae':
         x = tensor(split.test, device=device)
         metrics['test_nelbo'] = vae_test_nelbo(model, split, draws=20, device=device)
+        metrics['test_nelbo_draws'] = 20       # the per-epoch figure in metrics.jsonl draws 1
         metrics['test_iwae_nll_k200'] = model.iwae_nll(x, k=200).mean().item()
         pairs = [row for i in range(5) for row in (split.test[i * 10:(i + 1) * 10],
                  model.reconstruct(tensor(split.test[i * 10:(i + 1) * 10],
                                           device=device)).numpy())]
         save_image_grid(np.concatenate([np.asarray(r) for r in pairs]), shape,
                         os.path.join(folder, 'reconstructions.png'),
-                        'test digits (odd rows) and their reconstructions (even rows)')
+                        'test digits (odd rows) and their reconstructions (even rows)',
+                        columns=10)
         files.append('reconstructions.png')
     samples = model.sample(2000).numpy()
     save_image_grid(samples[:100], shape, os.path.join(folder, 'samples.png'),
@@ -138,7 +155,6 @@ def finish_images(run, split, folder, device=None):
             metrics.update(classes_covered=covered, class_shares=shares,
                            classifier_test_accuracy=classifier.test_accuracy)
     save_loss_curves(folder, kind)
-    write_summary(folder, metrics)
     return metrics, files + ['losses.png']
 
 
@@ -151,7 +167,6 @@ def finish_charrnn(model, corpus, folder):
     with open(os.path.join(folder, 'samples.txt'), 'w', encoding='utf-8') as f:
         f.write(prime + text + '\n')
     save_loss_curves(folder, 'charrnn')
-    write_summary(folder, metrics)
     return metrics, ['samples.txt', 'losses.png']
 
 
@@ -163,34 +178,57 @@ def save_loss_curves(folder, kind):
     save_curves(curves, os.path.join(folder, 'losses.png'), x_name, f'{kind} training')
 
 
-def write_summary(folder, metrics):
+def write_summary(folder, metrics, run, device, wall_seconds):
+    """summary.json: the final metrics, and what it takes to repeat the run: the seed, the whole
+    config, minigen's and numpy's versions, the device, and this process's wall time."""
+    from .. import __version__
+    about = {'seed': run.config.seed, 'config': dataclasses.asdict(run.config),
+             'wall_seconds': wall_seconds, 'device': device or 'cpu',
+             'versions': {'minigen': __version__, 'numpy': np.__version__}}
     with open(os.path.join(folder, 'summary.json'), 'w') as f:
-        json.dump(metrics, f, indent=2)
-
+        json.dump({**metrics, **about}, f, indent=2)
 
 # ---------------------------------------------------------------------------------------- sampling
 
-def sample(checkpoint, n=100, temperature=1.0, prime='', out=None, device=None):
+def sample(checkpoint, n=100, temperature=1.0, prime='', out=None, device=None, seed=None):
     """``minigen sample CHECKPOINT``: images to a PNG grid, or text to the screen (and ``out``).
+    ``seed`` makes the draw repeatable. The default image file, samples-N.png beside the
+    checkpoint, is never overwritten: a second draw goes to samples-N-2.png, and so on.
     Returns the path written, or None."""
     run = load_checkpoint(checkpoint, device)
+    if seed is not None:
+        manual_seed(seed)
     kind = run.config.kind
     if kind == 'charrnn':
-        if temperature <= 0:
-            raise UsageError(f"--temperature must be positive; got {temperature}")
-        try:
-            text = prime + run.model.sample(n, prime=prime, temperature=temperature)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        print(text)
-        if out:
-            with open(out, 'w', encoding='utf-8') as f:
-                f.write(text + '\n')
-        return out
+        return _sample_text(run, n, temperature, prime, out)
     folder = checkpoint if os.path.isdir(checkpoint) else \
         os.path.dirname(os.path.abspath(checkpoint))
-    out = out or os.path.join(folder, f'samples-{n}.png')
+    out = out or unused_path(os.path.join(folder, f'samples-{n}.png'))
     save_image_grid(run.model.sample(n).numpy(), tuple(run.config.image_shape), out,
-                    f'{kind}: {n} samples')
+                    f'{kind}: {n} samples' + (f' (seed {seed})' if seed is not None else ''))
     print(f'wrote {out}')
     return out
+
+
+def _sample_text(run, n, temperature, prime, out):
+    if temperature <= 0:
+        raise UsageError(f"--temperature must be positive; got {temperature}")
+    try:
+        text = prime + run.model.sample(n, prime=prime, temperature=temperature)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    print(text)
+    if out:
+        with open(out, 'w', encoding='utf-8') as f:
+            f.write(text + '\n')
+    return out
+
+
+def unused_path(path):
+    """``path`` if nothing is there yet, else the first free NAME-2.EXT, NAME-3.EXT, ..."""
+    base, ext = os.path.splitext(path)
+    candidate, k = path, 1
+    while os.path.exists(candidate):
+        k += 1
+        candidate = f'{base}-{k}{ext}'
+    return candidate

@@ -4,6 +4,7 @@ import gzip
 import json
 import math
 
+import numpy as np
 import pytest
 
 import minigen as mg
@@ -205,3 +206,44 @@ def test_training_on_the_users_own_mnist_files(tmp_path, capsys):
                  '--out', str(out)]) == 0
     assert (out / 'samples.png').exists()
     assert mg.load(out / 'checkpoint.safetensors')['config']['image_shape'] == [28, 28]
+
+
+def test_output_to_a_file_is_a_few_plain_lines_and_quiet_prints_only_the_summary(tmp_path,
+                                                                                  capsys):
+    argv = ['train', 'vae', '--epochs', '4', '--hidden', '8']      # capsys: not a terminal
+    assert main(argv + ['--out', str(tmp_path / 'a')]) == 0
+    out, err = capsys.readouterr()
+    progress = [line for line in out.splitlines() if line.startswith('vae epoch')]
+    assert 1 <= len(progress) <= 4 and progress[-1].startswith('vae epoch 4/4: train_loss')
+    assert 'test_nelbo_1draw' in progress[-1]               # the summary's figure draws 20
+    assert '\r' not in out + err and 'it/s' not in out + err
+    assert main(argv + ['--out', str(tmp_path / 'b'), '--quiet']) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith('vae finished. In ') and 'vae epoch' not in out and err == ''
+
+
+def test_summary_records_seed_config_versions_device_and_wall_time(tmp_path):
+    from dataclasses import asdict
+    from minigen.train.runs import load_checkpoint
+    out = tmp_path / 'run'
+    assert main(['train', 'vae', '--epochs', '1', '--hidden', '8', '--seed', '3',
+                 '--out', str(out), '--quiet']) == 0
+    summary = json.loads((out / 'summary.json').read_text())
+    assert summary['seed'] == 3 and summary['config']['seed'] == 3
+    assert summary['config'] == asdict(load_checkpoint(str(out)).config)
+    assert summary['config']['hidden'] == 8 and summary['config']['epochs'] == 1
+    assert summary['versions'] == {'minigen': mg.__version__, 'numpy': np.__version__}
+    assert summary['device'] == 'cpu' and summary['wall_seconds'] > 0
+    assert summary['test_nelbo_draws'] == 20
+
+
+def test_sample_with_a_seed_repeats_and_never_overwrites(tmp_path, capsys):
+    import matplotlib.image
+    out = tmp_path / 'vae'
+    assert main(['train', 'vae', '--epochs', '1', '--hidden', '8', '--out', str(out),
+                 '--quiet']) == 0
+    for _ in range(2):
+        assert main(['sample', str(out), '--n', '7', '--seed', '1']) == 0
+    first, second = out / 'samples-7.png', out / 'samples-7-2.png'
+    assert f'wrote {second}' in capsys.readouterr().out
+    assert np.array_equal(matplotlib.image.imread(first), matplotlib.image.imread(second))
