@@ -102,9 +102,7 @@ def save_image_grid(images, image_shape, path, title=None, columns=None):
                       interpolation='nearest')
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save_and_close(plt, fig, path)
 
 
 def save_curves(curves, path, xlabel, title=None):
@@ -119,9 +117,13 @@ def save_curves(curves, path, xlabel, title=None):
     ax.legend()
     if title:
         ax.set_title(title)
+    _save_and_close(plt, fig, path)
+
+
+def _save_and_close(plt, fig, path):
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
+    plt.close(fig)               # pyplot keeps every open figure: close it, or memory grows
 
 
 # -------------------------------------------------------------------------------- the end of a run
