@@ -15,13 +15,13 @@ keeps a snapshot of it, so that additions are deliberate.
 """
 from .core import backend
 from .core.errors import (AnomalyError, BackendError, CheckpointError, GradcheckError,
-                          GraphError, NotAnalyticWarning, ShapeError)
+                          GraphError, NonFiniteError, NotAnalyticWarning, ShapeError)
 from .core.function import Function
 from .core.graph import grad
 from .core.mode import enable_grad, is_grad_enabled, no_grad
 from .core.tensor import Tensor, float32, float64, int64
-from .core.creation import (arange, full, manual_seed, ones, ones_like, rand, randn, tensor, zeros,
-                            zeros_like)
+from .core.creation import (arange, full, get_rng_state, manual_seed, ones, ones_like, rand, randn,
+                            set_rng_state, tensor, zeros, zeros_like)
 from . import ops
 from .ops import *  # noqa: F401,F403  (every name of ops.__all__)
 from . import functional, nn, optim
@@ -39,7 +39,7 @@ __version__ = '0.1.0'
 __all__ = [
     # tensors
     'Tensor', 'tensor', 'zeros', 'ones', 'full', 'rand', 'randn', 'arange', 'zeros_like',
-    'ones_like', 'manual_seed', 'float32', 'float64', 'int64',
+    'ones_like', 'manual_seed', 'get_rng_state', 'set_rng_state', 'float32', 'float64', 'int64',
     # autograd
     'Function', 'grad', 'no_grad', 'enable_grad', 'is_grad_enabled',
     # the ops (minigen.ops.__all__)
@@ -51,6 +51,7 @@ __all__ = [
     'save', 'load',
     # errors
     'ShapeError', 'GraphError', 'BackendError', 'GradcheckError', 'NotAnalyticWarning',
+    'NonFiniteError',
     'AnomalyError', 'CheckpointError',
     # the chapters a user imports from
     'backend', 'functional', 'nn', 'optim', 'data', 'io', 'models', 'viz',

@@ -2,6 +2,7 @@
 ``python -m minigen ...``). Each command is a function ``_NAME_command(args)``; ``main`` turns a
 user's mistake into one line on stderr and exit status 2."""
 import argparse
+import math
 import sys
 import time
 import warnings
@@ -68,24 +69,36 @@ def _print_gradcheck_row(name, width, first, second):
 
 
 def _positive(kind):
+    """A flag's parser for a positive (and finite) int or float."""
     def parse(text):
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        if not math.isfinite(value) or value <= 0:
+            raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
         return value
     return parse
 
 
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a seed is a whole number ≥ 0, got {text}")
+    return value
+
+
 # The flags of `train` that set a config field (the others choose where and how to run).
-CONFIG_FLAGS = ('epochs', 'steps', 'lr', 'batch_size', 'hidden', 'latent', 'seed')
+CONFIG_FLAGS = ('epochs', 'steps', 'lr', 'batch_size', 'hidden', 'latent', 'seed', 'threads',
+                'eval_every')
 
 
-def config_from_flags(args):
-    """The config of a new run: the kind's defaults, with every flag the user gave."""
-    config = CONFIGS[args.model]()
+def given_flags(args):
+    """{config field: value} for every config flag the user gave, checked against the kind."""
+    config, given = CONFIGS[args.model](), {}
     for name in CONFIG_FLAGS:
         value = getattr(args, name)
         if value is None:
@@ -94,6 +107,14 @@ def config_from_flags(args):
             raise UsageError(f"{args.model} has no --{name.replace('_', '-')}"
                              + (f"; it trains for --{config.length_name}, not --{name}"
                                 if name in ('epochs', 'steps') else ''))
+        given[name] = value
+    return given
+
+
+def config_from_flags(args):
+    """The config of a new run: the kind's defaults, with every flag the user gave."""
+    config = CONFIGS[args.model]()
+    for name, value in given_flags(args).items():
         setattr(config, name, value)
     if args.data:
         config.data = args.data
@@ -105,13 +126,14 @@ def _train_command(args):
     from .train import continue_run, train
     if args.device:
         backend.module_for_device(args.device)          # no GPU: say so now, not mid-run
-    config = config_from_flags(args)
     if args.resume:
-        length = getattr(args, config.length_name)
-        folder, (metrics, files) = continue_run(args.resume, args.model, length, args.device,
-                                                args.data, args.quiet)
+        if args.out:
+            raise UsageError("--out and --resume: a resumed run stays in its own folder")
+        folder, (metrics, files) = continue_run(args.resume, args.model, given_flags(args),
+                                                args.device, args.data, args.quiet)
     else:
-        folder, (metrics, files) = train(config, args.out, args.device, args.quiet)
+        folder, (metrics, files) = train(config_from_flags(args), args.out, args.device,
+                                         args.quiet)
     print(('' if args.quiet else '\n') + f"{args.model} finished. In {folder}/:")
     for name in ['metrics.jsonl', 'checkpoint.safetensors', 'summary.json'] + files:
         print(f"  {name}")
@@ -177,6 +199,7 @@ def _bench_command(args):
 
 
 def _sample_command(args):
+    """Draw from a trained model; train/report.py's ``sample`` checks the flags (UsageError)."""
     from .train import sample
     sample(args.checkpoint, args.n, args.temperature, args.prime, args.out, args.device,
            args.seed)
@@ -200,12 +223,20 @@ def add_train_parser(commands):
                        help='hidden units' + _defaults('hidden'))
     train.add_argument('--latent', type=_positive(int),
                        help='latent size (vae, gan, wgan-gp)' + _defaults('latent'))
-    train.add_argument('--seed', type=int, help='random seed' + _defaults('seed'))
+    train.add_argument('--seed', type=_seed, help='random seed' + _defaults('seed'))
+    train.add_argument('--eval-every', type=_positive(int), dest='eval_every',
+                       help='epochs between Fréchet distances (gan, wgan-gp), steps between '
+                       'metrics lines and checkpoints (charrnn)' + _defaults('eval_every'))
+    train.add_argument('--threads', type=_positive(int),
+                       help='BLAS threads (default: as many as BLAS starts with; a run records '
+                       'the number and a resumed run uses it again)')
     train.add_argument('--device', choices=['cpu', 'cuda'], default=None)
     train.add_argument('--data', help="digits (default) or mnist:PATH for the image models; a "
                        "UTF-8 text file for charrnn (default: Python's own stdlib sources)")
     train.add_argument('--out', help='the run folder (default runs/MODEL, never overwritten)')
-    train.add_argument('--resume', metavar='DIR', help='continue the run in DIR')
+    train.add_argument('--resume', metavar='DIR', help='continue the run in DIR where its '
+                       'checkpoint left it (bit for bit); --epochs/--steps, --lr, --batch-size '
+                       '--eval-every and --threads may change, the others may not')
     train.add_argument('--quiet', action='store_true',
                        help='print only the final summary, no progress')
     train.set_defaults(run=_train_command)
@@ -216,11 +247,17 @@ def add_sample_parser(commands):
     sample.add_argument('checkpoint', help='a checkpoint.safetensors, or a run folder')
     sample.add_argument('--n', type=_positive(int), default=100,
                         help='images, or characters for charrnn (default 100)')
-    sample.add_argument('--temperature', type=float, default=1.0)
-    sample.add_argument('--prime', default='', help='text the char-RNN reads first')
-    sample.add_argument('--out', help='where to write the samples (default for images: '
-                        'samples-N.png beside the checkpoint, then samples-N-2.png, ...)')
-    sample.add_argument('--seed', type=int, help='random seed, for a repeatable draw')
+    # --temperature and --prime default to None, so an image model can tell "not given" from
+    # "given" and refuse them; the char-RNN reads None as 1.0 and ''.
+    sample.add_argument('--temperature', type=float, default=None,
+                        help='charrnn only: a number above 0; lower is more predictable '
+                        '(default 1.0)')
+    sample.add_argument('--prime', default=None,
+                        help="charrnn only: text the char-RNN reads first (default '')")
+    sample.add_argument('--out', help='where to write the samples: a .png, .svg, .pdf or .jpg '
+                        'for images (default: samples-N.png beside the checkpoint, then '
+                        'samples-N-2.png, ...), any file for charrnn text')
+    sample.add_argument('--seed', type=_seed, help='random seed, for a repeatable draw')
     sample.add_argument('--device', choices=['cpu', 'cuda'], default=None)
     sample.set_defaults(run=_sample_command)
 
@@ -246,9 +283,16 @@ def add_tool_parsers(commands):
     check.set_defaults(run=_gradcheck_command)
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, whose mistakes are one line on stderr (not the usage block too)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def parse(argv):
     """The command's arguments; `bench` passes what follows it to the speed suite."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog='minigen', description='minigen, a reverse-mode autograd engine to read and verify.')
     commands = parser.add_subparsers(dest='command', required=True)
     add_train_parser(commands)
@@ -261,6 +305,10 @@ def parse(argv):
     return args
 
 
+def _one_line(exc):
+    return ' '.join(str(exc).split())
+
+
 def main(argv=None):
     """Run one command; a user's mistake is one line on stderr and exit status 2."""
     args = parse(argv)
@@ -270,10 +318,10 @@ def main(argv=None):
         sys.stderr.close()
         return 0
     except USER_ERRORS as exc:      # a user's mistake: one line, no traceback
-        print(f"minigen {args.command}: error: {exc}", file=sys.stderr)
+        print(f"minigen {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except TrainingStopped as exc:
-        print(f"minigen {args.command}: {exc}", file=sys.stderr)
+        print(f"minigen {args.command}: {_one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"\nminigen {args.command}: interrupted; the checkpoint of the last finished "

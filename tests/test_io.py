@@ -7,6 +7,7 @@ import os
 import numpy as np
 import pytest
 import safetensors.numpy
+from hypothesis import given, strategies as st
 from safetensors import safe_open
 
 import minigen as mg
@@ -305,18 +306,109 @@ def test_a_header_longer_than_the_file_or_the_bound_is_refused_before_reading(tm
             load(path)
 
 
-@pytest.mark.parametrize('depth', [1_000, 100_000])
-def test_a_structure_nested_too_deeply_is_a_checkpoint_error(tmp_path, depth):
-    structure = '{"list": [' * depth + '{"value": 1}' + ']}' * depth
-    write_by_hand(tmp_path / 'deep', structure, {})
-    with pytest.raises(CheckpointError, match=r"deep' has a structure that nests too deeply"):
+def nested_lists(depth):
+    """The structure mg.save writes for [[...[1]...]], ``depth`` lists deep."""
+    return '{"list": [' * depth + '{"value": 1}' + ']}' * depth
+
+
+@pytest.mark.parametrize('depth', [65, 300, 1_000, 100_000])
+def test_a_structure_nested_too_deeply_is_a_checkpoint_error_naming_the_limit(tmp_path, depth):
+    write_by_hand(tmp_path / 'deep', nested_lists(depth), {})
+    with pytest.raises(CheckpointError, match=r"deep' has a structure that nests more than 64 "
+                                              r"levels deep; .* at most 64"):
         load(tmp_path / 'deep')
+
+
+def test_a_structure_64_levels_deep_is_read(tmp_path):
+    write_by_hand(tmp_path / 'deep', nested_lists(64), {})
+    obj = load(tmp_path / 'deep')
+    for _ in range(64):
+        obj = obj[0]
+    assert obj == 1
 
 
 def test_a_damaged_structure_with_a_matching_digest_is_named(tmp_path):
     write_by_hand(tmp_path / 'odd', '{"tensor": "missing"}', {'w': np.ones(2)})
-    with pytest.raises(CheckpointError, match=r"odd' has a damaged structure \(KeyError"):
+    with pytest.raises(CheckpointError, match=r"odd' has a damaged structure at obj: it names "
+                                              r"the tensor 'missing', which the file does "
+                                              r"not hold"):
         load(tmp_path / 'odd')
+
+
+# Structures mg.save never writes, each with a digest that matches: every one is refused with
+# a CheckpointError naming the file, never a RecursionError, KeyError or TypeError.
+ODD_STRUCTURES = {
+    'not JSON': ('{"value": 1', r"damaged structure \(not JSON"),
+    'empty text': ('', r"damaged structure \(not JSON"),
+    'an int of 5,000 digits': ('{"value": ' + '7' * 5000 + '}', r"damaged structure \(not JSON"),
+    'a bare number': ('3', r"at obj: a node must be a dict .*found int 3"),
+    'a bare list': ('[1, 2]', r"at obj: a node must be a dict .*found a list of 2 items"),
+    'null': ('null', r"at obj: a node must be a dict .*found NoneType None"),
+    'no kind': ('{"x": 1}', r"at obj: a node must be a dict .*found a dict with the keys 'x'"),
+    'two kinds': ('{"value": 1, "list": []}', r"at obj: a node must be a dict with one of"),
+    'a list that is a dict': ('{"list": {"a": 1}}', r"at obj: 'list' must hold a JSON list"),
+    'a tuple that is a string': ('{"tuple": "ab"}', r"at obj: 'tuple' must hold a JSON list"),
+    'a dict of pairs of three': ('{"dict": [["a", {"value": 1}, 3]]}',
+                                 r"a dict entry must be \[str or int key, node\]"),
+    'a dict with a list key': ('{"dict": [[[1], {"value": 1}]]}', r"a dict entry must be"),
+    'a dict with a bool key': ('{"dict": [[true, {"value": 1}]]}', r"a dict entry must be"),
+    'a dict entry that is a string': ('{"dict": ["ab"]}', r"a dict entry must be"),
+    'a value that is a list': ('{"dict": [["a", {"value": [1]}]]}',
+                               r"at obj\['a'\]: a value must be a number, bool, string or null"),
+    'a tensor named by a number': ('{"tensor": 3}', r"it names the tensor int 3"),
+    'a tensor named twice': ('{"list": [{"tensor": "w"}, {"tensor": "w"}]}',
+                             r"the tensor 'w' is named twice"),
+    'a missing tensor deep inside': ('{"list": [{"list": [{"tensor": "nope"}]}]}',
+                                     r"at obj\[0\]\[0\]: it names the tensor 'nope'"),
+    'brackets 100,000 deep': ('[' * 100_000 + ']' * 100_000, r"nests more than 64 levels"),
+    'dicts 100,000 deep': ('{"dict": [["a", ' * 100_000 + '{"value": 1}' + ']]}' * 100_000,
+                           r"nests more than 64 levels"),
+}
+
+
+@pytest.mark.parametrize('name', sorted(ODD_STRUCTURES))
+def test_a_structure_save_never_writes_is_a_checkpoint_error_naming_the_place(tmp_path, name):
+    structure, message = ODD_STRUCTURES[name]
+    write_by_hand(tmp_path / 'odd', structure, {'w': np.ones(2)})
+    with pytest.raises(CheckpointError, match=r"checkpoint '.*odd' has a .*" + message):
+        load(tmp_path / 'odd')
+
+
+@pytest.mark.parametrize('metadata', [
+    {},                                                            # no metadata at all
+    {'format': 'minigen-checkpoint'},                              # no version
+    {'format': 'minigen-checkpoint', 'version': '2'},              # no structure, no digest
+    {'format': 'minigen-checkpoint', 'version': '2', 'structure': '{"value": 1}'},
+    {'format': 'minigen-checkpoint', 'version': '2', 'digest': 'sha256:00'},
+    {'format': 'minigen-checkpoint', 'version': '2', 'structure': '{"value": 1}',
+     'digest': 'sha256:00'},                                       # a digest that does not match
+    {'format': 'minigen-checkpoint', 'version': '2.0'},
+    {'format': 'MINIGEN-CHECKPOINT', 'version': '2'},
+])
+def test_incomplete_or_wrong_metadata_is_a_checkpoint_error(tmp_path, metadata):
+    safetensors.numpy.save_file({'w': np.ones(2)}, tmp_path / 'odd', metadata=metadata)
+    with pytest.raises(CheckpointError, match=r"'.*odd'"):
+        load(tmp_path / 'odd')
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=4),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(['tensor', 'value', 'dict', 'list', 'tuple', 'requires_grad', 'w', 'x']),
+        inner, max_size=3),
+    max_leaves=12)
+
+
+@given(structure=json_values | st.text(max_size=30))
+def test_any_crafted_structure_loads_or_is_a_checkpoint_error(tmp_path_factory, structure):
+    """Whatever JSON (or text) the metadata holds, load returns or raises CheckpointError."""
+    path = tmp_path_factory.mktemp('odd') / 'odd'
+    text = structure if isinstance(structure, str) else json.dumps(structure)
+    write_by_hand(path, text, {'w': np.ones(2), 'x': np.zeros(1)})
+    try:
+        load(path)
+    except CheckpointError as exc:
+        assert 'odd' in str(exc)
 
 
 def test_a_complex_tensor_in_a_file_is_refused(tmp_path):
@@ -352,10 +444,32 @@ def test_unsupported_objects_are_a_type_error_naming_the_key_path(obj, message, 
     assert os.listdir(tmp_path) == []
 
 
-def test_an_object_nested_too_deeply_to_save_is_a_value_error(tmp_path):
+@pytest.mark.parametrize('depth', [65, 100_000])
+def test_an_object_nested_too_deeply_to_save_is_a_checkpoint_error_naming_the_limit(tmp_path,
+                                                                                     depth):
     obj = []
-    for _ in range(100_000):
+    for _ in range(depth):
         obj = [obj]
-    with pytest.raises(ValueError, match='save: obj nests too deeply'):
+    with pytest.raises(CheckpointError, match=r"save: obj nests more than 64 levels deep \(at "
+                                              r"obj\[0\]\[0\]\[0\]\[0\]…\[0\]\[0\], 65 keys\)"):
         save(obj, tmp_path / 'ckpt')
     assert os.listdir(tmp_path) == []
+
+
+def test_an_object_64_levels_deep_round_trips(tmp_path):
+    obj = {'w': np.ones(2)}
+    for i in range(63):
+        obj = [obj] if i % 2 else {'k': obj}
+    save(obj, tmp_path / 'ckpt')
+    assert_same(load(tmp_path / 'ckpt'), obj)
+
+
+def test_an_object_that_contains_itself_is_a_checkpoint_error_not_a_recursion(tmp_path):
+    loop = {'a': [1]}
+    loop['a'].append(loop)
+    with pytest.raises(CheckpointError, match=r"save: obj\['a'\]\[1\] contains itself .*not a "
+                                              r"cycle"):
+        save(loop, tmp_path / 'ckpt')
+    shared = [1, 2]
+    save({'x': shared, 'y': shared}, tmp_path / 'ckpt')      # shared, but no cycle: stored twice
+    assert load(tmp_path / 'ckpt') == {'x': [1, 2], 'y': [1, 2]}

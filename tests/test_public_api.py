@@ -7,13 +7,13 @@ from minigen import nn, optim
 
 MINIGEN = '''
 AnomalyError BackendError CheckpointError Function GradcheckError GraphError
-NotAnalyticWarning ShapeError Tensor abs add amax amin arange argmax argmin astype backend
+NonFiniteError NotAnalyticWarning ShapeError Tensor abs add amax amin arange argmax argmin astype backend
 broadcast_to cat check_op chunk clamp clone concatenate cos data detect_anomaly div elu
-embedding enable_grad exp expand expm1 flatten float32 float64 full functional grad
+embedding enable_grad exp expand expm1 flatten float32 float64 full functional get_rng_state grad
 gradcheck gradcheck_sweep gradgradcheck int64 io is_grad_enabled leaky_relu load localize
 log log1p log_softmax logsumexp manual_seed matmul max maximum mean min minimum models mul
 neg nn no_grad one_hot ones ones_like optim permute pow promote_types rand randn relu
-reshape result_type save sigmoid sign sin softmax softplus split sqrt squeeze stack std sub
+reshape result_type save set_rng_state sigmoid sign sin softmax softplus split sqrt squeeze stack std sub
 sum swapaxes tanh taylor_test tensor to_device to_dot trace transpose unsqueeze var viz
 where zeros zeros_like
 '''.split()

@@ -15,6 +15,7 @@ measures and pictures of train/report.py, the hand-written floor of bench/) impo
   neither has under the name backward code uses (``sum_to``, ``scatter_add``, ``astype``,
   ``to_device``).
 """
+import copy
 import os
 import types
 
@@ -196,13 +197,49 @@ def manual_seed(seed):
 
 
 def generator(xp):
-    """The random Generator of backend ``xp`` (made on first use, from the last manual_seed)."""
+    """The random Generator of backend ``xp``, made on first use: the host's (NumPy) from the last
+    manual_seed, a GPU's (CuPy) from a draw of the host's, so that the host's state decides
+    every stream (see get_rng_state)."""
     name = 'cupy' if xp is not numpy else 'numpy'
     gen = _generators.get(name)
     if gen is None:
-        gen = xp.random.default_rng(_seed)
+        seed = _seed if xp is numpy else int(generator(numpy).integers(2 ** 63))
+        gen = xp.random.default_rng(seed)
         _generators[name] = gen
     return gen
+
+
+def get_rng_state():
+    """The host generator's state as plain data (a dict of ints and strings, JSON-ready), to
+    hand back to set_rng_state later and continue the same stream: a checkpoint keeps it.
+
+    A GPU generator's state lives in GPU memory and is not read back; instead it is made anew
+    from the host's stream (generator) after set_rng_state or restart_device_generators, so
+    the host's state decides it too."""
+    return copy.deepcopy(generator(numpy).bit_generator.state)
+
+
+def set_rng_state(state):
+    """Continue the stream whose state get_rng_state returned. The GPU's generator, if any, is
+    dropped: its next use makes it from the host's stream. A state NumPy does not accept (a
+    ValueError, TypeError, KeyError or OverflowError from NumPy) leaves everything as it was."""
+    gen = rng_from_state(state)
+    _generators.clear()
+    _generators['numpy'] = gen
+
+
+def rng_from_state(state):
+    """A host Generator of its own that continues the stream of ``state`` (get_rng_state's)."""
+    gen = numpy.random.default_rng()
+    gen.bit_generator.state = state
+    return gen
+
+
+def restart_device_generators():
+    """Drop the GPU's generator, so that its next use makes it from the host's stream. The
+    training loops call this at every checkpoint, which makes a resumed run's GPU draws the
+    same as an uninterrupted run's (on the host this does nothing)."""
+    _generators.pop('cupy', None)
 
 
 def numpy_rng(seed):

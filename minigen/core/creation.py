@@ -1,5 +1,6 @@
 """Making tensors: ``tensor`` from data, ``zeros``, ``ones``, ``full``, ``rand``, ``randn``,
-``arange``, ``zeros_like``, ``ones_like``, and ``manual_seed`` for the random ones.
+``arange``, ``zeros_like``, ``ones_like``, and ``manual_seed`` (with ``get_rng_state`` and
+``set_rng_state``) for the random ones.
 
 As in PyTorch: Python floats give float32, Python ints int64, arrays keep their dtype; only a
 floating-point tensor can require gradients. Every one of them is a leaf of any graph.
@@ -130,3 +131,17 @@ def ones_like(t: Tensor, dtype: DTypeLike = None, requires_grad: bool = False) -
 def manual_seed(seed: int) -> None:
     """Seed every backend's random generator: the same seed gives the same numbers."""
     backend.manual_seed(seed)
+
+
+def get_rng_state() -> dict:
+    """The random generators' state as plain data (as ``torch.get_rng_state``): hand it to
+    set_rng_state to continue the same stream, in this process or after a checkpoint."""
+    return backend.get_rng_state()
+
+
+def set_rng_state(state: dict) -> None:
+    """Continue the random stream whose state get_rng_state returned."""
+    try:
+        backend.set_rng_state(state)
+    except (TypeError, ValueError, KeyError, OverflowError) as exc:
+        raise ValueError(f"set_rng_state: not a state get_rng_state returned ({exc})") from None

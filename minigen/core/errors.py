@@ -13,6 +13,12 @@ class ShapeError(ValueError):
     does not fit, an axis out of range); the message names the op and each shape."""
 
 
+class NonFiniteError(ValueError):
+    """A loss kernel was given NaN or infinite inputs (``bce_with_logits`` of logits that
+    overflowed, say); the message names the op, the argument and how many values are not
+    finite. The training loops turn it into a TrainingStopped."""
+
+
 class GraphError(RuntimeError):
     """The graph was misused: a second backward through a freed graph, a backward whose saved
     tensors were changed in place since, a gradient of the wrong shape, an in-place change of a

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numbers
 
 from ..core import backend
-from ..core.errors import ShapeError, describe
+from ..core.errors import NonFiniteError, ShapeError, describe
 from ..core.tensor import ArrayLike, Tensor
 
 REDUCTIONS = ('mean', 'sum', 'none')
@@ -59,7 +59,7 @@ def check_finite_loss(op_name: str, loss: Tensor, **inputs: Tensor) -> None:
     for name, t in inputs.items():
         if t.dtype.kind == 'f' and not bool(xp.isfinite(t.data).all()):
             nan, inf = int(xp.isnan(t.data).sum()), int(xp.isinf(t.data).sum())
-            raise ValueError(f"{op_name}: {name} {describe(t)} holds {nan} NaN and {inf} "
+            raise NonFiniteError(f"{op_name}: {name} {describe(t)} holds {nan} NaN and {inf} "
                              "infinite values (run under mg.detect_anomaly() to find where "
                              "they came from)")
 

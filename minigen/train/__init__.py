@@ -1,7 +1,8 @@
 """The training application: ``minigen train vae|gan|wgan-gp|charrnn`` and ``minigen sample``.
 
     config.py   a dataclass per run kind, every default in one place
-    runs.py     run folders, data, models, checkpoints and resume
+    runs.py     run folders, data, building the model and its optimizers
+    checkpoint.py  what a checkpoint holds, and the check of a file against it
     loops.py    the training loops (they read only the config)
     report.py   the end of a run: measures, pictures, summary; sampling a trained model
 

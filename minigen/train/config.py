@@ -5,6 +5,7 @@ defaults), a checkpoint stores it as a plain dict, and the loops read nothing el
 are the configurations of docs/results.md; each takes a minute or less on 2 CPU cores.
 """
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -22,12 +23,17 @@ class ImageConfig:
     latent: int = 8
     data: str = 'digits'
     seed: int = 0
+    threads: int = 0                              # BLAS threads; 0: as BLAS starts (recorded)
     in_dim: int = 0                               # set from the data: pixels per image
     image_shape: list = field(default_factory=list)   # set from the data: [H, W]
 
     @property
     def length_name(self):
         return 'epochs'
+
+    @property
+    def counter(self):
+        return 'epoch'
 
 
 @dataclass
@@ -44,6 +50,7 @@ class GANConfig(ImageConfig):
     latent: int = 16
     betas: tuple = (0.5, 0.999)
     critic_steps: int = 1                         # D steps for each G step
+    eval_every: int = 10                          # epochs between Fréchet distances
 
 
 @dataclass
@@ -69,10 +76,15 @@ class CharRNNConfig:
     eval_every: int = 100                         # steps between metrics lines and checkpoints
     data: str = 'stdlib'
     seed: int = 0
+    threads: int = 0                              # BLAS threads; 0: as BLAS starts (recorded)
 
     @property
     def length_name(self):
         return 'steps'
+
+    @property
+    def counter(self):
+        return 'step'
 
 
 CONFIGS = {c.kind: c for c in (VAEConfig, GANConfig, WGANGPConfig, CharRNNConfig)}
@@ -86,22 +98,48 @@ def to_dict(config):
 
 def from_dict(kind, values, where):
     """The config of a ``kind`` run from a checkpoint's dict; every problem in one message."""
-    if kind not in CONFIGS:
-        raise UsageError(f"{where} is not a minigen training checkpoint (kind {kind!r})")
-    if not isinstance(values, dict):
-        raise UsageError(f"{where}: its config is a {type(values).__name__}, not a dict")
+    problems = config_problems(kind, values)
+    if problems:
+        raise UsageError(f"{where}: " + '; '.join(problems))
     fields = {f.name: f for f in dataclasses.fields(CONFIGS[kind])}
-    problems = [f"unknown setting {name!r}" for name in values if name not in fields]
+    known = {name: (tuple(v) if fields[name].type is tuple else v)
+             for name, v in values.items()}
+    return CONFIGS[kind](**known)
+
+
+def config_problems(kind, values):
+    """What keeps ``values`` (a checkpoint's config) from being a ``kind`` run's config: unknown
+    settings, values of the wrong type, sizes and rates out of range. [] when it fits."""
+    if kind not in CONFIGS:
+        return [f"kind {kind!r} is not one of {', '.join(KINDS)}"]
+    if not isinstance(values, dict):
+        return [f"its config is a {type(values).__name__}, not a dict"]
+    fields = {f.name: f for f in dataclasses.fields(CONFIGS[kind])}
+    problems = [f"config: unknown setting {name!r}" for name in values if name not in fields]
     for name, f in fields.items():
         if name not in values:
             continue          # a setting added since the checkpoint was written: its default
         if not _fits(values[name], f.type):
-            problems.append(f"{name} is {values[name]!r}, not a {f.type.__name__}")
-    if problems:
-        raise UsageError(f"{where}: its {kind} config does not fit: " + '; '.join(problems))
-    known = {name: (tuple(v) if fields[name].type is tuple else v)
-             for name, v in values.items()}
-    return CONFIGS[kind](**known)
+            problems.append(f"config: {name} is {values[name]!r}, not a {f.type.__name__}")
+        elif not _in_range(name, values[name]):
+            problems.append(f"config: {name} is {values[name]!r}, out of range")
+    return problems
+
+
+POSITIVE = ('epochs', 'steps', 'lr', 'batch_size', 'hidden', 'latent', 'length', 'clip',
+            'eval_every', 'critic_steps')
+
+
+def _in_range(name, value):
+    if name in POSITIVE:
+        return value > 0 and math.isfinite(value)
+    if name in ('seed', 'threads', 'in_dim'):
+        return value >= 0
+    if name == 'betas':
+        return len(value) == 2 and all(_fits(b, float) and 0 <= b < 1 for b in value)
+    if name == 'image_shape':
+        return len(value) in (0, 2) and all(_fits(n, int) and n > 0 for n in value)
+    return True
 
 
 def _fits(value, kind):

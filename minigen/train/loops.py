@@ -1,66 +1,62 @@
 """The training loops: epochs over images (VAE, GAN, WGAN-GP) and steps over text (char-RNN).
 
-Each loop reads only its config, writes a metrics line and a checkpoint as it goes, and stops
-with TrainingStopped (keeping the last good checkpoint) when a loss is not finite.
+Each loop reads only its config, writes a metrics line and then a checkpoint at each boundary
+(an epoch, or ``eval_every`` steps), and stops with TrainingStopped, keeping the last good
+checkpoint, when a loss is not finite. A run resumed from its checkpoint continues the same
+random stream (checkpoint.py), so it ends exactly where an uninterrupted run ends.
 """
+import contextlib
 import math
-import sys
 import time
+import warnings
 
 from .. import optim
+from ..core import backend
+from ..core.creation import manual_seed, set_rng_state, tensor
+from ..core.errors import NonFiniteError
+from ..core.mode import no_grad
 from ..data import DataLoader, text_windows
 from ..models import critic_step, generator_step
-from ..core.creation import manual_seed
 from . import report
+from .checkpoint import load_checkpoint, save_checkpoint
+from .progress import Progress
 from .report import vae_test_nelbo
-from .runs import (Run, TrainingStopped, UsageError, append_metrics, build, image_data,
-                   new_run_folder, resume, save_checkpoint, text_data)
+from .runs import (Run, TrainingStopped, UsageError, append_metrics, apply_changes,
+                   blas_threads, build, check_steps, image_data, keep_metrics_until,
+                   new_run_folder, text_data)
 
-
-class Progress:
-    """The running loss as a person sees it: a tqdm bar when stdout is a terminal; otherwise
-    (a log file, a pipe) plain lines, the first, the last and at most one every ``every``
-    seconds between; nothing when ``quiet``."""
-
-    def __init__(self, total, initial, desc, quiet=False, every=5.0):
-        self.total, self.done, self.desc, self.every = total, initial, desc, every
-        self.quiet, self.bar, self.last_line = quiet, None, None
-        if not quiet and sys.stdout.isatty():
-            self.bar = _tqdm_bar(total, initial, desc)
-
-    def update(self, n, **values):
-        self.done += n
-        if self.bar is not None:
-            self.bar.update(n)
-            self.bar.set_postfix({k: f'{v:.4g}' for k, v in values.items()})
-        elif not self.quiet and self._line_due():
-            shown = ' '.join(f'{k} {v:.4g}' for k, v in values.items())
-            print(f'{self.desc} {self.done}/{self.total}: {shown}', flush=True)
-            self.last_line = time.monotonic()
-
-    def _line_due(self):
-        return (self.last_line is None or self.done >= self.total
-                or time.monotonic() - self.last_line >= self.every)
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()
-
-
-def _tqdm_bar(total, initial, desc):
-    """A tqdm bar, or None without tqdm (then plain lines are printed instead)."""
+@contextlib.contextmanager
+def at(where):
+    """Name the step (``where``) in which a loss turns out not to be finite, whether the loss
+    kernel finds it in its inputs (NonFiniteError) or the loop in the loss's value."""
     try:
-        from tqdm import tqdm
-    except ImportError:
-        return None
-    return tqdm(total=total, initial=initial, desc=desc, unit='it', dynamic_ncols=True,
-                mininterval=0.5)
+        yield
+    except NonFiniteError as exc:
+        found = str(exc).split(' (run under')[0]   # 'bce_with_logits: logits (64, 1) ... holds'
+        raise TrainingStopped(f"the loss was not finite at {where}: {found}") from None
 
 
 def check_finite(value, where):
     if not math.isfinite(value):
-        raise TrainingStopped(f"the loss became {value} at {where}; training stopped. The last "
-                              "good checkpoint is kept; try a smaller --lr")
+        raise TrainingStopped(f"the loss became {value} at {where}")
+
+
+@contextlib.contextmanager
+def stops_when_not_finite(run):
+    """A loss that is not finite ends the run with one TrainingStopped that says where, and
+    which checkpoint is kept. NumPy's overflow warnings are silenced meanwhile: the checks say
+    it once, and better."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', RuntimeWarning)
+            yield
+    except TrainingStopped as exc:
+        counter = run.config.counter
+        done = run.progress.get(counter, 0)
+        kept = (f"the checkpoint of {counter} {done} is kept" if done else
+                f"no {counter} had finished, so there is no checkpoint")
+        raise TrainingStopped(f"training stopped: {exc}; {kept}. Try a smaller --lr (it was "
+                              f"{run.config.lr:g})") from None
 
 
 # --------------------------------------------------------------------------------------- one epoch
@@ -68,10 +64,12 @@ def check_finite(value, where):
 def vae_epoch(model, optimizers, loader, epoch):
     opt, total, count = optimizers['model'], 0.0, 0
     for i, x in enumerate(loader):
+        where = f'epoch {epoch}, batch {i + 1}'
         opt.zero_grad()
-        loss = model.loss(x).loss.mean()
+        with at(where):
+            loss = model.loss(x).loss.mean()
         loss.backward()
-        check_finite(loss.item(), f'epoch {epoch}, batch {i + 1}')
+        check_finite(loss.item(), where)
         opt.step()
         total, count = total + loss.item() * x.shape[0], count + x.shape[0]
     return {'train_loss': total / count}
@@ -84,14 +82,27 @@ def gan_epoch(model, optimizers, loader, epoch, critic_steps):
     d_total = g_total = 0.0
     d_count = g_count = 0
     for i, real in enumerate(loader):
-        d_loss = critic_step(model, real, opt_d).item()
-        check_finite(d_loss, f'epoch {epoch}, batch {i + 1}')
+        where = f'epoch {epoch}, batch {i + 1}'
+        with at(where):
+            d_loss = critic_step(model, real, opt_d).item()
+        check_finite(d_loss, where)
         d_total, d_count = d_total + d_loss, d_count + 1
         if (i + 1) % critic_steps == 0:
-            g_loss = generator_step(model, real.shape[0], opt_g).item()
-            check_finite(g_loss, f'epoch {epoch}, batch {i + 1}')
+            with at(where):
+                g_loss = generator_step(model, real.shape[0], opt_g).item()
+            check_finite(g_loss, where)
             g_total, g_count = g_total + g_loss, g_count + 1
-    return {'d_loss': d_total / max(d_count, 1), 'g_loss': g_total / max(g_count, 1)}
+    return {'d_loss': d_total / d_count, 'g_loss': g_total / g_count}
+
+
+def gan_quality(run, split, device=None, n=2000):
+    """The Fréchet distance to the test images of n samples from a fixed noise batch: the same
+    noise at every epoch, drawn from a generator of its own (seeded by the run's seed), so that
+    measuring leaves the run's own random stream alone."""
+    z = backend.numpy_rng(run.config.seed).standard_normal((n, run.config.latent))
+    with no_grad():
+        fake = run.model.generator(tensor(z, dtype='float32', device=device))
+    return report.frechet_distance(fake.numpy(), split.test)
 
 
 # -------------------------------------------------------------------------------------- whole runs
@@ -100,37 +111,74 @@ def train(config, out=None, device=None, quiet=False):
     """Train a new run of ``config`` in a new folder; (folder, (final metrics, files)).
     ``quiet``: no progress lines (the caller prints the summary)."""
     began = time.perf_counter()
-    manual_seed(config.seed)
     if config.kind == 'charrnn':
-        corpus = text_data(config.data)
-        run, folder = _new_run(config, out, device, corpus.vocab)
-        return folder, charrnn_loop(run, folder, corpus, device, quiet, began)
-    split = image_data(config.data)
-    config.in_dim, config.image_shape = split.train.shape[1], list(split.image_shape)
-    run, folder = _new_run(config, out, device)
-    return folder, images_loop(run, folder, split, device, quiet, began)
+        data = corpus = text_data(config.data)
+        check_steps(config, len(corpus.train))
+    else:
+        data = split = image_data(config.data)
+        config.in_dim, config.image_shape = split.train.shape[1], list(split.image_shape)
+        check_steps(config, len(split.train))
+    folder = new_run_folder(out, config.kind)
+    with blas_threads(config):
+        manual_seed(config.seed)
+        model, optimizers = build(config, getattr(data, 'vocab', None))
+        model.to(device or 'cpu')
+        run = Run(config, model, optimizers, {}, getattr(data, 'vocab', None))
+        return folder, _loop(run, folder, data, device, quiet, began)
 
 
-def continue_run(folder, kind, length=None, device=None, data=None, quiet=False):
-    """Continue the ``kind`` run in ``folder`` (to ``length`` epochs or steps, when given), on
-    its own data unless ``data`` names other; (folder, (final metrics, files))."""
+def continue_run(folder, kind, changes=None, device=None, data=None, quiet=False):
+    """Continue the ``kind`` run in ``folder`` where its checkpoint left it, on its own data
+    unless ``data`` names other; ``changes``: the settings to change ({'epochs': 10, 'lr':
+    1e-4}; see runs.CHANGEABLE), printed unless ``quiet``. (folder, (final metrics, files))."""
     began = time.perf_counter()
-    run = resume(folder, kind, length, device)
-    manual_seed(run.config.seed)
-    if kind == 'charrnn':
-        corpus = text_data(data or run.config.data)
-        if list(corpus.vocab) != list(run.model.vocab):
+    run = load_checkpoint(folder, device)
+    if run.config.kind != kind:
+        raise UsageError(f"--resume {folder} holds a {run.config.kind} run, not a {kind} one")
+    lines = apply_changes(run, changes or {})
+    data = _resumed_data(run, data)
+    check_steps(run.config, len(data.train))
+    counter = run.config.counter
+    if not quiet:
+        done, total = run.progress.get(counter, 0), getattr(run.config, run.config.length_name)
+        print(f"resuming {folder} at {counter} {done} of {total}"
+              + (f"; changed: {', '.join(lines)}" if lines else ''), flush=True)
+    keep_metrics_until(folder, counter, run.progress.get(counter, 0))
+    with blas_threads(run.config):
+        set_rng_state(run.rng)
+        return folder, _loop(run, folder, data, device, quiet, began)
+
+
+def _resumed_data(run, spec):
+    """The data a resumed run reads: its own, or ``spec`` if it fits the model."""
+    config = run.config
+    if config.kind == 'charrnn':
+        corpus = text_data(spec or config.data)
+        if list(corpus.vocab) != list(run.vocab):
             raise UsageError("the text's characters differ from the checkpoint's vocabulary: "
                              "resume with the same --data")
-        return folder, charrnn_loop(run, folder, corpus, device, quiet, began)
-    split = image_data(data or run.config.data)
-    return folder, images_loop(run, folder, split, device, quiet, began)
+        return corpus
+    split = image_data(spec or config.data)
+    if split.train.shape[1] != config.in_dim:
+        raise UsageError(f"--data {spec}: its images have {split.train.shape[1]} pixels, the "
+                         f"model's {config.in_dim}; resume with the run's own data")
+    return split
 
 
-def _new_run(config, out, device, vocab=None):
-    model, optimizers = build(config, vocab)
-    model.to(device or 'cpu')
-    return Run(config, model, optimizers, {}, vocab), new_run_folder(out, config.kind)
+def _loop(run, folder, data, device, quiet, began):
+    with stops_when_not_finite(run):
+        if run.config.kind == 'charrnn':
+            return charrnn_loop(run, folder, data, device, quiet, began)
+        return images_loop(run, folder, data, device, quiet, began)
+
+
+def _boundary(folder, run, row, counter, value):
+    """The end of an epoch (or of eval_every steps): the metrics line, then the checkpoint (so
+    a run cut between the two has metrics one line ahead, which a resume drops)."""
+    append_metrics(folder, row)
+    run.progress = {counter: value}
+    save_checkpoint(folder, run)
+    backend.restart_device_generators()     # a resumed run's GPU draws start here too
 
 
 def images_loop(run, folder, split, device=None, quiet=False, began=None):
@@ -143,9 +191,7 @@ def images_loop(run, folder, split, device=None, quiet=False, began=None):
     try:
         for epoch in range(start + 1, config.epochs + 1):
             row = _image_epoch(run, loader, split, epoch, device)
-            append_metrics(folder, row)
-            run.progress = {'epoch': epoch}
-            save_checkpoint(folder, run)
+            _boundary(folder, run, row, 'epoch', epoch)
             bar.update(1, **_shown(row))
     finally:
         bar.close()
@@ -160,8 +206,11 @@ def _image_epoch(run, loader, split, epoch, device):
     if config.kind == 'vae':
         row = vae_epoch(run.model, run.optimizers, loader, epoch)
         row['test_nelbo'] = vae_test_nelbo(run.model, split, device=device)
+        check_finite(row['test_nelbo'], f'epoch {epoch} (the test images)')
     else:
         row = gan_epoch(run.model, run.optimizers, loader, epoch, config.critic_steps)
+        if epoch % config.eval_every == 0:       # not 'or the last': a longer resume must agree
+            row['frechet_distance'] = gan_quality(run, split, device)
     return {'epoch': epoch, **row, 'seconds': time.perf_counter() - began}
 
 
@@ -174,33 +223,44 @@ def _shown(row):
     return shown
 
 
+TEST_CURVE_CHARACTERS = 10_000      # the test curve reads this much of the test text
+
+
 def charrnn_loop(run, folder, corpus, device=None, quiet=False, began=None):
-    """charrnn: random windows of the training text, a metrics line and checkpoint every
-    ``eval_every`` steps; test bits per character at the end, with the state carried."""
+    """charrnn: random windows of the training text; every ``eval_every`` steps a metrics line
+    (bits per character: the training windows', and the first 10,000 characters of the test
+    text read in order) and a checkpoint; at the end the whole test text's bits per character."""
     config, start = run.config, run.progress.get('step', 0)
     opt, bar = run.optimizers['model'], Progress(config.steps, start, 'charrnn step', quiet)
     run_began = time.perf_counter() if began is None else began
     total, count, began = 0.0, 0, time.perf_counter()
     try:
         for step in range(start + 1, config.steps + 1):
-            inputs, targets = text_windows(corpus.train, config.batch_size, config.length,
-                                           device=device)
-            opt.zero_grad()
-            loss = run.model.loss(inputs, targets)
-            loss.backward()
-            check_finite(loss.item(), f'step {step}')
-            optim.clip_grad_norm_(run.model.parameters(), config.clip)
-            opt.step()
-            total, count = total + loss.item(), count + 1
+            total, count = total + _charrnn_step(run, opt, corpus, step, device), count + 1
             if step % config.eval_every == 0 or step == config.steps:
-                append_metrics(folder, {'step': step, 'train_loss': total / count,
-                                        'seconds': time.perf_counter() - began})
-                run.progress = {'step': step}
-                save_checkpoint(folder, run)
-                bar.update(count, loss=total / count)
+                test = run.model.bits_per_character(corpus.test[:TEST_CURVE_CHARACTERS])
+                row = {'step': step, 'train_bpc': total / count / math.log(2),
+                       'test_bpc': test, 'seconds': time.perf_counter() - began}
+                _boundary(folder, run, row, 'step', step)
+                bar.update(count, train_bpc=row['train_bpc'], test_bpc=test)
                 total, count, began = 0.0, 0, time.perf_counter()
     finally:
         bar.close()
     metrics, files = report.finish_charrnn(run.model, corpus, folder)
     report.write_summary(folder, metrics, run, device, time.perf_counter() - run_began)
     return metrics, files
+
+
+def _charrnn_step(run, opt, corpus, step, device):
+    """One clipped Adam step on a batch of random windows; the loss in nats per character."""
+    config = run.config
+    inputs, targets = text_windows(corpus.train, config.batch_size, config.length,
+                                   device=device)
+    opt.zero_grad()
+    with at(f'step {step}'):
+        loss = run.model.loss(inputs, targets)
+    loss.backward()
+    check_finite(loss.item(), f'step {step}')
+    optim.clip_grad_norm_(run.model.parameters(), config.clip)
+    opt.step()
+    return loss.item()

@@ -13,7 +13,8 @@ import numpy as np
 
 from ..core.mode import no_grad
 from ..core.creation import manual_seed, tensor
-from .runs import UsageError, load_checkpoint, read_metrics
+from .checkpoint import load_checkpoint
+from .runs import UsageError, read_metrics
 
 
 # ---------------------------------------------------------------------------------------- measures
@@ -44,16 +45,23 @@ def frechet_distance(a, b, eps=1e-6):
 
 
 class DigitClassifier:
-    """A multinomial logistic regression (scikit-learn's) trained on the training digits, used
-    to ask which digits a generator draws."""
+    """A multinomial logistic regression (scikit-learn's) trained on the split's own training
+    images, whatever their size (8×8 digits, 28×28 MNIST), used to ask which digits a
+    generator draws. At most ``max_train`` images train it (a fixed random subset of MNIST's
+    60,000, which would take minutes and gain little); its accuracy is measured on the whole
+    test set."""
 
-    def __init__(self, split):
+    def __init__(self, split, max_train=10_000):
         try:
             from sklearn.linear_model import LogisticRegression
         except ImportError:
             raise ImportError("class coverage needs scikit-learn: pip install 'minigen[data]'")
+        train, labels = np.asarray(split.train), np.asarray(split.labels_train)
+        if len(train) > max_train:
+            keep = np.random.default_rng(0).choice(len(train), max_train, replace=False)
+            train, labels = train[keep], labels[keep]
         self.model = LogisticRegression(max_iter=2000)
-        self.model.fit(split.train, split.labels_train)
+        self.model.fit(train, labels)
         self.test_accuracy = float(self.model.score(split.test, split.labels_test))
 
     def coverage(self, images, threshold=0.02):
@@ -61,6 +69,20 @@ class DigitClassifier:
         predicted = self.model.predict(images)
         shares = [float((predicted == c).mean()) for c in range(10)]
         return sum(share >= threshold for share in shares), shares
+
+
+def coverage_metrics(split, samples):
+    """classes_covered, class_shares and classifier_test_accuracy of ``samples`` (n, H·W), by a
+    DigitClassifier trained on ``split``; {} unless both its label sets hold the ten classes
+    0-9 (a split of other images, or without labels, has no digits to count)."""
+    ten = set(range(10))
+    for labels in (split.labels_train, split.labels_test):
+        if labels is None or set(np.unique(np.asarray(labels)).tolist()) != ten:
+            return {}
+    classifier = DigitClassifier(split)
+    covered, shares = classifier.coverage(samples)
+    return {'classes_covered': covered, 'class_shares': shares,
+            'classifier_test_accuracy': classifier.test_accuracy}
 
 
 # ---------------------------------------------------------------------------------------- pictures
@@ -105,19 +127,79 @@ def save_image_grid(images, image_shape, path, title=None, columns=None):
     _save_and_close(plt, fig, path)
 
 
-def save_curves(curves, path, xlabel, title=None):
-    """{name: (xs, ys)} as lines on one plot, saved to ``path``."""
+# ---------------------------------------------------------------------------------- loss curves
+
+@dataclasses.dataclass
+class Panel:
+    """One plot of losses.png: the keys of metrics.jsonl it draws, with their legend names, and
+    a y label that gives their unit. A row without a key adds no point to that key's curve."""
+    ylabel: str
+    curves: dict                                  # {key in metrics.jsonl: legend name}
+    empty: str = 'not measured yet'               # shown when no row holds any of the keys
+
+
+def loss_panels(kind):
+    """The panels of a ``kind`` run's losses.png, left to right. The GAN's losses are binary
+    cross-entropies (nats); the WGAN-GP's are differences of critic scores, which have no
+    unit of information, so their axis says so. The Fréchet distance, measured only every
+    eval_every epochs, has a panel of its own."""
+    if kind == 'charrnn':
+        return [Panel('bits per character', {'train_bpc': 'train', 'test_bpc': 'test text'})]
+    if kind == 'vae':
+        return [Panel('−ELBO (nats per image)',
+                      {'train_loss': 'train', 'test_nelbo': 'test (1 noise draw)'})]
+    if kind == 'gan':
+        losses = Panel('loss (nats)', {'d_loss': 'discriminator', 'g_loss': 'generator'})
+    else:
+        losses = Panel('loss (critic score units, not nats)',
+                       {'d_loss': 'critic (with gradient penalty)', 'g_loss': 'generator'})
+    frechet = Panel('Fréchet distance (pixel space, lower is better)',
+                    {'frechet_distance': 'fixed-noise samples vs test images'},
+                    empty='no Fréchet distance measured yet\n(one every eval_every epochs)')
+    return [losses, frechet]
+
+
+def panel_curves(panel, rows, x_name):
+    """{legend name: (xs, ys)} for each of the panel's keys, from the rows that hold it (a key
+    no row holds has no curve)."""
+    curves = {}
+    for key, name in panel.curves.items():
+        points = [(row[x_name], row[key]) for row in rows if key in row and x_name in row]
+        if points:
+            curves[name] = tuple(zip(*points))
+    return curves
+
+
+def curve_figure(panels, rows, x_name, title=None):
+    """The figure of ``panels`` side by side, drawn from the metrics ``rows``; the caller
+    saves and closes it."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for name, (xs, ys) in curves.items():
-        ax.plot(xs, ys, label=name)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel('loss')
-    ax.grid(alpha=0.3)
-    ax.legend()
+    # one x range for all: the Fréchet distance's epochs line up with the losses' beside it
+    fig, axes = plt.subplots(1, len(panels), figsize=(1.5 + 5.5 * len(panels), 4),
+                             sharex=True, squeeze=False)
+    for ax, panel in zip(axes.flat, panels):
+        draw_panel(ax, panel, panel_curves(panel, rows, x_name), x_name)
     if title:
-        ax.set_title(title)
-    _save_and_close(plt, fig, path)
+        fig.suptitle(title)
+    return fig
+
+
+def draw_panel(ax, panel, curves, x_name):
+    for name, (xs, ys) in curves.items():
+        # markers while the points are few: a curve of one point is otherwise invisible
+        ax.plot(xs, ys, label=name, marker='o' if len(xs) <= 30 else None, markersize=3)
+    ax.set_xlabel(x_name)
+    ax.set_ylabel(panel.ylabel)
+    ax.grid(alpha=0.3)
+    if curves:
+        ax.legend()
+    else:
+        ax.text(0.5, 0.5, panel.empty, ha='center', va='center', transform=ax.transAxes)
+
+
+def save_curves(panels, rows, path, x_name, title=None):
+    """``curve_figure`` saved to ``path``."""
+    _save_and_close(_pyplot(), curve_figure(panels, rows, x_name, title), path)
 
 
 def _save_and_close(plt, fig, path):
@@ -151,11 +233,7 @@ def finish_images(run, split, folder, device=None):
     files.append('samples.png')
     if kind != 'vae':
         metrics['frechet_distance'] = frechet_distance(samples, split.test)
-        if shape == (8, 8):
-            classifier = DigitClassifier(split)
-            covered, shares = classifier.coverage(samples)
-            metrics.update(classes_covered=covered, class_shares=shares,
-                           classifier_test_accuracy=classifier.test_accuracy)
+        metrics.update(coverage_metrics(split, samples))
     save_loss_curves(folder, kind)
     return metrics, files + ['losses.png']
 
@@ -173,11 +251,10 @@ def finish_charrnn(model, corpus, folder):
 
 
 def save_loss_curves(folder, kind):
-    rows = read_metrics(folder)
+    """losses.png: the run's metrics.jsonl drawn as ``loss_panels(kind)``."""
     x_name = 'step' if kind == 'charrnn' else 'epoch'
-    names = [k for k in rows[0] if k not in (x_name, 'seconds')] if rows else []
-    curves = {name: ([r[x_name] for r in rows], [r[name] for r in rows]) for name in names}
-    save_curves(curves, os.path.join(folder, 'losses.png'), x_name, f'{kind} training')
+    save_curves(loss_panels(kind), read_metrics(folder), os.path.join(folder, 'losses.png'),
+                x_name, f'{kind} training')
 
 
 def write_summary(folder, metrics, run, device, wall_seconds):
@@ -192,17 +269,26 @@ def write_summary(folder, metrics, run, device, wall_seconds):
 
 # ---------------------------------------------------------------------------------------- sampling
 
-def sample(checkpoint, n=100, temperature=1.0, prime='', out=None, device=None, seed=None):
-    """``minigen sample CHECKPOINT``: images to a PNG grid, or text to the screen (and ``out``).
-    ``seed`` makes the draw repeatable. The default image file, samples-N.png beside the
-    checkpoint, is never overwritten: a second draw goes to samples-N-2.png, and so on.
-    Returns the path written, or None."""
+def sample(checkpoint, n=100, temperature=None, prime=None, out=None, device=None, seed=None):
+    """``minigen sample CHECKPOINT``: images to a picture file, or text to the screen (and
+    ``out``). ``temperature`` and ``prime`` are the char-RNN's (1.0 and '' when not given); an
+    image model refuses them. ``seed`` makes the draw repeatable. The default image file,
+    samples-N.png beside the checkpoint, is never overwritten: a second draw goes to
+    samples-N-2.png, and so on. Returns the path written, or None.
+
+    Every mistake is a UsageError, found before the checkpoint is read where the mistake does
+    not depend on the model: a temperature that is not a positive finite number, an ``out``
+    in a missing folder."""
+    check_sample_flags(temperature, out)
     run = load_checkpoint(checkpoint, device)
+    kind = run.config.kind
+    if kind != 'charrnn':
+        check_image_sample_flags(kind, temperature, prime, out)
     if seed is not None:
         manual_seed(seed)
-    kind = run.config.kind
     if kind == 'charrnn':
-        return _sample_text(run, n, temperature, prime, out)
+        return _sample_text(run, n, 1.0 if temperature is None else temperature, prime or '',
+                            out)
     folder = checkpoint if os.path.isdir(checkpoint) else \
         os.path.dirname(os.path.abspath(checkpoint))
     out = out or unused_path(os.path.join(folder, f'samples-{n}.png'))
@@ -212,9 +298,56 @@ def sample(checkpoint, n=100, temperature=1.0, prime='', out=None, device=None, 
     return out
 
 
+def check_sample_flags(temperature, out):
+    """The checks that need no checkpoint: a temperature T > 0 and finite (the char-RNN draws
+    from softmax(logits / T); T = nan would make every probability nan), and an ``out`` that
+    names a file in a folder that exists."""
+    if temperature is not None and not (math.isfinite(temperature) and temperature > 0):
+        raise UsageError(f"--temperature must be a finite number above 0 (1.0 draws as the "
+                         f"model learned, lower is more predictable); got {temperature}")
+    if out is None:
+        return
+    if os.path.isdir(out):
+        raise UsageError(f"--out {out} is a folder; give the name of a file to write")
+    folder = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(folder):
+        raise UsageError(f"--out {out}: the folder {folder} does not exist; create it first")
+
+
+# The picture formats matplotlib writes with no extra program (pgf needs LaTeX; raw and rgba are
+# bare pixel bytes), the common ones first.
+IMAGE_FORMATS = ('png', 'svg', 'pdf', 'jpg', 'jpeg', 'webp', 'tif', 'tiff', 'gif', 'eps', 'ps',
+                 'svgz')
+
+
+def image_formats():
+    """The extensions (without the dot) in IMAGE_FORMATS that this matplotlib can write."""
+    _pyplot()
+    from matplotlib.figure import Figure
+    writable = Figure().canvas.get_supported_filetypes()
+    return [ext for ext in IMAGE_FORMATS if ext in writable]
+
+
+def check_image_sample_flags(kind, temperature, prime, out):
+    """An image model draws from noise: it has no temperature and reads no prime, and its
+    samples are a picture, so ``out`` must end in an extension matplotlib writes."""
+    if temperature is not None:
+        raise UsageError(f"--temperature is for charrnn checkpoints; a {kind} model draws "
+                         "images from noise and has no temperature")
+    if prime is not None:
+        raise UsageError(f"--prime is for charrnn checkpoints; a {kind} model draws images "
+                         "from noise and reads no text first")
+    if out is None:
+        return
+    ext = os.path.splitext(out)[1].lower()
+    formats = image_formats()
+    if ext[1:] not in formats:
+        found = f"ends in {ext}" if ext else "has no extension"
+        raise UsageError(f"--out {out} {found}; a {kind} model's samples are a picture: end "
+                         f"the name in {', '.join('.' + f for f in formats)}")
+
+
 def _sample_text(run, n, temperature, prime, out):
-    if temperature <= 0:
-        raise UsageError(f"--temperature must be positive; got {temperature}")
     try:
         text = prime + run.model.sample(n, prime=prime, temperature=temperature)
     except ValueError as exc:

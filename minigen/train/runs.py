@@ -1,20 +1,17 @@
-"""Run folders, data, models and checkpoints: everything a run keeps between two processes.
+"""Run folders, data, models, and the settings a run may change when it is resumed.
 
 A run writes into its own folder (never over an earlier one): ``metrics.jsonl`` (one line per
-epoch, or per ``eval_every`` steps), ``checkpoint.safetensors`` (atomic, rewritten each time)
-and, at the end, its pictures and ``summary.json``. A checkpoint holds the run's kind and
-config, the model's and the optimizers' state and the progress made, so ``--resume`` continues
-the run.
+epoch, or per ``eval_every`` steps), ``checkpoint.safetensors`` (atomic, rewritten each time;
+checkpoint.py says what it holds) and, at the end, its pictures and ``summary.json``.
 """
+import contextlib
 import json
 import os
 from dataclasses import dataclass
 
 from .. import optim
 from ..data import load_digits, load_mnist, load_text
-from ..io import CheckpointError, load, save
 from ..models import GAN, VAE, CharRNN
-from . import config as configs
 from ..core.errors import TrainingStopped, UsageError
 
 
@@ -22,24 +19,40 @@ from ..core.errors import TrainingStopped, UsageError
 
 def new_run_folder(out, kind):
     """``out`` if given (it must not hold an earlier run), else runs/<kind>, runs/<kind>-2, ..."""
-    if out:
-        if os.path.exists(out) and os.listdir(out):
-            raise UsageError(f"--out {out} already holds files; choose a new folder, or continue "
-                             f"that run with --resume {out}")
+    if not out:
+        base, n = os.path.join('runs', kind), 1
+        out = base
+        while os.path.exists(out):
+            n += 1
+            out = f'{base}-{n}'
+    elif os.path.exists(out) and not os.path.isdir(out):
+        raise UsageError(f"--out {out} is a file, not a folder; name a new folder for the run")
+    elif os.path.exists(out) and os.listdir(out):
+        raise UsageError(f"--out {out} already holds files; choose a new folder, or continue "
+                         f"that run with --resume {out}")
+    try:
         os.makedirs(out, exist_ok=True)
-        return out
-    base, n = os.path.join('runs', kind), 1
-    folder = base
-    while os.path.exists(folder):
-        n += 1
-        folder = f'{base}-{n}'
-    os.makedirs(folder)
-    return folder
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot make the folder ({exc.strerror})") from None
+    return out
 
 
 def append_metrics(folder, row):
     with open(os.path.join(folder, 'metrics.jsonl'), 'a') as f:
         f.write(json.dumps(row) + '\n')
+
+
+def keep_metrics_until(folder, counter, last):
+    """Drop the lines of metrics.jsonl after ``counter`` (epoch or step) ``last``: a run
+    stopped between writing its metrics line and its checkpoint (Ctrl-C) resumes from the
+    checkpoint, and its metrics must agree with it."""
+    rows = read_metrics(folder)
+    kept = [row for row in rows if row.get(counter, 0) <= last]
+    if len(kept) != len(rows):
+        path = os.path.join(folder, 'metrics.jsonl')
+        with open(path + '.tmp', 'w') as f:
+            f.writelines(json.dumps(row) + '\n' for row in kept)
+        os.replace(path + '.tmp', path)
 
 
 def read_metrics(folder):
@@ -48,10 +61,6 @@ def read_metrics(folder):
         return []
     with open(path) as f:
         return [json.loads(line) for line in f if line.strip()]
-
-
-def checkpoint_path(folder):
-    return os.path.join(folder, 'checkpoint.safetensors')
 
 
 # -------------------------------------------------------------------------------------------- data
@@ -89,50 +98,90 @@ def build(config, vocab=None):
 
 @dataclass
 class Run:
-    """A run as a checkpoint restores it."""
+    """A run in memory: what a checkpoint holds (checkpoint.py)."""
     config: object
     model: object
     optimizers: dict
     progress: dict
     vocab: list | None = None
+    rng: dict | None = None                 # the generator's state the checkpoint saved
 
 
-def save_checkpoint(folder, run):
-    state = {'kind': run.config.kind, 'config': configs.to_dict(run.config),
-             'progress': run.progress, 'model': run.model.state_dict(),
-             'optimizers': {name: opt.state_dict() for name, opt in run.optimizers.items()}}
-    if run.vocab is not None:
-        state['vocab'] = ''.join(run.vocab)
-    save(state, checkpoint_path(folder))
+# ------------------------------------------------------------------------------- running a config
+
+def check_steps(config, rows):
+    """Refuse a config under which training would not happen: an epoch of the GANs (which drop
+    a last partial batch) with no batch, or with fewer batches than the critic steps that come
+    before a generator step; a text too short for one window."""
+    size = config.batch_size
+    if config.kind == 'charrnn':
+        if rows <= config.length:
+            raise UsageError(f"the training text has {rows} characters, too few for windows "
+                             f"of {config.length} and the character after them")
+        return
+    if config.kind == 'vae':
+        return                                 # the VAE keeps a last partial batch
+    batches = rows // size
+    if batches == 0:
+        raise UsageError(f"--batch-size {size} is more than the {rows} training images, and the "
+                         f"{config.kind} drops a last partial batch, so an epoch would have no "
+                         f"training step: use --batch-size {rows} or less")
+    if batches < config.critic_steps:
+        raise UsageError(f"--batch-size {size} gives {batches} batches per epoch, fewer than the "
+                         f"{config.critic_steps} critic steps before each generator step, so the "
+                         f"generator would never train: use --batch-size "
+                         f"{rows // config.critic_steps} or less")
 
 
-def load_checkpoint(path, device=None):
-    """The Run in a checkpoint file or run folder, its model on ``device``."""
-    if os.path.isdir(path):
-        path = checkpoint_path(path)
-    if not os.path.exists(path):
-        raise UsageError(f"no checkpoint at {path}")
+# The settings a resumed run may change (printed when it does); the others make the model what
+# it is, or decide its random draws, and are refused.
+CHANGEABLE = ('epochs', 'steps', 'lr', 'batch_size', 'threads', 'eval_every')
+
+
+def apply_changes(run, changes):
+    """Apply ``changes`` ({setting: value}, the flags given with --resume) to a resumed run;
+    the list of 'setting old → new' lines to print. A setting that cannot change is refused."""
+    config, lines = run.config, []
+    fixed = [name for name in changes if name not in CHANGEABLE]
+    if fixed:
+        flags = ', '.join('--' + name.replace('_', '-') for name in fixed)
+        raise UsageError(f"{flags} cannot change when a run is resumed (the model, its data and "
+                         f"its random draws were fixed when it started); start a new run instead")
+    done = run.progress.get(config.counter, 0)
+    length = changes.get(config.length_name)
+    if length is not None and length < done:
+        raise UsageError(f"--{config.length_name} {length}: the run has already trained "
+                         f"{done} {config.length_name}")
+    for name, value in changes.items():
+        if getattr(config, name) != value:
+            lines.append(f"{name.replace('_', ' ')} {getattr(config, name)} → {value}")
+            setattr(config, name, value)
+    if 'lr' in changes:
+        for opt in run.optimizers.values():
+            for group in opt.param_groups:
+                group['lr'] = config.lr
+    return lines
+
+
+@contextlib.contextmanager
+def blas_threads(config):
+    """Run the block with ``config.threads`` BLAS threads; when 0 (not chosen), record in the
+    config how many BLAS has now, so that a resumed run uses as many (a different number may
+    change the last bits of a matrix product). Needs threadpoolctl (a dependency of
+    scikit-learn) to choose; without it the count is left to BLAS."""
     try:
-        state = load(path, device=device)
-    except CheckpointError as exc:
-        raise UsageError(str(exc)) from None
-    if not isinstance(state, dict):
-        raise UsageError(f"{path} is not a minigen training checkpoint")
-    config = configs.from_dict(state.get('kind'), state.get('config'), path)
-    vocab = list(state['vocab']) if 'vocab' in state else None
-    model, optimizers = build(config, vocab)
-    model.load_state_dict(state['model'])
-    model.to(device or 'cpu')
-    for name, opt in optimizers.items():
-        opt.load_state_dict(state['optimizers'][name])
-    return Run(config, model, optimizers, state['progress'], vocab)
-
-
-def resume(folder, kind, length=None, device=None):
-    """The ``kind`` run in ``folder``; ``length`` (epochs or steps), when given, extends it."""
-    run = load_checkpoint(folder, device)
-    if run.config.kind != kind:
-        raise UsageError(f"--resume {folder} holds a {run.config.kind} run, not a {kind} one")
-    if length:
-        setattr(run.config, run.config.length_name, length)
-    return run
+        import threadpoolctl
+    except ImportError:
+        if config.threads:
+            raise UsageError("--threads needs threadpoolctl: pip install threadpoolctl") from None
+        yield
+        return
+    if not config.threads:
+        counts = [lib['num_threads'] for lib in threadpoolctl.threadpool_info()
+                  if lib['user_api'] == 'blas']
+        config.threads = max(counts, default=0)
+    if not config.threads:
+        yield
+        return
+    with threadpoolctl.threadpool_limits(limits=config.threads, user_api='blas'):
+        yield

@@ -103,3 +103,37 @@ def test_fast_forms_agree_with_numpy():
 def test_scatter_add_adds_repeated_indices():
     out = backend.scatter_add((4,), np.array([1, 1, 3]), np.array([1.0, 2.0, 5.0]))
     np.testing.assert_array_equal(out, [0.0, 3.0, 0.0, 5.0])
+
+
+# ----------------------------------------------------------------------------- the generator state
+
+def test_set_rng_state_continues_the_stream_get_rng_state_saw():
+    mg.manual_seed(3)
+    mg.randn(4)
+    state = mg.get_rng_state()
+    expected = [mg.randn(5).numpy(), mg.rand(2, 3).numpy()]
+    mg.manual_seed(99)                                  # another stream in between
+    mg.randn(7)
+    mg.set_rng_state(state)
+    np.testing.assert_array_equal(mg.randn(5).numpy(), expected[0])
+    np.testing.assert_array_equal(mg.rand(2, 3).numpy(), expected[1])
+
+
+def test_the_rng_state_is_plain_data_that_survives_a_checkpoint(tmp_path):
+    mg.manual_seed(5)
+    state = mg.get_rng_state()
+    expected = mg.randn(6).numpy()
+    mg.save({'rng': state}, tmp_path / 'rng.safetensors')
+    mg.set_rng_state(mg.load(tmp_path / 'rng.safetensors')['rng'])
+    np.testing.assert_array_equal(mg.randn(6).numpy(), expected)
+
+
+@pytest.mark.parametrize('bad', [None, {}, {'bit_generator': 'MT19937'}, 'PCG64',
+                                 {'bit_generator': 'PCG64', 'state': {'state': -1, 'inc': 1}}])
+def test_set_rng_state_refuses_what_get_rng_state_cannot_have_returned(bad):
+    mg.manual_seed(1)
+    expected = mg.randn(3).numpy()
+    mg.manual_seed(1)
+    with pytest.raises(ValueError, match='set_rng_state: not a state'):
+        mg.set_rng_state(bad)
+    np.testing.assert_array_equal(mg.randn(3).numpy(), expected)    # nothing changed

@@ -78,17 +78,41 @@ def test_sample_writes_a_png_for_an_image_model(tmp_path):
     assert target.stat().st_size > 0
 
 
+NUMBER_FLAGS = {'--epochs': int, '--steps': int, '--lr': float, '--batch-size': int,
+                '--hidden': int, '--latent': int, '--threads': int, '--eval-every': int}
+NOT_POSITIVE = ['0', '-1', '-0.5', 'nan', 'inf', '-inf', '1e400']
+
+
+@pytest.mark.parametrize('flag', NUMBER_FLAGS)
+@pytest.mark.parametrize('value', NOT_POSITIVE + ['x', '', '1e-3x'])
+def test_every_number_flag_refuses_what_is_not_a_positive_finite_number(flag, value, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(['train', 'charrnn' if flag == '--steps' else 'vae', f'{flag}={value}'])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and err.count('\n') == 1, err
+    assert err.startswith('minigen train: error: argument ' + flag) and '--help' in err
+    if NUMBER_FLAGS[flag] is int and value in ('-0.5', 'nan', 'inf', '-inf', '1e400'):
+        assert 'is not a number' in err       # not a whole number, so not one of these
+    elif value in NOT_POSITIVE:
+        assert 'must be a positive finite number' in err
+    else:
+        assert 'is not a number' in err
+
+
 @pytest.mark.parametrize('argv, message', [
-    (['train', 'vae', '--epochs', '0'], 'must be positive'),
-    (['train', 'vae', '--lr', '-1'], 'must be positive'),
-    (['train', 'vae', '--batch-size', 'x'], 'is not a number'),
+    (['train', 'vae', '--seed', '-1'], 'a seed is a whole number ≥ 0, got -1'),
+    (['train', 'vae', '--seed', '1.5'], "'1.5' is not a whole number"),
     (['train', 'dcgan'], 'invalid choice'),
     (['train', 'vae', '--bogus'], 'unrecognized arguments'),
+    (['train'], 'the following arguments are required'),
+    (['sample'], 'the following arguments are required'),
+    (['frobnicate'], 'invalid choice'),
 ])
-def test_bad_flags_exit_2_with_a_message(argv, message, capsys):
+def test_bad_flags_exit_2_with_one_line(argv, message, capsys):
     with pytest.raises(SystemExit) as info:
         main(argv)
-    assert info.value.code == 2 and message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and message in err and err.count('\n') == 1, err
 
 
 def bad_inputs(tmp_path):
@@ -148,7 +172,7 @@ def test_sample_with_a_bad_temperature(tmp_path, capsys):
     assert main(['train', 'charrnn', '--steps', '5', '--hidden', '8', '--data', str(text),
                  '--out', str(out)]) == 0
     assert main(['sample', str(out), '--temperature', '0']) == 2
-    assert 'temperature must be positive' in capsys.readouterr().err
+    assert 'temperature must be a finite number above 0' in capsys.readouterr().err
 
 
 def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch,
@@ -224,7 +248,7 @@ def test_output_to_a_file_is_a_few_plain_lines_and_quiet_prints_only_the_summary
 
 def test_summary_records_seed_config_versions_device_and_wall_time(tmp_path):
     from dataclasses import asdict
-    from minigen.train.runs import load_checkpoint
+    from minigen.train.checkpoint import load_checkpoint
     out = tmp_path / 'run'
     assert main(['train', 'vae', '--epochs', '1', '--hidden', '8', '--seed', '3',
                  '--out', str(out), '--quiet']) == 0
@@ -247,3 +271,37 @@ def test_sample_with_a_seed_repeats_and_never_overwrites(tmp_path, capsys):
     first, second = out / 'samples-7.png', out / 'samples-7-2.png'
     assert f'wrote {second}' in capsys.readouterr().out
     assert np.array_equal(matplotlib.image.imread(first), matplotlib.image.imread(second))
+
+
+@pytest.mark.parametrize('argv, message', [
+    (['gan', '--batch-size', '5000'], '--batch-size 5000 is more than the 1500 training images'),
+    (['wgan-gp', '--batch-size', '1501'], 'an epoch would have no training step'),
+    (['wgan-gp', '--batch-size', '400'],
+     '--batch-size 400 gives 3 batches per epoch, fewer than the 5 critic steps'),
+    (['charrnn', '--data', '{short}'], 'the training text has'),
+])
+def test_a_config_that_would_train_nothing_is_refused_before_anything_is_written(
+        argv, message, tmp_path, capsys):
+    short = tmp_path / 'short.txt'
+    short.write_text('abc ' * 10)
+    argv = [a.replace('{short}', str(short)) for a in argv]
+    assert main(['train', *argv, '--out', str(tmp_path / 'run')]) == 2
+    err = capsys.readouterr().err
+    assert err.count('\n') == 1 and message in err, err
+    assert not (tmp_path / 'run').exists()
+
+
+def test_out_naming_a_file_or_an_impossible_folder_is_one_line(tmp_path, capsys):
+    a_file = tmp_path / 'notes.txt'
+    a_file.write_text('mine')
+    assert main(['train', 'vae', '--out', str(a_file)]) == 2
+    assert f'--out {a_file} is a file, not a folder' in capsys.readouterr().err
+    assert main(['train', 'vae', '--out', str(a_file / 'run')]) == 2
+    err = capsys.readouterr().err
+    assert err.count('\n') == 1 and f'--out {a_file / "run"}: cannot make the folder' in err
+    assert a_file.read_text() == 'mine'
+
+
+def test_out_with_resume_is_refused(tmp_path, capsys):
+    assert main(['train', 'vae', '--resume', str(tmp_path), '--out', str(tmp_path / 'x')]) == 2
+    assert '--out and --resume' in capsys.readouterr().err

@@ -1,0 +1,148 @@
+"""Resume is bit-exact from the command line: a run trained to N, then resumed to 2N (or cut
+short by Ctrl-C and resumed), ends with the same metrics, weights, optimizer state, random
+state, samples and summary, bit for bit, as a run trained to 2N straight, for every model kind."""
+import json
+
+import numpy as np
+import pytest
+
+import minigen as mg
+from minigen.cli import main
+from minigen.train import loops
+
+pytestmark = pytest.mark.slow
+
+SMALL = {'vae': ['--hidden', '8', '--latent', '2', '--batch-size', '256'],
+         'gan': ['--hidden', '8', '--latent', '2', '--batch-size', '256', '--eval-every', '2'],
+         'wgan-gp': ['--hidden', '8', '--latent', '2', '--batch-size', '250',
+                     '--eval-every', '2'],
+         'charrnn': ['--hidden', '8', '--batch-size', '4', '--eval-every', '3']}
+LENGTH = {'vae': '--epochs', 'gan': '--epochs', 'wgan-gp': '--epochs', 'charrnn': '--steps'}
+
+
+def train(kind, length, out, tmp_path, *extra):
+    argv = ['train', kind, LENGTH[kind], str(length), *SMALL[kind], '--seed', '7', '--quiet']
+    if kind == 'charrnn':
+        text = tmp_path / 'text.txt'
+        text.write_text('the quick brown fox jumps over the lazy dog. ' * 40)
+        argv += ['--data', str(text)]
+    return main(argv + ['--out', str(out), *extra])
+
+
+def resume(kind, length, out, *extra):
+    return main(['train', kind, '--resume', str(out), LENGTH[kind], str(length), '--quiet',
+                 *extra])
+
+
+def assert_same_run(a, b):
+    """Two run folders hold the same run: metrics (but for the time taken), checkpoint,
+    samples and summary (but for the wall time)."""
+    def metrics(folder):
+        rows = [json.loads(line) for line in (folder / 'metrics.jsonl').read_text().splitlines()]
+        return [{k: v for k, v in row.items() if k != 'seconds'} for row in rows]
+    assert metrics(a) == metrics(b)
+    state_a, state_b = (mg.load(f / 'checkpoint.safetensors') for f in (a, b))
+    flat_a, flat_b = flatten(state_a), flatten(state_b)
+    assert flat_a.keys() == flat_b.keys()
+    for key in flat_a:
+        np.testing.assert_array_equal(flat_a[key], flat_b[key], err_msg=key)
+    for name in ('samples.png', 'samples.txt'):
+        if (a / name).exists():
+            assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    summary_a, summary_b = (json.loads((f / 'summary.json').read_text()) for f in (a, b))
+    summary_a.pop('wall_seconds'), summary_b.pop('wall_seconds')
+    assert summary_a == summary_b
+
+
+def flatten(tree, prefix=''):
+    if isinstance(tree, dict):
+        return {k: v for key, sub in tree.items() for k, v in flatten(sub, f'{prefix}{key}.').items()}
+    if isinstance(tree, (list, tuple)):
+        return flatten(dict(enumerate(tree)), prefix)
+    return {prefix: tree.numpy() if isinstance(tree, mg.Tensor) else np.asarray(tree)}
+
+
+@pytest.mark.parametrize('kind', ['vae', 'gan', 'wgan-gp', 'charrnn'])
+def test_a_resumed_run_equals_a_run_straight_through(kind, tmp_path):
+    n = 6 if kind == 'charrnn' else 2
+    assert train(kind, 2 * n, tmp_path / 'straight', tmp_path) == 0
+    assert train(kind, n, tmp_path / 'resumed', tmp_path) == 0
+    assert resume(kind, 2 * n, tmp_path / 'resumed') == 0
+    assert_same_run(tmp_path / 'straight', tmp_path / 'resumed')
+
+
+@pytest.mark.parametrize('kind', ['vae', 'charrnn'])
+def test_ctrl_c_between_the_metrics_line_and_the_checkpoint_resumes_exactly(kind, tmp_path,
+                                                                           monkeypatch, capsys):
+    """Cut at the worst moment: the third boundary's metrics line is written, its checkpoint
+    is not. The resume drops that line and ends as the uninterrupted run ends."""
+    n = 9 if kind == 'charrnn' else 3
+    assert train(kind, 4 if kind != 'charrnn' else 12, tmp_path / 'straight', tmp_path) == 0
+    real_save, saves = loops.save_checkpoint, []
+
+    def save_then_interrupt(folder, run):
+        saves.append(1)
+        if len(saves) == 3:
+            raise KeyboardInterrupt
+        real_save(folder, run)
+    monkeypatch.setattr(loops, 'save_checkpoint', save_then_interrupt)
+    assert train(kind, 4 if kind != 'charrnn' else 12, tmp_path / 'cut', tmp_path) == 130
+    lines = (tmp_path / 'cut' / 'metrics.jsonl').read_text().splitlines()
+    assert len(lines) == 3                    # one line ahead of the checkpoint
+    monkeypatch.setattr(loops, 'save_checkpoint', real_save)
+    assert resume(kind, 4 if kind != 'charrnn' else 12, tmp_path / 'cut') == 0
+    assert_same_run(tmp_path / 'straight', tmp_path / 'cut')
+    del n
+
+
+def test_a_resume_prints_what_it_changes_and_applies_it(tmp_path, capsys):
+    assert train('vae', 1, tmp_path / 'run', tmp_path) == 0
+    capsys.readouterr()
+    assert main(['train', 'vae', '--resume', str(tmp_path / 'run'), '--epochs', '2',
+                 '--lr', '0.0005', '--batch-size', '128']) == 0
+    out = capsys.readouterr().out
+    assert (f"resuming {tmp_path / 'run'} at epoch 1 of 2; changed: epochs 1 → 2, "
+            "lr 0.001 → 0.0005, batch size 256 → 128") in out
+    state = mg.load(tmp_path / 'run' / 'checkpoint.safetensors')
+    assert state['config']['lr'] == 0.0005 and state['config']['batch_size'] == 128
+    assert state['optimizers']['model']['param_groups'][0]['lr'] == 0.0005
+
+
+@pytest.mark.parametrize('flags, named', [
+    (['--hidden', '3'], '--hidden'), (['--latent', '4'], '--latent'),
+    (['--seed', '1'], '--seed'), (['--hidden', '3', '--seed', '2'], '--hidden, --seed')])
+def test_a_resume_refuses_a_flag_that_cannot_change(flags, named, tmp_path, capsys):
+    assert train('vae', 1, tmp_path / 'run', tmp_path) == 0
+    before = (tmp_path / 'run' / 'checkpoint.safetensors').read_bytes()
+    capsys.readouterr()
+    assert resume('vae', 2, tmp_path / 'run', *flags) == 2
+    err = capsys.readouterr().err
+    assert err.count('\n') == 1 and f"{named} cannot change when a run is resumed" in err
+    assert (tmp_path / 'run' / 'checkpoint.safetensors').read_bytes() == before
+
+
+def test_a_resume_cannot_go_back(tmp_path, capsys):
+    assert train('vae', 2, tmp_path / 'run', tmp_path) == 0
+    capsys.readouterr()
+    assert resume('vae', 1, tmp_path / 'run') == 2
+    assert '--epochs 1: the run has already trained 2 epochs' in capsys.readouterr().err
+
+
+def test_the_blas_thread_count_is_recorded_and_used_again_on_resume(tmp_path, monkeypatch):
+    threadpoolctl = pytest.importorskip('threadpoolctl')
+    seen = []
+    real_finish = loops.report.finish_images
+
+    def finish_and_look(*args, **kwargs):
+        seen.append([lib['num_threads'] for lib in threadpoolctl.threadpool_info()
+                     if lib['user_api'] == 'blas'])
+        return real_finish(*args, **kwargs)
+    monkeypatch.setattr(loops.report, 'finish_images', finish_and_look)
+    assert train('vae', 1, tmp_path / 'run', tmp_path, '--threads', '1') == 0
+    assert mg.load(tmp_path / 'run' / 'checkpoint.safetensors')['config']['threads'] == 1
+    assert resume('vae', 2, tmp_path / 'run') == 0
+    assert seen and all(counts and set(counts) == {1} for counts in seen)
+    assert train('vae', 1, tmp_path / 'default', tmp_path) == 0
+    recorded = mg.load(tmp_path / 'default' / 'checkpoint.safetensors')['config']['threads']
+    assert recorded == max(lib['num_threads'] for lib in threadpoolctl.threadpool_info()
+                           if lib['user_api'] == 'blas')
