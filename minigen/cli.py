@@ -300,7 +300,7 @@ def parse(argv):
     add_tool_parsers(commands)
     args, rest = parser.parse_known_args(argv)
     if rest and args.command != 'bench':
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        commands.choices[args.command].error(f"unrecognized arguments: {' '.join(rest)}")
     args.rest = rest + (['--device', args.device] if args.command == 'bench' else [])
     return args
 

@@ -12,6 +12,7 @@ import safetensors.numpy
 import minigen as mg
 import minigen.functional as F
 from minigen import nn, optim
+from minigen.cli import main
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -201,6 +202,114 @@ def test_each_mistake_gets_a_clear_error(what, call, kind, fragment, tmp_path):
     assert fragment in str(info.value), str(info.value)
 
 
+# ------------------------------------------------------------------ the command line and checkpoints
+
+def _runs(tmp):
+    """Tiny runs to resume and sample (made once per folder), a broken checkpoint, a file."""
+    import contextlib
+    import io as text_io
+    if not (tmp / 'runs' / 'vae').exists():
+        (tmp / 'text.txt').write_text('abcd efgh ' * 30)
+        (tmp / 'notes.txt').write_text('mine')
+        with contextlib.redirect_stdout(text_io.StringIO()):
+            main(['train', 'vae', '--epochs', '2', '--hidden', '8', '--latent', '2',
+                  '--batch-size', '512', '--out', str(tmp / 'runs' / 'vae'), '--quiet'])
+            main(['train', 'charrnn', '--steps', '2', '--hidden', '8', '--batch-size', '2',
+                  '--data', str(tmp / 'text.txt'), '--out', str(tmp / 'runs' / 'charrnn'),
+                  '--quiet'])
+        state = mg.load(tmp / 'runs' / 'vae' / 'checkpoint.safetensors')
+        state.pop('rng')
+        state['config']['hidden'] = '8'
+        state['extra'] = 1
+        (tmp / 'runs' / 'broken').mkdir()
+        mg.save(state, tmp / 'runs' / 'broken' / 'checkpoint.safetensors')
+    return {'{vae}': 'runs/vae', '{charrnn}': 'runs/charrnn', '{broken}': 'runs/broken',
+            '{file}': 'notes.txt', '{text}': 'text.txt', '{tmp}': '.'}
+
+
+# (what the user did, the command after `minigen`, the exit status, a fragment of stderr)
+CLI_CASES = [
+    ('a learning rate that is not a number', 'train vae --lr nan', 2,
+     'must be a positive finite number'),
+    ('a learning rate that overflows', 'train vae --lr 1e400', 2,
+     'must be a positive finite number'),
+    ('a negative seed', 'train vae --seed -1', 2, 'a seed is a whole number ≥ 0'),
+    ('zero epochs', 'train vae --epochs 0', 2, 'must be a positive finite number'),
+    ('a flag of another model', 'train vae --steps 10', 2, 'vae has no --steps'),
+    ('an unknown flag', 'train vae --colour red', 2, 'unrecognized arguments'),
+    ('--out naming a file', 'train vae --out {file}', 2, 'is a file, not a folder'),
+    ('--out inside a file', 'train vae --out {file}/run', 2, 'cannot make the folder'),
+    ('--out naming an earlier run', 'train vae --out {vae}', 2, 'already holds files'),
+    ('a batch larger than the data (GAN)', 'train gan --batch-size 5000 --out {tmp}/g', 2,
+     'an epoch would have no training step'),
+    ('fewer batches than critic steps', 'train wgan-gp --batch-size 400 --out {tmp}/w', 2,
+     'the generator would never train'),
+    ('MNIST from a folder without its files', 'train vae --data mnist:{tmp}/none', 2,
+     'mnist'),
+    ('a text file that is not there', 'train charrnn --data {tmp}/none.txt', 2, 'none.txt'),
+    ('a learning rate that makes the loss NaN',
+     'train vae --lr 1e3 --hidden 8 --out {tmp}/diverges', 1,
+     'training stopped: the loss was not finite at epoch 1'),
+    ('--resume of a folder without a checkpoint', 'train vae --resume {tmp}/none', 2,
+     'no checkpoint at'),
+    ('--resume of another model\'s run', 'train gan --resume {vae}', 2,
+     'holds a vae run, not a gan one'),
+    ('--resume changing the architecture', 'train vae --resume {vae} --hidden 3', 2,
+     '--hidden cannot change when a run is resumed'),
+    ('--resume to fewer epochs than done', 'train vae --resume {vae} --epochs 1', 2,
+     'the run has already trained 2 epochs'),
+    ('--resume with --out', 'train vae --resume {vae} --out {tmp}/x', 2,
+     '--out and --resume'),
+    ('--resume of a checkpoint wrong inside', 'train vae --resume {broken}', 2,
+     '(3 problems)'),
+    ('sample of a checkpoint wrong inside', 'sample {broken}', 2, '(3 problems)'),
+    ('sample at temperature NaN', 'sample {charrnn} --temperature nan', 2,
+     '--temperature must be a finite number above 0'),
+    ('sample of an image model with --temperature', 'sample {vae} --temperature 0.5', 2,
+     '--temperature is for charrnn checkpoints'),
+    ('sample of an image model with --prime', 'sample {vae} --prime the', 2,
+     '--prime is for charrnn checkpoints'),
+    ('sample of an image model to a text file', 'sample {vae} --out {tmp}/x.txt', 2,
+     'a vae model\'s samples are a picture'),
+    ('sample into a folder that does not exist', 'sample {vae} --out {tmp}/none/x.png', 2,
+     'does not exist'),
+    ('sample of a prime with unknown characters', 'sample {charrnn} --prime XYZ', 2,
+     'characters the model does not know'),
+]
+
+
+def run_cli(tmp, command):
+    """(exit status, stderr as the user sees it, paths shown by their names in the table)."""
+    import contextlib
+    import io as text_io
+    names = _runs(tmp)
+    argv = command.split()
+    for placeholder, name in names.items():
+        argv = [a.replace(placeholder, str(tmp / name) if name != '.' else str(tmp))
+                for a in argv]
+    err, out = text_io.StringIO(), text_io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+        try:
+            status = main(argv)
+        except SystemExit as exc:
+            status = exc.code
+    shown = err.getvalue()
+    for placeholder, name in sorted(names.items(), key=lambda kv: kv[1] == '.'):
+        shown = shown.replace(str(tmp / name) if name != '.' else str(tmp), name)
+    return status, shown
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('what, command, status, fragment', CLI_CASES,
+                         ids=[c[0] for c in CLI_CASES])
+def test_each_command_line_mistake_is_one_line(what, command, status, fragment, tmp_path_factory):
+    tmp = tmp_path_factory.getbasetemp() / 'cli-errors'
+    tmp.mkdir(exist_ok=True)
+    got, err = run_cli(tmp, command)
+    assert got == status and err.count('\n') == 1 and fragment in err, (got, err)
+    assert 'Traceback' not in err
+
+
 def render(tmp):
     """docs/errors.md: every case with the message the user sees."""
     lines = ['# Errors', '',
@@ -208,6 +317,7 @@ def render(tmp):
              'with what was expected and what was given. Each is a test in '
              '`tests/test_errors.py`, which also checks that this page is current '
              '(`python tests/test_errors.py` rewrites it).', '',
+             '## The library', '',
              '| what the user did | error |', '|---|---|']
     for what, call, kind, _ in CASES:
         try:
@@ -216,6 +326,19 @@ def render(tmp):
             message = re.sub(r'/tmp\S*?(?=[\'" ]|$)', '…', str(exc).replace('\n', ' '))
             message = message.replace('|', '\\|')
             lines.append(f'| {what} | `{kind.__name__}`: {message} |')
+    lines += ['', '## The command line and checkpoints', '',
+              'A mistake at the command line is one line on stderr and exit status 2; a run '
+              'whose loss stops being finite is one line and exit status 1, with its last '
+              'good checkpoint kept. Below, `runs/vae` and `runs/charrnn` are tiny runs, and '
+              '`runs/broken` a VAE checkpoint with three things wrong inside.', '',
+              '| what the user did | command | exit | stderr |', '|---|---|---|---|']
+    for what, command, _, _ in CLI_CASES:
+        status, err = run_cli(tmp, command)
+        shown = command
+        for placeholder, name in _runs(tmp).items():
+            shown = shown.replace(placeholder, name)
+        err = err.strip().replace('|', '\\|')
+        lines.append(f'| {what} | `minigen {shown}` | {status} | {err} |')
     return '\n'.join(lines) + '\n'
 
 

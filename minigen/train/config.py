@@ -120,7 +120,9 @@ def config_problems(kind, values):
         if name not in values:
             continue          # a setting added since the checkpoint was written: its default
         if not _fits(values[name], f.type):
-            problems.append(f"config: {name} is {values[name]!r}, not a {f.type.__name__}")
+            article = 'an' if f.type.__name__[0] in 'aeiou' else 'a'
+            problems.append(f"config: {name} is {values[name]!r}, not {article} "
+                            f"{f.type.__name__}")
         elif not _in_range(name, values[name]):
             problems.append(f"config: {name} is {values[name]!r}, out of range")
     return problems

@@ -60,7 +60,7 @@ VAE_CASES = [
     ('config a list', set_(['config'], [1, 2]), ['its config is a list, not a dict']),
     ('config a string', set_(['config'], 'vae'), ['its config is a str, not a dict']),
     ('a setting of the wrong type', set_(['config', 'hidden'], '8'),
-     ["config: hidden is '8', not a int"]),
+     ["config: hidden is '8', not an int"]),
     ('a rate of the wrong type', set_(['config', 'lr'], 'fast'),
      ["config: lr is 'fast', not a float"]),
     ('a size out of range', set_(['config', 'hidden'], 0), ['config: hidden is 0, out of range']),
