@@ -144,7 +144,8 @@ def loss_panels(kind):
     unit of information, so their axis says so. The Fréchet distance, measured only every
     eval_every epochs, has a panel of its own."""
     if kind == 'charrnn':
-        return [Panel('bits per character', {'train_bpc': 'train', 'test_bpc': 'test text'})]
+        return [Panel('bits per character', {'train_bpc': 'train',
+                                             'test_bpc': 'test text (first 10,000 characters)'})]
     if kind == 'vae':
         return [Panel('−ELBO (nats per image)',
                       {'train_loss': 'train', 'test_nelbo': 'test (1 noise draw)'})]

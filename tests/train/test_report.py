@@ -59,7 +59,7 @@ def test_every_panel_of_the_loss_plot_names_its_unit(kind):
 
 def test_the_charrnn_plot_shows_train_and_test_bits_per_character():
     _, lines = draw('charrnn', ROWS['charrnn'])
-    assert lines == {'bits per character': {'train': 2, 'test text': 2}}
+    assert lines == {'bits per character': {'train': 2, 'test text (first 10,000 characters)': 2}}
 
 
 def test_the_gan_plot_has_a_frechet_panel_from_only_the_rows_that_hold_it():
