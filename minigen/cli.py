@@ -199,7 +199,7 @@ def _bench_command(args):
 
 
 def _sample_command(args):
-    """Draw from a trained model; train/report.py's ``sample`` checks the flags (UsageError)."""
+    """Draw from a trained model; train/sampling.py's ``sample`` checks the flags (UsageError)."""
     from .train import sample
     sample(args.checkpoint, args.n, args.temperature, args.prime, args.out, args.device,
            args.seed)

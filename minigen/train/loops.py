@@ -13,7 +13,7 @@ import warnings
 from .. import optim
 from ..core import backend
 from ..core.creation import manual_seed, set_rng_state, tensor
-from ..core.errors import NonFiniteError
+from ..core.errors import NonFiniteError, TrainingStopped, UsageError
 from ..core.mode import no_grad
 from ..data import DataLoader, text_windows
 from ..models import critic_step, generator_step
@@ -21,7 +21,7 @@ from . import report
 from .checkpoint import load_checkpoint, save_checkpoint
 from .progress import Progress
 from .report import vae_test_nelbo
-from .runs import (Run, TrainingStopped, UsageError, append_metrics, apply_changes,
+from .runs import (Run, append_metrics, apply_changes,
                    blas_threads, build, check_steps, image_data, keep_metrics_until,
                    new_run_folder, text_data)
 

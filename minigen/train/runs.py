@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from .. import optim
 from ..data import load_digits, load_mnist, load_text
 from ..models import GAN, VAE, CharRNN
-from ..core.errors import TrainingStopped, UsageError
+from ..core.errors import UsageError
 
 
 # ---------------------------------------------------------------------------------- the run folder

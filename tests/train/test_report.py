@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from minigen.train.report import grid_shape
+from minigen.train.pictures import grid_shape
 
 
 @pytest.mark.parametrize('n, shape', [(1, (1, 1)), (7, (1, 7)), (12, (3, 4)), (16, (4, 4)),
@@ -42,7 +42,7 @@ def draw(kind, rows):
     run of ``kind`` draws from ``rows``."""
     pytest.importorskip('matplotlib')
     import matplotlib.pyplot as plt
-    from minigen.train.report import curve_figure, loss_panels
+    from minigen.train.pictures import curve_figure, loss_panels
     fig = curve_figure(loss_panels(kind), rows, 'step' if kind == 'charrnn' else 'epoch')
     labels = [ax.get_ylabel() for ax in fig.axes]
     lines = {ax.get_ylabel(): {line.get_label(): len(line.get_xdata()) for line in ax.lines}
@@ -72,7 +72,7 @@ def test_the_gan_plot_has_a_frechet_panel_from_only_the_rows_that_hold_it():
 def test_a_gan_plot_without_any_frechet_distance_says_so():
     pytest.importorskip('matplotlib')
     import matplotlib.pyplot as plt
-    from minigen.train.report import curve_figure, loss_panels
+    from minigen.train.pictures import curve_figure, loss_panels
     fig = curve_figure(loss_panels('wgan-gp'), ROWS['wgan-gp'], 'epoch')
     frechet = fig.axes[1]
     assert not frechet.lines
@@ -86,7 +86,7 @@ def test_losses_png_is_written_with_or_without_the_optional_keys(tmp_path, kind,
     """Rows lacking keys (an old run, the epochs without a Fréchet distance), or no rows at
     all, still give a picture."""
     pytest.importorskip('matplotlib')
-    from minigen.train.report import save_loss_curves
+    from minigen.train.pictures import save_loss_curves
     chosen = {'full': ROWS[kind],
               'sparse': [{k: v for k, v in row.items() if k in ('step', 'epoch', 'seconds')
                           or i % 2 == 0} for i, row in enumerate(ROWS[kind])],
