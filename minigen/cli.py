@@ -146,10 +146,21 @@ def _train_command(args):
 
 
 def _defaults(name):
-    """' (default: vae 100, gan 300, ...)' for a config field, from the dataclasses."""
-    values = [f"{kind} {getattr(CONFIGS[kind](), name)}" for kind in KINDS
-              if hasattr(CONFIGS[kind](), name)]
-    return f" (default: {', '.join(values)})"
+    """' (default: vae 100, 28×28 images 30; gan 300; ...)' for a config field: the
+    dataclass's default, or for the image models the default by the images' size."""
+    from .train.config import BY_SIZE
+    values = []
+    for kind in KINDS:
+        config = CONFIGS[kind]()
+        if kind in BY_SIZE and name in BY_SIZE[kind]['small']:
+            small, large = (BY_SIZE[kind][size][name] for size in ('small', 'large'))
+            values.append(f"{kind} {small}" + (f" (28×28 images: {large})" if large != small
+                                               else ''))
+        elif hasattr(config, name):
+            values.append(f"{kind} {getattr(config, name)}")
+    if len({v.split(' ', 1)[1] for v in values}) == 1:        # the same for every kind
+        return f" (default: {values[0].split(' ', 1)[1]})"
+    return f" (default: {'; '.join(values)})"
 
 
 def _graph_command(args):

@@ -6,6 +6,7 @@ are the configurations of docs/results.md; each takes a minute or less on 2 CPU 
 """
 import dataclasses
 import math
+import types
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -14,13 +15,14 @@ from ..core.errors import UsageError
 
 @dataclass
 class ImageConfig:
-    """A run on images (8×8 digits, or MNIST from IDX files): epochs over the training set."""
+    """A run on images (8×8 digits, or 28×28 MNIST from IDX files): epochs over the training
+    set. The settings left None are chosen by the images' size when the run starts (BY_SIZE)."""
     kind: ClassVar[str] = ''
-    epochs: int = 100
-    lr: float = 1e-3
-    batch_size: int = 64
-    hidden: int = 128
-    latent: int = 8
+    epochs: int | None = None
+    lr: float | None = None
+    batch_size: int | None = None
+    hidden: int | None = None
+    latent: int | None = None
     data: str = 'digits'
     seed: int = 0
     threads: int = 0                              # BLAS threads; 0: as BLAS starts (recorded)
@@ -35,31 +37,61 @@ class ImageConfig:
     def counter(self):
         return 'epoch'
 
+    def fit_to(self, image_shape):
+        """Set in_dim and image_shape from the data, and every setting still None from BY_SIZE
+        for images of this size."""
+        self.image_shape = list(image_shape)
+        self.in_dim = math.prod(image_shape)
+        for name, value in BY_SIZE[self.kind][size_class(self.in_dim)].items():
+            if getattr(self, name) is None:
+                setattr(self, name, value)
+
 
 @dataclass
 class VAEConfig(ImageConfig):
     """The VAE (Bernoulli decoder): Adam, every batch, the test −ELBO after each epoch."""
     kind: ClassVar[str] = 'vae'
+    activation: str | None = None                 # of the hidden layers: 'tanh' or 'relu'
 
 
 @dataclass
 class GANConfig(ImageConfig):
     """The non-saturating GAN: Adam(β=(0.5, 0.999)), a D step then a G step on every batch."""
     kind: ClassVar[str] = 'gan'
-    epochs: int = 300
-    latent: int = 16
     betas: tuple = (0.5, 0.999)
     critic_steps: int = 1                         # D steps for each G step
-    eval_every: int = 10                          # epochs between Fréchet distances
+    eval_every: int | None = None                 # epochs between Fréchet distances
 
 
 @dataclass
 class WGANGPConfig(GANConfig):
     """WGAN-GP: Adam(β=(0.5, 0.9)) at a smaller lr, 5 critic steps for each generator step."""
     kind: ClassVar[str] = 'wgan-gp'
-    lr: float = 1e-4
     betas: tuple = (0.5, 0.9)
     critic_steps: int = 5
+
+
+# The image models' defaults by the images' size: 'small' up to 256 pixels (the 8×8 digits),
+# 'large' above (28×28 MNIST). Each is the configuration docs/results.md reports.
+BY_SIZE = {
+    'vae': {'small': dict(epochs=100, lr=1e-3, batch_size=64, hidden=128, latent=8,
+                          activation='tanh'),
+            'large': dict(epochs=30, lr=1e-3, batch_size=128, hidden=400, latent=20,
+                          activation='relu')},
+    'gan': {'small': dict(epochs=300, lr=1e-3, batch_size=64, hidden=128, latent=16,
+                          eval_every=10),
+            'large': dict(epochs=300, lr=1e-3, batch_size=64, hidden=128, latent=16,
+                          eval_every=10)},
+    'wgan-gp': {'small': dict(epochs=300, lr=1e-4, batch_size=64, hidden=128, latent=16,
+                              eval_every=10),
+                'large': dict(epochs=300, lr=1e-4, batch_size=64, hidden=128, latent=16,
+                              eval_every=10)},
+}
+SMALL_IMAGES = 256                                # pixels: 16 × 16
+
+
+def size_class(pixels):
+    return 'small' if pixels <= SMALL_IMAGES else 'large'
 
 
 @dataclass
@@ -118,14 +150,21 @@ def config_problems(kind, values):
     problems = [f"config: unknown setting {name!r}" for name in values if name not in fields]
     for name, f in fields.items():
         if name not in values:
+            if f.default is None:                  # chosen when the run started: recorded
+                problems.append(f"config: no {name}")
             continue          # a setting added since the checkpoint was written: its default
         if not _fits(values[name], f.type):
-            article = 'an' if f.type.__name__[0] in 'aeiou' else 'a'
-            problems.append(f"config: {name} is {values[name]!r}, not {article} "
-                            f"{f.type.__name__}")
+            problems.append(f"config: {name} is {values[name]!r}, not {_a(f.type)}")
         elif not _in_range(name, values[name]):
             problems.append(f"config: {name} is {values[name]!r}, out of range")
     return problems
+
+
+def _a(kind):
+    """'an int', 'a float', 'a str' for a field's type (int | None: a set value is an int)."""
+    if isinstance(kind, types.UnionType):
+        kind = next(k for k in kind.__args__ if k is not type(None))
+    return ('an ' if kind.__name__[0] in 'aeiou' else 'a ') + kind.__name__
 
 
 POSITIVE = ('epochs', 'steps', 'lr', 'batch_size', 'hidden', 'latent', 'length', 'clip',
@@ -139,12 +178,16 @@ def _in_range(name, value):
         return value >= 0
     if name == 'betas':
         return len(value) == 2 and all(_fits(b, float) and 0 <= b < 1 for b in value)
+    if name == 'activation':
+        return value in ('tanh', 'relu')
     if name == 'image_shape':
         return len(value) in (0, 2) and all(_fits(n, int) and n > 0 for n in value)
     return True
 
 
 def _fits(value, kind):
+    if isinstance(kind, types.UnionType):           # int | None: a set value is an int
+        return any(_fits(value, k) for k in kind.__args__ if k is not type(None))
     if kind is float:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if kind is int:

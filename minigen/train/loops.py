@@ -116,7 +116,7 @@ def train(config, out=None, device=None, quiet=False):
         check_steps(config, len(corpus.train))
     else:
         data = split = image_data(config.data)
-        config.in_dim, config.image_shape = split.train.shape[1], list(split.image_shape)
+        config.fit_to(split.image_shape)           # the settings left to the data's size
         check_steps(config, len(split.train))
     folder = new_run_folder(out, config.kind)
     with blas_threads(config):
