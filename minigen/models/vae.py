@@ -1,8 +1,10 @@
 """The variational autoencoder (Kingma and Welling, 2014) on the public API.
 
-    encoder  x (N, D) -> tanh(x W + b) (N, H) -> mu, log_var (N, Z)
+    encoder  x (N, D) -> act(x W + b) (N, H) -> mu, log_var (N, Z)
     sample   z = mu + exp(½ log_var) · eps,  eps ~ N(0, I)        (reparameterize)
-    decoder  z -> tanh(z W + b) (N, H) -> logits (bernoulli) or means (gaussian) (N, D)
+    decoder  z -> act(z W + b) (N, H) -> logits (bernoulli) or means (gaussian) (N, D)
+
+act is tanh (the default) or relu.
 
 The loss is the negative ELBO per example, −E_q[log p(x|z)] + KL(q(z|x) ‖ N(0, I)), with a
 one-sample estimate of the expectation and the KL in closed form. ``log_var`` is log σ²
@@ -18,30 +20,38 @@ from ..core.creation import randn
 
 ELBOTerms = namedtuple('ELBOTerms', 'loss reconstruction kl')
 LIKELIHOODS = ('bernoulli', 'gaussian')
+ACTIVATIONS = {'tanh': (ops.tanh, nn.Tanh), 'relu': (ops.relu, nn.ReLU)}
 LOG_2PI = math.log(2 * math.pi)
 
 
 class VAE(nn.Module):
-    """A VAE with one hidden layer each way: VAE(64, 128, 8) is the digits model.
+    """A VAE with one hidden layer each way: VAE(64, 128, 8) is the digits model, VAE(784, 400,
+    20, activation='relu') the usual MNIST one (Kingma and Welling's sizes).
 
     ``likelihood='bernoulli'`` reads pixels in [0, 1] as (soft) Bernoulli targets of the decoder's
-    logits; ``'gaussian'`` as N(means, I).
+    logits; ``'gaussian'`` as N(means, I). ``activation`` ('tanh' or 'relu') is the hidden
+    layers' nonlinearity, the same in the encoder and the decoder.
     """
 
-    def __init__(self, in_dim, hidden, latent, likelihood='bernoulli'):
+    def __init__(self, in_dim, hidden, latent, likelihood='bernoulli', activation='tanh'):
         super().__init__()
         if likelihood not in LIKELIHOODS:
             raise ValueError(f"VAE: likelihood must be 'bernoulli' or 'gaussian'; got "
                              f"{likelihood!r}")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"VAE: activation must be 'tanh' or 'relu'; got {activation!r}")
         self.in_dim, self.latent, self.likelihood = in_dim, latent, likelihood
+        self.activation = activation
+        act, act_module = ACTIVATIONS[activation]
+        self._act = act
         self.encoder = nn.Linear(in_dim, hidden)
         self.mu = nn.Linear(hidden, latent)
         self.log_var = nn.Linear(hidden, latent)
-        self.decoder = nn.Sequential(nn.Linear(latent, hidden), nn.Tanh(),
+        self.decoder = nn.Sequential(nn.Linear(latent, hidden), act_module(),
                                      nn.Linear(hidden, in_dim))
 
     def encode(self, x):
-        hidden = ops.tanh(self.encoder(x))                        # (N, H)
+        hidden = self._act(self.encoder(x))                       # (N, H)
         return self.mu(hidden), self.log_var(hidden)              # (N, Z) each
 
     def decode(self, z):

@@ -66,12 +66,15 @@ def read_metrics(folder):
 # -------------------------------------------------------------------------------------------- data
 
 def image_data(spec):
-    """'digits' (scikit-learn's 8×8 digits) or 'mnist:PATH' (IDX files in PATH)."""
+    """'digits' (scikit-learn's 8×8 digits), 'digits28' (the same upscaled to 28×28, a stand-in
+    of MNIST's shape) or 'mnist:PATH' (IDX files in PATH)."""
     if spec in (None, 'digits'):
         return load_digits()
+    if spec == 'digits28':
+        return load_digits(size=28)
     if spec.startswith('mnist:'):
         return load_mnist(spec[len('mnist:'):])
-    raise UsageError(f"--data {spec!r}: use 'digits' or 'mnist:PATH' for the image models")
+    raise UsageError(f"--data {spec!r}: use 'digits', 'digits28' or 'mnist:PATH' for the image models")
 
 
 def text_data(spec):

@@ -47,6 +47,35 @@ def test_digits_train_is_the_first_rows_and_test_the_last(digits):
     np.testing.assert_array_equal(digits.labels_test, bunch.target[1500:])
 
 
+def test_digits_upscaled_to_28_keep_split_labels_range_and_each_image_s_mean(digits):
+    big = load_digits(size=28)
+    assert big.image_shape == (28, 28)
+    assert big.train.shape == (1500, 784) and big.test.shape == (297, 784)
+    assert big.train.dtype == np.float32
+    np.testing.assert_array_equal(big.labels_train, digits.labels_train)
+    np.testing.assert_array_equal(big.labels_test, digits.labels_test)
+    for pixels in (big.train, big.test):
+        assert pixels.min() >= 0.0 and pixels.max() <= 1.0
+    # bilinear with pixel centres aligned gives every input pixel the same total weight
+    np.testing.assert_allclose(big.train.reshape(-1, 28, 28).mean(axis=(1, 2)),
+                               digits.train.mean(axis=1), atol=1e-6)
+
+
+def test_digits_upscale_is_bilinear_between_pixel_centres():
+    from minigen.data.datasets import _upscale_bilinear
+    ramp = np.arange(4, dtype=np.float32).reshape(1, 1, 4) * np.ones((1, 4, 1))  # (1, 4, 4)
+    big = _upscale_bilinear(ramp, 8)[0]                                      # (8, 8)
+    # output centre j sits at input (j + ½)/2 − ½: 0 (clamped), .25, .75, ..., 2.75, 3 (clamped)
+    np.testing.assert_allclose(big[0], [0, 0.25, 0.75, 1.25, 1.75, 2.25, 2.75, 3])
+    np.testing.assert_allclose(big, np.broadcast_to(big[0], (8, 8)))        # rows are constant
+    np.testing.assert_array_equal(_upscale_bilinear(ramp, 4), ramp)          # size 4: unchanged
+
+
+def test_digits_size_must_be_a_positive_int():
+    with pytest.raises(ValueError, match='size must be a positive int'):
+        load_digits(size=0)
+
+
 def test_digits_without_scikit_learn_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, 'sklearn.datasets', None)      # makes the import fail
     with pytest.raises(ImportError, match=r"pip install 'minigen\[data\]'"):

@@ -29,6 +29,23 @@ def test_vae_gaussian_likelihood_and_bad_likelihood():
         VAE(6, 5, 3, likelihood='poisson')
 
 
+def test_vae_relu_activation_is_relu_in_encoder_and_decoder_and_tanh_stays_the_default():
+    mg.manual_seed(0)
+    x = pixels()
+    assert VAE(6, 5, 3).activation == 'tanh'
+    vae = VAE(6, 5, 3, activation='relu')
+    assert isinstance(vae.decoder[1], mg.nn.ReLU)
+    eps = mg.tensor(np.random.default_rng(1).standard_normal((8, 3)), dtype=mg.float32)
+    W, b = vae.encoder.W.numpy(), vae.encoder.b.numpy()
+    hidden = np.maximum(x.numpy() @ W + b, 0)                                # (N, H)
+    mu = hidden @ vae.mu.W.numpy() + vae.mu.b.numpy()                        # (N, Z)
+    np.testing.assert_allclose(vae.encode(x)[0].numpy(), mu, rtol=1e-5, atol=1e-6)
+    terms = vae.loss(x, eps)
+    np.testing.assert_allclose(terms.loss.numpy(), (terms.reconstruction + terms.kl).numpy())
+    with pytest.raises(ValueError, match="activation must be 'tanh' or 'relu'"):
+        VAE(6, 5, 3, activation='sigmoid')
+
+
 def test_vae_samples_and_reconstructions_are_images_without_graph():
     vae = VAE(6, 5, 3)
     s, r = vae.sample(4), vae.reconstruct(pixels())
