@@ -8,8 +8,6 @@
 import dataclasses
 import os
 
-import numpy as np                 # host arrays only: resizing images
-
 from ..core import backend
 from ..core.errors import describe
 from ..core.errors import DataError
@@ -72,6 +70,7 @@ def _bilinear_weights(n_in, n_out):
     """(n_out, n_in) rows of interpolation weights, each row summing to 1: output pixel i's
     centre sits at input coordinate (i + ½)·n_in/n_out − ½ (pixel centres aligned, as image
     libraries resize), clamped to the first and last input pixels at the borders."""
+    np = backend.module_for_device('cpu')                     # host arrays, like the images
     where = np.clip((np.arange(n_out) + 0.5) * n_in / n_out - 0.5, 0, n_in - 1)   # (n_out,)
     left = np.minimum(np.floor(where).astype(int), n_in - 2) if n_in > 1 else \
         np.zeros(n_out, dtype=int)
@@ -86,6 +85,7 @@ def _bilinear_weights(n_in, n_out):
 def _upscale_bilinear(images, size):
     """Images (N, h, w) resized to (N, size, size) by bilinear interpolation, as float32. Each
     output pixel is a convex mix of input pixels, so values stay within the input's range."""
+    np = backend.module_for_device('cpu')
     n, h, w = images.shape
     rows, cols = _bilinear_weights(h, size), _bilinear_weights(w, size)   # (S, h), (S, w)
     out = np.einsum('sh,nhw,tw->nst', rows, images.astype('float64'), cols)   # (N, S, S)
