@@ -242,7 +242,8 @@ def add_train_parser(commands):
                        help='BLAS threads (default: as many as BLAS starts with; a run records '
                        'the number and a resumed run uses it again)')
     train.add_argument('--device', choices=['cpu', 'cuda'], default=None)
-    train.add_argument('--data', help="digits (default) or mnist:PATH for the image models; a "
+    train.add_argument('--data', help="digits (default), digits28 (the same upscaled to 28×28, "
+                       "a stand-in of MNIST's shape) or mnist:PATH for the image models; a "
                        "UTF-8 text file for charrnn (default: Python's own stdlib sources)")
     train.add_argument('--out', help='the run folder (default runs/MODEL, never overwritten)')
     train.add_argument('--resume', metavar='DIR', help='continue the run in DIR where its '

@@ -80,12 +80,12 @@ BY_SIZE = {
                           activation='relu')},
     'gan': {'small': dict(epochs=300, lr=1e-3, batch_size=64, hidden=128, latent=16,
                           eval_every=10),
-            'large': dict(epochs=300, lr=1e-3, batch_size=64, hidden=128, latent=16,
-                          eval_every=10)},
-    'wgan-gp': {'small': dict(epochs=300, lr=1e-4, batch_size=64, hidden=128, latent=16,
+            'large': dict(epochs=300, lr=1e-3, batch_size=64, hidden=128, latent=64,
+                          eval_every=20)},
+    'wgan-gp': {'small': dict(epochs=300, lr=3e-4, batch_size=64, hidden=128, latent=16,
                               eval_every=10),
-                'large': dict(epochs=300, lr=1e-4, batch_size=64, hidden=128, latent=16,
-                              eval_every=10)},
+                'large': dict(epochs=300, lr=3e-4, batch_size=64, hidden=128, latent=16,
+                              eval_every=20)},
 }
 SMALL_IMAGES = 256                                # pixels: 16 × 16
 

@@ -74,7 +74,8 @@ def image_data(spec):
         return load_digits(size=28)
     if spec.startswith('mnist:'):
         return load_mnist(spec[len('mnist:'):])
-    raise UsageError(f"--data {spec!r}: use 'digits', 'digits28' or 'mnist:PATH' for the image models")
+    raise UsageError(f"--data {spec!r}: use 'digits', 'digits28' or 'mnist:PATH' for the image "
+                     f"models")
 
 
 def text_data(spec):
@@ -87,7 +88,7 @@ def text_data(spec):
 def build(config, vocab=None):
     """The model and its optimizers (by name), from a run's config."""
     if config.kind == 'vae':
-        model = VAE(config.in_dim, config.hidden, config.latent)
+        model = VAE(config.in_dim, config.hidden, config.latent, activation=config.activation)
         return model, {'model': optim.Adam(model.parameters(), lr=config.lr)}
     if config.kind in ('gan', 'wgan-gp'):
         model = GAN(config.latent, config.hidden, config.in_dim, loss=config.kind)

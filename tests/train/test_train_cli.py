@@ -305,3 +305,54 @@ def test_out_naming_a_file_or_an_impossible_folder_is_one_line(tmp_path, capsys)
 def test_out_with_resume_is_refused(tmp_path, capsys):
     assert main(['train', 'vae', '--resume', str(tmp_path), '--out', str(tmp_path / 'x')]) == 2
     assert '--out and --resume' in capsys.readouterr().err
+
+
+def mnist_shaped_files(folder, n_train=60, n_test=20):
+    """IDX files of MNIST's shape: 28×28 pictures of the 8×8 digits (upscaled), with labels."""
+    from minigen.data import load_digits
+    split = load_digits(size=28)
+    folder.mkdir()
+    for prefix, images, labels, n in (('train', split.train, split.labels_train, n_train),
+                                      ('t10k', split.test, split.labels_test, n_test)):
+        pixels = (np.asarray(images[:n]) * 255).round().astype(np.uint8)
+        write_idx(folder / f'{prefix}-images-idx3-ubyte', 2051, pixels.tobytes(), (n, 28, 28))
+        write_idx(folder / f'{prefix}-labels-idx1-ubyte', 2049,
+                  np.asarray(labels[:n]).astype(np.uint8).tobytes(), (n,))
+    return folder
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('kind', ['vae', 'gan', 'wgan-gp'])
+def test_defaults_follow_the_images_size_and_flags_win(kind, tmp_path):
+    """The 8×8 digits get the small defaults, 28×28 images (MNIST's IDX files) the large ones;
+    a flag the user gives wins over both; the checkpoint records what the run got."""
+    from minigen.train.config import BY_SIZE
+    mnist = mnist_shaped_files(tmp_path / 'mnist')
+    small = ['--batch-size', '10'] if kind != 'vae' else []      # 6 batches of the 60 images
+    for data, size in (('digits', 'small'), (f'mnist:{mnist}', 'large')):
+        out = tmp_path / f'{kind}-{size}'
+        assert main(['train', kind, '--epochs', '1', '--data', data, '--out', str(out),
+                     '--quiet', *(small if size == 'large' else [])]) == 0
+        config = mg.load(out / 'checkpoint.safetensors')['config']
+        for name, value in BY_SIZE[kind][size].items():
+            if name in ('epochs', 'batch_size') and (name == 'epochs' or small):
+                continue                                  # given on the command line
+            assert config[name] == (list(value) if isinstance(value, tuple) else value), name
+        assert config['epochs'] == 1
+    out = tmp_path / f'{kind}-given'
+    assert main(['train', kind, '--epochs', '1', '--hidden', '16', '--latent', '3',
+                 '--data', f'mnist:{mnist}', '--out', str(out), '--quiet', *small]) == 0
+    config = mg.load(out / 'checkpoint.safetensors')['config']
+    assert config['hidden'] == 16 and config['latent'] == 3
+    assert config['image_shape'] == [28, 28] and config['in_dim'] == 784
+
+
+@pytest.mark.slow
+def test_a_gan_on_28x28_images_reports_class_coverage(tmp_path, capsys):
+    mnist = mnist_shaped_files(tmp_path / 'mnist', n_train=200, n_test=50)
+    out = tmp_path / 'run'
+    assert main(['train', 'gan', '--epochs', '1', '--hidden', '16', '--data', f'mnist:{mnist}',
+                 '--out', str(out), '--quiet']) == 0
+    summary = json.loads((out / 'summary.json').read_text())
+    assert 0 <= summary['classes_covered'] <= 10 and len(summary['class_shares']) == 10
+    assert abs(sum(summary['class_shares']) - 1) < 1e-9
