@@ -8,8 +8,10 @@ backward, optimizer update) and ``ops`` says how many ops a step counts (W1 repo
   W1  ((a * b) + c).sum() on 16×16, forward and backward (per-op overhead; no optimizer)
   W2  MLP 64→128→64→1 (ReLU), MSE, batch 64, SGD(0.01)
   W3  VAE 784→400→(20, 20)→400→784 (ReLU), BCE-with-logits summed over pixels + KL, batch 128, Adam
-  W4  GAN: G 64→256→784 (ReLU, tanh), D 784→256→1 (LeakyReLU 0.2), batch 64, one D step and
-      one G step, BCE-with-logits, Adam(2e-4, (0.5, 0.999))
+  W4  GAN: G 64→256→784 (ReLU, tanh), D 784→256→1 (LeakyReLU 0.2), batch 64, BCE-with-logits,
+      Adam(2e-4, (0.5, 0.999)); per step one z drawn and one pass of G, then a D step on the
+      detached fake and a G step on the same fake (its graph reused), as PyTorch's DCGAN
+      example does
   W5  char-RNN: vocabulary 65 one-hot, tanh RNN H = 128, T = 64, batch 32, cross-entropy, Adam
   W6  the VAE of W3 at batch 1024
 """
@@ -27,7 +29,7 @@ NAMES = ('W1', 'W2', 'W3', 'W4', 'W5', 'W6')
 TITLES = {'W1': '((a * b) + c).sum() on 16×16, forward and backward',
           'W2': 'MLP 64→128→64→1, MSE, batch 64, SGD',
           'W3': 'VAE 784→400→20→400→784, batch 128, Adam',
-          'W4': 'GAN 64→256→784 / 784→256→1, batch 64, a D and a G step, Adam',
+          'W4': 'GAN 64→256→784 / 784→256→1, batch 64, one G pass, a D and a G step, Adam',
           'W5': 'char-RNN, V 65 one-hot, H 128, T 64, batch 32, Adam',
           'W6': 'the VAE of W3 at batch 1024'}
 WAYS = ('numpy', 'minigen', 'torch')
@@ -37,7 +39,7 @@ WAYS = ('numpy', 'minigen', 'torch')
 class Workload:
     step: Callable
     ops: int = 1                 # W1 divides by its 3 ops
-    check: tuple | None = None   # (minigen model, minigen loss fn, numpy loss-and-grads fn)
+    check: tuple | None = None   # (minigen model or (G, D), its loss function): for verify
 
 
 def _data(name):
@@ -89,20 +91,22 @@ def _minigen(name):
         opt_d = optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
         opt_g = optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
 
-        def d_loss(z):
-            return F.discriminator_loss(D(real), D(G(z).detach()))
-
-        def g_loss(z):
-            return F.generator_loss(D(G(z)))
+        def losses(z):
+            """One draw, one pass of G: D's loss sees the fake detached (a cut in the graph:
+            D's step must not reach G); G's loss is built on the same fake, after D's update."""
+            fake = G(z)
+            d_loss = F.discriminator_loss(D(real), D(fake.detach()))
+            return d_loss, lambda: F.generator_loss(D(fake))
 
         def step():
+            d_loss, g_loss = losses(mg.randn(64, 64))
             opt_d.zero_grad()
-            d_loss(mg.randn(64, 64)).backward()
+            d_loss.backward()
             opt_d.step()
             opt_g.zero_grad()
-            g_loss(mg.randn(64, 64)).backward()
+            g_loss().backward()
             opt_g.step()
-        return Workload(step, check=((G, D), d_loss, g_loss))
+        return Workload(step, check=((G, D), losses))
     model = _MinigenCharRNN()
     x, targets = mg.tensor(data[0]), mg.tensor(data[1])
     opt = optim.Adam(model.parameters(), lr=1e-3)
@@ -149,52 +153,63 @@ class _MinigenCharRNN(nn.Module):
 # ----------------------------------------------------------------------------------- NumPy (floor)
 
 def _numpy(name, params=None):
-    """The hand-written step; ``params`` (a dict of arrays) starts it from minigen's values."""
+    """The hand-written step; ``params`` (a dict of arrays) starts it from minigen's values.
+    Random draws go into buffers (``out=``), like every other array of a warmed-up step."""
     data = _data(name)
     rng = np.random.default_rng(1)
     if name == 'W1':
-        a, b, c = data
-
-        def step():
-            y = (a * b + c).sum()                    # forward
-            g = np.empty_like(a)                     # backward: d(sum)/dz = 1 everywhere
-            g.fill(1.0)
-            return y, g * b, g * a, g.copy()
-        return Workload(step, ops=3)
+        return _numpy_w1(*data)
     P = params if params is not None else _numpy_params(name)
     if name == 'W2':
         x, y = data
+        model, opt = ref.MLP(P, x.shape[0]), ref.SGD(P, lr=0.01)
 
         def step():
-            _, g = ref.mlp_loss_and_grads(P, x, y)
-            ref.sgd(P, g, 0.01)
+            opt.step(model.loss_and_grads(x, y)[1])
         return Workload(step)
     if name in ('W3', 'W6'):
-        opt = ref.Adam(P, lr=1e-3)
+        model, opt = ref.VAE(P, data.shape[0]), ref.Adam(P, lr=1e-3)
+        eps = np.empty((data.shape[0], P['mu.W'].shape[1]), np.float32)    # (N, Z)
 
         def step():
-            eps = rng.standard_normal((data.shape[0], 20), dtype=np.float32)
-            _, g = ref.vae_loss_and_grads(P, data, eps)
-            opt.step(g)
+            rng.standard_normal(dtype=np.float32, out=eps)
+            opt.step(model.loss_and_grads(data, eps)[1])
         return Workload(step)
     if name == 'W4':
-        D = {k: v for k, v in P.items() if k.startswith('D.')}
-        G = {k: v for k, v in P.items() if k.startswith('G.')}
-        opt_d = ref.Adam(D, lr=2e-4, betas=(0.5, 0.999))
-        opt_g = ref.Adam(G, lr=2e-4, betas=(0.5, 0.999))
+        gan = ref.GAN(P, 64)
+        opt_d = ref.Adam({k: v for k, v in P.items() if k.startswith('D.')}, lr=2e-4,
+                         betas=(0.5, 0.999))
+        opt_g = ref.Adam({k: v for k, v in P.items() if k.startswith('G.')}, lr=2e-4,
+                         betas=(0.5, 0.999))
+        z = np.empty((64, 64), np.float32)
 
         def step():
-            _, g = ref.gan_d_loss_and_grads(P, data, rng.standard_normal((64, 64), np.float32))
-            opt_d.step(g)
-            _, g = ref.gan_g_loss_and_grads(P, rng.standard_normal((64, 64), np.float32))
-            opt_g.step(g)
+            rng.standard_normal(dtype=np.float32, out=z)              # one draw
+            gan.generate(z)                                            # one pass of G
+            opt_d.step(gan.discriminator_loss_and_grads(data)[1])
+            opt_g.step(gan.generator_loss_and_grads()[1])
         return Workload(step)
-    opt = ref.Adam(P, lr=1e-3)
+    x, targets = data
+    model, opt = ref.CharRNN(P, *targets.shape), ref.Adam(P, lr=1e-3)
 
     def step():
-        _, g = ref.char_rnn_loss_and_grads(P, data[0], data[1])
-        opt.step(g)
+        opt.step(model.loss_and_grads(x, targets)[1])
     return Workload(step)
+
+
+def _numpy_w1(a, b, c):
+    """((a * b) + c).sum() and its backward, each op once, into buffers."""
+    ab, s, ga, gb, gc = (np.empty_like(a) for _ in range(5))
+
+    def step():
+        np.multiply(a, b, out=ab)                    # forward: a * b, + c, sum
+        np.add(ab, c, out=s)
+        y = s.sum()
+        gc.fill(1.0)                                 # backward: d(sum)/ds = 1 everywhere,
+        np.multiply(gc, b, out=ga)                   # passed on unchanged by +,
+        np.multiply(gc, a, out=gb)                   # times the other factor by *
+        return y, ga, gb, gc
+    return Workload(step, ops=3)
 
 
 def _numpy_params(name):
@@ -209,10 +224,12 @@ def _numpy_params(name):
 
 # ----------------------------------------------------------------------------------------- PyTorch
 
-def _torch(name):
+def _torch(name, device='cpu'):
     import torch
     import torch.nn.functional as TF
     torch.manual_seed(0)
+    if device == 'cuda':
+        torch.set_default_device('cuda')    # every tensor and parameter below is made there
     data = _data(name)
     if name == 'W1':
         a, b, c = (torch.tensor(d, requires_grad=True) for d in data)
@@ -253,13 +270,13 @@ def _torch(name):
         ones, zeros = torch.ones(64, 1), torch.zeros(64, 1)
 
         def step():
+            fake = G(torch.randn(64, 64))                    # one draw, one pass of G
             opt_d.zero_grad()
-            fake = G(torch.randn(64, 64)).detach()
             (TF.binary_cross_entropy_with_logits(D(real), ones)
-             + TF.binary_cross_entropy_with_logits(D(fake), zeros)).backward()
+             + TF.binary_cross_entropy_with_logits(D(fake.detach()), zeros)).backward()
             opt_d.step()
             opt_g.zero_grad()
-            TF.binary_cross_entropy_with_logits(D(G(torch.randn(64, 64))), ones).backward()
+            TF.binary_cross_entropy_with_logits(D(fake), ones).backward()
             opt_g.step()
         return Workload(step)
     rnn, head = nn.RNN(65, 128, batch_first=True), nn.Linear(128, 65)
@@ -280,8 +297,12 @@ def _torch_step(opt, loss):
     return step
 
 
-def build(name, way):
-    return {'minigen': _minigen, 'numpy': _numpy, 'torch': _torch}[way](name)
+def build(name, way, device='cpu'):
+    """The workload ``name`` built ``way``. ``device`` matters to PyTorch only: minigen's
+    device is its backend's (the worker chooses it), and the floor is NumPy on the CPU."""
+    if way == 'torch':
+        return _torch(name, device)
+    return {'minigen': _minigen, 'numpy': _numpy}[way](name)
 
 
 def torch_available():
@@ -295,37 +316,48 @@ def torch_available():
 # ------------------------------------------------------------------------------------ verification
 
 def verify(name):
-    """minigen's loss and gradients equal the floor's on one batch, from the same parameters."""
+    """minigen's loss and gradients equal the floor's on one batch, from the same parameters.
+    The floor runs twice on that batch and both runs are compared: the second one reuses every
+    buffer, as a warmed-up step does."""
     if name == 'W1':
         return
-    work = _minigen(name)
-    P = _numpy_params(name)
     if name == 'W4':
-        (G, D), d_loss, g_loss = work.check
-        rng = np.random.default_rng(5)
-        z = rng.standard_normal((64, 64), dtype=np.float32)
-        for loss_fn, ref_fn, module, prefix in (
-                (d_loss, lambda: ref.gan_d_loss_and_grads(P, _data('W4'), z), D, 'D.'),
-                (g_loss, lambda: ref.gan_g_loss_and_grads(P, z), G, 'G.')):
-            G.zero_grad()
-            D.zero_grad()
-            loss = loss_fn(mg.tensor(z))
-            loss.backward()
-            _compare(name, loss, module, prefix, *ref_fn())
-        return
-    model, loss_fn = work.check
+        return _verify_gan()
+    data = _data(name)
+    model, loss_fn = _minigen(name).check
+    P = _numpy_params(name)
     if name in ('W3', 'W6'):
-        eps = np.random.default_rng(5).standard_normal((_data(name).shape[0], 20),
-                                                       dtype=np.float32)
+        eps = np.random.default_rng(5).standard_normal((data.shape[0], 20), dtype=np.float32)
         loss = loss_fn(eps)
-        reference = ref.vae_loss_and_grads(P, _data(name), eps)
+        floor = ref.VAE(P, data.shape[0])
+        args = (data, eps)
     else:
         loss = loss_fn()
-        data = _data(name)
-        reference = (ref.mlp_loss_and_grads(P, *data) if name == 'W2'
-                     else ref.char_rnn_loss_and_grads(P, *data))
+        floor = ref.MLP(P, data[0].shape[0]) if name == 'W2' else ref.CharRNN(P, *data[1].shape)
+        args = data
     loss.backward()
-    _compare(name, loss, model, '', *reference)
+    for _ in range(2):
+        _compare(name, loss, model, '', *floor.loss_and_grads(*args))
+
+
+def _verify_gan():
+    """W4 in its two halves, from one z and one pass of G each way: D's loss and gradients,
+    then G's loss and gradients through D (D not yet updated, on both sides)."""
+    (G, D), losses = _minigen('W4').check
+    P = _numpy_params('W4')
+    real = _data('W4')
+    z = np.random.default_rng(5).standard_normal((64, 64), dtype=np.float32)
+    floor = ref.GAN(P, 64)
+    for _ in range(2):
+        G.zero_grad()
+        D.zero_grad()
+        d_loss, g_loss = losses(mg.tensor(z))
+        d_loss.backward()
+        floor.generate(z)
+        _compare('W4', d_loss, D, 'D.', *floor.discriminator_loss_and_grads(real))
+        g_loss = g_loss()
+        g_loss.backward()
+        _compare('W4', g_loss, G, 'G.', *floor.generator_loss_and_grads())
 
 
 def _compare(name, loss, module, prefix, ref_loss, ref_grads):

@@ -1,7 +1,7 @@
 """The benchmark suite runs, and its hand-written NumPy floors compute what minigen computes."""
 import pytest
 
-from minigen.bench import workloads
+from minigen.bench import suite, workloads
 from minigen.cli import main
 
 pytestmark = pytest.mark.slow      # runs the benchmark workloads in worker processes
@@ -18,3 +18,14 @@ def test_bench_command_prints_a_table_with_ratios(capsys, tmp_path):
     printed = capsys.readouterr().out
     assert 'W1: ((a * b) + c).sum()' in printed and '× numpy' in printed
     assert 'minigen' in printed and out.exists()
+    assert 'malloc: default' in printed and 'faults/step' in printed
+
+
+def test_workers_get_the_callers_malloc_unless_tuned_is_asked(monkeypatch):
+    monkeypatch.delenv('MALLOC_MMAP_THRESHOLD_', raising=False)
+    monkeypatch.delenv('MALLOC_TRIM_THRESHOLD_', raising=False)
+    default = suite.malloc_environment('default')
+    assert 'MALLOC_MMAP_THRESHOLD_' not in default and 'MALLOC_TRIM_THRESHOLD_' not in default
+    tuned = suite.malloc_environment('tuned')
+    assert tuned['MALLOC_MMAP_THRESHOLD_'] == str(64 << 20)
+    assert 'MALLOC_MMAP_THRESHOLD_=67108864' in suite.malloc_settings(tuned)
