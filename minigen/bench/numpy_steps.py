@@ -239,6 +239,7 @@ class CharRNN:
     positions:
 
         a_t = x_t W_xh + h_{t−1} W_hh + b,   h_t = tanh(a_t),   h_0 = 0,   logits = hs W_head + b
+        (b = b_ih + b_hh, nn.RNN's two biases, summed once per step; both get b's gradient)
         loss = Σ (log Σ_j e^(d_j) − d_target) / M,   d = logits − max(logits)   (per row)
 
     Backward through time, t = T down to 1: ga_t = (g_hs_t + ga_{t+1} W_hhᵀ) · (1 − h_t²);
@@ -249,6 +250,7 @@ class CharRNN:
         self.P, self.grads = P, _grad_buffers(P)
         V, H = P['rnn.W_xh'].shape
         M = N * T
+        self.b = _empty(H)                    # b_ih + b_hh
         self.hs = _empty(N, T, H)             # x W_xh + b at first, then h_t step by step
         self.h_prev = np.zeros((N, T, H), np.float32)   # h_{t−1}: h_0 = 0, then hs shifted
         self.ga, self.g_hs = _empty(N, T, H), _empty(N, T, H)
@@ -268,7 +270,8 @@ class CharRNN:
         N, T, V = x.shape
         H, M = P['rnn.W_hh'].shape[0], N * T
         x2, hs, hs2 = x.reshape(M, V), self.hs, self.hs.reshape(M, H)
-        linear(x2, P['rnn.W_xh'], P['rnn.b'], hs2)                     # a_in, (M, H)
+        np.add(P['rnn.b_ih'], P['rnn.b_hh'], out=self.b)               # b, (H,)
+        linear(x2, P['rnn.W_xh'], self.b, hs2)                         # a_in, (M, H)
         np.tanh(hs[:, 0], out=hs[:, 0])                                # h_1 (N, H): h_0 = 0
         for t in range(1, T):
             np.matmul(hs[:, t - 1], P['rnn.W_hh'], out=self.step_h)   # (N, H)
@@ -296,7 +299,8 @@ class CharRNN:
         np.copyto(self.h_prev[:, 1:], hs[:, :-1])                      # (N, T, H)
         ga2 = ga.reshape(M, H)
         np.matmul(self.h_prev.reshape(M, H).T, ga2, out=g['rnn.W_hh'])   # (H, H)
-        linear_backward(x2, P['rnn.W_xh'], ga2, g['rnn.W_xh'], g['rnn.b'])   # (V, H), (H,)
+        linear_backward(x2, P['rnn.W_xh'], ga2, g['rnn.W_xh'], g['rnn.b_ih'])   # (V, H), (H,)
+        np.copyto(g['rnn.b_hh'], g['rnn.b_ih'])                        # the same gradient
         return g
 
     def _cross_entropy(self, logits, targets):

@@ -146,6 +146,27 @@ def test_rnn_layer_fused_and_composed_agree_and_batch_first_false_works():
         nn.RNN(3, 4, mode='fast')
 
 
+@pytest.mark.parametrize('mode', ['fused', 'composed'])
+def test_rnn_keeps_pytorchs_two_biases_each_with_the_sums_gradient(mode):
+    mg.manual_seed(1)
+    rnn = nn.RNN(3, 4, mode=mode).to(dtype=mg.float64)
+    assert list(rnn.state_dict()) == ['W_xh', 'W_hh', 'b_ih', 'b_hh']
+    x = mg.randn(2, 5, 3, dtype=mg.float64)
+    hs, _ = rnn(x)
+    b = (rnn.b_ih + rnn.b_hh).detach()
+    hs_one_bias, _ = F.rnn(x, mg.zeros(2, 4, dtype=mg.float64), rnn.W_xh.detach(),
+                           rnn.W_hh.detach(), b)
+    np.testing.assert_allclose(hs.numpy(), hs_one_bias.numpy(), rtol=1e-12)
+    (hs * hs).sum().backward()
+    np.testing.assert_array_equal(rnn.b_ih.grad.numpy(), rnn.b_hh.grad.numpy())
+    assert np.abs(rnn.b_ih.grad.numpy()).sum() > 0
+    plain = nn.RNN(3, 4, mode=mode, bias=False)
+    assert list(plain.state_dict()) == ['W_xh', 'W_hh'] and 'bias=False' in repr(plain)
+    mg.manual_seed(2)
+    hs_plain, _ = plain(mg.randn(2, 5, 3))
+    assert hs_plain.shape == (2, 5, 4)
+
+
 def test_embedding_and_activation_modules():
     mg.manual_seed(0)
     emb = nn.Embedding(10, 3)
