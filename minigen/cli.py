@@ -239,8 +239,9 @@ def add_train_parser(commands):
                        help='epochs between Fréchet distances (gan, wgan-gp), steps between '
                        'metrics lines and checkpoints (charrnn)' + _defaults('eval_every'))
     train.add_argument('--threads', type=_positive(int),
-                       help='BLAS threads (default: as many as BLAS starts with; a run records '
-                       'the number and a resumed run uses it again)')
+                       help='BLAS threads (default 1: these models gain nothing from more, and '
+                       'more slow training down when another process is busy; a resumed run '
+                       'uses the run\'s own count)')
     train.add_argument('--device', choices=['cpu', 'cuda'], default=None)
     train.add_argument('--data', help="digits (default), digits28 (the same upscaled to 28×28, "
                        "a stand-in of MNIST's shape) or mnist:PATH for the image models; a "

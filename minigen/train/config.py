@@ -25,7 +25,7 @@ class ImageConfig:
     latent: int | None = None
     data: str = 'digits'
     seed: int = 0
-    threads: int = 0                              # BLAS threads; 0: as BLAS starts (recorded)
+    threads: int = 1                              # BLAS threads (see runs.blas_threads)
     in_dim: int = 0                               # set from the data: pixels per image
     image_shape: list = field(default_factory=list)   # set from the data: [H, W]
 
@@ -80,7 +80,7 @@ BY_SIZE = {
                           activation='relu')},
     'gan': {'small': dict(epochs=300, lr=1e-3, batch_size=64, hidden=128, latent=16,
                           eval_every=10),
-            'large': dict(epochs=300, lr=1e-3, batch_size=64, hidden=128, latent=64,
+            'large': dict(epochs=300, lr=5e-4, batch_size=64, hidden=256, latent=64,
                           eval_every=20)},
     'wgan-gp': {'small': dict(epochs=300, lr=3e-4, batch_size=64, hidden=128, latent=16,
                               eval_every=10),
@@ -108,7 +108,7 @@ class CharRNNConfig:
     eval_every: int = 100                         # steps between metrics lines and checkpoints
     data: str = 'stdlib'
     seed: int = 0
-    threads: int = 0                              # BLAS threads; 0: as BLAS starts (recorded)
+    threads: int = 1                              # BLAS threads (see runs.blas_threads)
 
     @property
     def length_name(self):

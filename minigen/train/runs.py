@@ -169,14 +169,18 @@ def apply_changes(run, changes):
 
 @contextlib.contextmanager
 def blas_threads(config):
-    """Run the block with ``config.threads`` BLAS threads; when 0 (not chosen), record in the
-    config how many BLAS has now, so that a resumed run uses as many (a different number may
-    change the last bits of a matrix product). Needs threadpoolctl (a dependency of
-    scikit-learn) to choose; without it the count is left to BLAS."""
+    """Run the block with ``config.threads`` BLAS threads, 1 unless the user chose more.
+
+    One, because these models' matrices are small: a product of (128, 784) by (784, 400) takes
+    the same time on one thread as on two, and a second thread waits on the first whenever
+    another process holds a core (a GAN run took 777 s beside one busy process with two
+    threads, 28 s with one). The count is part of the config, so a resumed run uses the same
+    (another count may change the last bits of a product). 0 means as many as BLAS starts with,
+    recorded when the run starts. Needs threadpoolctl (scikit-learn brings it) to choose."""
     try:
         import threadpoolctl
     except ImportError:
-        if config.threads:
+        if config.threads not in (0, 1):
             raise UsageError("--threads needs threadpoolctl: pip install threadpoolctl") from None
         yield
         return
