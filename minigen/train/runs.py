@@ -172,9 +172,9 @@ def blas_threads(config):
     """Run the block with ``config.threads`` BLAS threads, 1 unless the user chose more.
 
     One, because these models' matrices are small: a product of (128, 784) by (784, 400) takes
-    the same time on one thread as on two, and a second thread waits on the first whenever
-    another process holds a core (a GAN run took 777 s beside one busy process with two
-    threads, 28 s with one). The count is part of the config, so a resumed run uses the same
+    1.9 ms on one thread and 1.7 ms on two, and a second thread waits on the first whenever
+    another process holds a core (a GAN run took 777 s with two threads beside other jobs,
+    32 s with one). The count is part of the config, so a resumed run uses the same
     (another count may change the last bits of a product). 0 means as many as BLAS starts with,
     recorded when the run starts. Needs threadpoolctl (scikit-learn brings it) to choose."""
     try:
