@@ -99,21 +99,21 @@ if __name__ == '__main__':
 # Expected output (python examples/char_rnn.py; 2-core CPU; figures vary by seed):
 #
 # 443,176 characters of Python, 161 distinct; train 398,858, test 44,318
-# CharRNN(161, 128), 57,889 parameters
-# step   400  train loss 2.791 nats (4.027 bits/char)  (3.4 s)
-# step   800  train loss 2.129 nats (3.072 bits/char)  (6.8 s)
-# step  1200  train loss 1.855 nats (2.676 bits/char)  (10.3 s)
-# step  1600  train loss 1.697 nats (2.449 bits/char)  (13.7 s)
-# step  2000  train loss 1.603 nats (2.313 bits/char)  (17.1 s)
-# test bits per character: 2.575   (results.md bar ≤ 2.65)
+# CharRNN(161, 128), 58,017 parameters
+# step   400  train loss 2.733 nats (3.943 bits/char)  (7.8 s)
+# step   800  train loss 2.034 nats (2.934 bits/char)  (14.6 s)
+# step  1200  train loss 1.791 nats (2.584 bits/char)  (21.6 s)
+# step  1600  train loss 1.655 nats (2.387 bits/char)  (28.3 s)
+# step  2000  train loss 1.572 nats (2.267 bits/char)  (35.1 s)
+# test bits per character: 2.566   (results.md bar ≤ 2.65)
 # sample (temperature 0.8, after 24 test characters; long lines cut at 90 columns):
 # ----------------------------------------
 # tuple.
-#     return f'({", 30) if joine loots and natd that "                             if nomma…
-#         if ncoust the fformation) a parat se detden with thi for tha lines of outed a seq…
-#                         if ntypengrator = self.poist in self.saver
-#         for argumentty sall bethont args:
-#                           self.bestist conallyith a fiortars = return ------------
+#     return f'({", 'leablare betion the diet `hack -           bline contore compleclater …
+#     size, the return string wret is betiver and that
+# #           self._astaty = continte = lenkwst flocks[requined_normally class argumenttype…
+#             if pare if the uned the pass allale
+#                ## +n a typest group be nato whis
 # ----------------------------------------
 #
 # At 2.6 bits per character the model has learned Python's layout (indentation, `if`, `for`,
