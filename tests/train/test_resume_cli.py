@@ -108,17 +108,23 @@ def test_a_resume_prints_what_it_changes_and_applies_it(tmp_path, capsys):
     assert state['optimizers']['model']['param_groups'][0]['lr'] == 0.0005
 
 
+@pytest.fixture(scope='module')
+def one_epoch_vae(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('vae')
+    assert train('vae', 1, tmp / 'run', tmp) == 0
+    return tmp / 'run'
+
+
 @pytest.mark.parametrize('flags, named', [
     (['--hidden', '3'], '--hidden'), (['--latent', '4'], '--latent'),
     (['--seed', '1'], '--seed'), (['--hidden', '3', '--seed', '2'], '--hidden, --seed')])
-def test_a_resume_refuses_a_flag_that_cannot_change(flags, named, tmp_path, capsys):
-    assert train('vae', 1, tmp_path / 'run', tmp_path) == 0
-    before = (tmp_path / 'run' / 'checkpoint.safetensors').read_bytes()
+def test_a_resume_refuses_a_flag_that_cannot_change(flags, named, one_epoch_vae, capsys):
+    before = (one_epoch_vae / 'checkpoint.safetensors').read_bytes()
     capsys.readouterr()
-    assert resume('vae', 2, tmp_path / 'run', *flags) == 2
+    assert resume('vae', 2, one_epoch_vae, *flags) == 2
     err = capsys.readouterr().err
     assert err.count('\n') == 1 and f"{named} cannot change when a run is resumed" in err
-    assert (tmp_path / 'run' / 'checkpoint.safetensors').read_bytes() == before
+    assert (one_epoch_vae / 'checkpoint.safetensors').read_bytes() == before
 
 
 def test_a_resume_cannot_go_back(tmp_path, capsys):

@@ -1,6 +1,8 @@
 """A run whose loss stops being finite ends with one line on stderr naming the step, exit status
 1, and the last good checkpoint kept untouched, whichever way the loss went: a loss kernel
 finding NaN or infinite inputs, or the loss's own value (the WGAN-GP's critic has no kernel)."""
+import shutil
+
 import pytest
 
 import minigen as mg
@@ -19,20 +21,24 @@ POISON = {'vae': 'decoder.2.W', 'gan': 'discriminator.4.W', 'wgan-gp': 'discrimi
           'charrnn': 'head.W'}
 
 
-def small_run(kind, folder, tmp_path):
-    data = []
-    if kind == 'charrnn':
-        (tmp_path / 't.txt').write_text('abcd efgh ' * 30)
-        data = ['--data', str(tmp_path / 't.txt')]
-    assert main(['train', kind, *SMALL[kind], *data, '--out', str(folder), '--quiet']) == 0
+@pytest.fixture(scope='module')
+def runs(tmp_path_factory):
+    """One tiny finished run of each kind, made once; each test works on its own copy."""
+    tmp = tmp_path_factory.mktemp('stops')
+    (tmp / 't.txt').write_text('abcd efgh ' * 30)
+    for kind in SMALL:
+        data = ['--data', str(tmp / 't.txt')] if kind == 'charrnn' else []
+        assert main(['train', kind, *SMALL[kind], *data, '--out', str(tmp / kind),
+                     '--quiet']) == 0
+    return tmp
 
 
 @pytest.mark.parametrize('poison', [float('nan'), float('inf')])
 @pytest.mark.parametrize('kind', SMALL)
 def test_a_loss_that_is_not_finite_stops_in_one_line_and_keeps_the_checkpoint(
-        kind, poison, tmp_path, capsys):
+        kind, poison, runs, tmp_path, capsys):
     folder = tmp_path / 'run'
-    small_run(kind, folder, tmp_path)
+    shutil.copytree(runs / kind, folder)
     path = folder / 'checkpoint.safetensors'
     state = mg.load(path)
     state['model'][POISON[kind]].data[...] = poison
