@@ -124,6 +124,8 @@ def config_from_flags(args):
 def _train_command(args):
     from .core import backend
     from .train import continue_run, train
+    from .train.memory import tune_malloc
+    tune_malloc()                       # glibc's malloc thresholds (MINIGEN_MALLOC=default: not)
     if args.device:
         backend.module_for_device(args.device)          # no GPU: say so now, not mid-run
     if args.resume:

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..core.mode import no_grad
 from ..core.creation import tensor
+from . import memory
 from .pictures import pyplot, save_image_grid, save_loss_curves
 
 
@@ -126,10 +127,11 @@ def finish_charrnn(model, corpus, folder):
 
 def write_summary(folder, metrics, run, device, wall_seconds):
     """summary.json: the final metrics, and what it takes to repeat the run: the seed, the whole
-    config, minigen's and numpy's versions, the device, and this process's wall time."""
+    config, minigen's and numpy's versions, the device, the malloc setting (memory.py) and this
+    process's wall time."""
     from .. import __version__
     about = {'seed': run.config.seed, 'config': dataclasses.asdict(run.config),
-             'wall_seconds': wall_seconds, 'device': device or 'cpu',
+             'wall_seconds': wall_seconds, 'device': device or 'cpu', 'malloc': memory.setting,
              'versions': {'minigen': __version__, 'numpy': np.__version__}}
     with open(os.path.join(folder, 'summary.json'), 'w') as f:
         json.dump({**metrics, **about}, f, indent=2)

@@ -258,6 +258,7 @@ def test_summary_records_seed_config_versions_device_and_wall_time(tmp_path):
     assert summary['config']['hidden'] == 8 and summary['config']['epochs'] == 1
     assert summary['versions'] == {'minigen': mg.__version__, 'numpy': np.__version__}
     assert summary['device'] == 'cpu' and summary['wall_seconds'] > 0
+    assert summary['malloc'].startswith(('tuned', 'default'))
     assert summary['test_nelbo_draws'] == 20
 
 
