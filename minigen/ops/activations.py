@@ -95,17 +95,29 @@ def relu(x: Tensor) -> Tensor:
 
 
 class LeakyReLU(Function):
-    """y = x for x > 0, s·x otherwise;  gx = gy for x > 0, s·gy otherwise."""
+    """y = x for x > 0, s·x otherwise;  gx = gy for x > 0, s·gy otherwise.
+
+    For 0 < s ≤ 1 (every slope in use) both are written without ``where``, which NumPy runs
+    about 15 times slower than the elementwise ops below (95 µs against 6 µs at 64 × 256):
+    y = max(x, s·x), and gx = gy · max([x > 0], s), whose factor is exactly 1 or exactly s, so
+    the values are the same as ``where``'s to the last bit (a NaN x gets s·gy, as there). Not
+    for s = 0, where ∞·0 would make max(∞, NaN) a NaN.
+    """
     analytic = False
     name = 'leaky_relu'
 
     def __init__(self, negative_slope):
         self.slope = negative_slope
+        self.in_unit_interval = 0 < negative_slope <= 1
 
     def forward(self, xp, x):
+        if self.in_unit_interval:
+            return xp.maximum(x, x * self.slope)
         return xp.where(x > 0, x, x * self.slope)
 
     def backward(self, xp, gy, x, y):
+        if self.in_unit_interval:
+            return gy * xp.maximum(xp.astype(x > 0, gy.dtype), self.slope)
         return xp.where(x > 0, gy, gy * self.slope)
 
 

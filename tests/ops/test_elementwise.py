@@ -154,3 +154,25 @@ def test_worked_examples_of_binary_gradients():
     (a / b - a + (-b)).sum().backward()
     np.testing.assert_allclose(a.grad.numpy(), [1 / 3 - 1])           # 1/b − 1
     np.testing.assert_allclose(b.grad.numpy(), [-6 / 9 - 1])          # −a/b² − 1
+
+
+SPECIAL = [0.0, -0.0, 1.5, -1.5, 1e-45, -1e-45, 3e38, -3e38, float('inf'), float('-inf'),
+           float('nan')]
+
+
+@pytest.mark.parametrize('slope', [0.0, 0.01, 0.2, 0.5, 1.0, 1.5, -0.3])
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_leaky_relu_equals_the_where_definition_to_the_last_bit(slope, dtype):
+    """y = x if x > 0 else s·x and gx = gy if x > 0 else s·gy, bit for bit, over normal,
+    subnormal, huge, infinite, signed-zero and NaN inputs (the kernel avoids `where` for
+    0 ≤ s ≤ 1)."""
+    rng = np.random.default_rng(0)
+    x = np.concatenate([np.array(SPECIAL), rng.standard_normal(200) * 10]).astype(dtype)
+    gy = rng.standard_normal(x.shape).astype(dtype)
+    t = mg.tensor(x, requires_grad=True)
+    y = mg.leaky_relu(t, slope)
+    y.backward(mg.tensor(gy))
+    s = np.asarray(slope, dtype)
+    np.testing.assert_array_equal(y.numpy(), np.where(x > 0, x, x * s))
+    np.testing.assert_array_equal(t.grad.numpy(), np.where(x > 0, gy, gy * s))
+    assert np.array_equal(np.signbit(y.numpy()), np.signbit(np.where(x > 0, x, x * s)))
