@@ -283,6 +283,7 @@ class Adam(Optimizer):
                  weight_decay: float = 0.0) -> None:
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay))
+        self._scratch: dict[int, tuple] = {}    # id(p) -> two work arrays (_scratch_for)
 
     def _check(self, group):
         _check_adam(self.name, group)
@@ -300,14 +301,31 @@ class Adam(Optimizer):
             g = g + wd * p.data
         state['step'] += 1
         t, m, v = state['step'], state['exp_avg'].data, state['exp_avg_sq'].data
+        xp, (a, b) = backend.array_module(p.data), self._scratch_for(p)
         m *= beta1
-        m += (1 - beta1) * g
+        m += xp.multiply(g, 1 - beta1, out=a)              # m = β1 m + (1 − β1) g
         v *= beta2
-        v += (1 - beta2) * g * g
+        xp.multiply(g, 1 - beta2, out=a)
+        a *= g
+        v += a                                             # v = β2 v + (1 − β2) g²
         # m̂ / (sqrt(v̂) + eps) without forming m̂ and v̂: fold 1 / (1 - beta1^t) into the step
         # size and divide sqrt(v) by sqrt(1 - beta2^t), as PyTorch does.
-        denom = v ** 0.5 / math.sqrt(1 - beta2 ** t) + eps
-        p.data -= (lr / (1 - beta1 ** t)) * m / denom
+        xp.sqrt(v, out=a)
+        a /= math.sqrt(1 - beta2 ** t)
+        a += eps                                           # the denominator
+        xp.multiply(m, lr / (1 - beta1 ** t), out=b)
+        b /= a
+        p.data -= b
+
+    def _scratch_for(self, p):
+        """Two arrays of p's shape, dtype and device, kept from step to step (made again if p
+        moved), so that a step allocates nothing; not part of the state (state_dict)."""
+        pair = self._scratch.get(id(p))
+        if pair is None or pair[0].shape != p.data.shape or pair[0].dtype != p.data.dtype \
+                or type(pair[0]) is not type(p.data):
+            xp = backend.array_module(p.data)
+            pair = self._scratch[id(p)] = (xp.empty_like(p.data), xp.empty_like(p.data))
+        return pair
 
 
 class AdamW(Adam):

@@ -1,4 +1,6 @@
 """Optimizers against their textbook updates, written out in NumPy; clipping; state dicts."""
+import math
+
 import numpy as np
 import pytest
 
@@ -364,3 +366,29 @@ def test_clip_grad_value_clamps_in_place(device):
         np.testing.assert_array_equal(host(p.grad), np.clip(g, -2.5, 2.5))
     with pytest.raises(ValueError, match='clip_grad_value_: invalid clip_value=-1'):
         optim.clip_grad_value_(params, -1)
+
+
+@pytest.mark.parametrize('name', ['Adam', 'AdamW'])
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+@pytest.mark.parametrize('wd', [0.0, 0.1])
+def test_adam_in_place_equals_its_formula_to_the_last_bit(name, dtype, wd):
+    """The step computes in two kept work arrays (no allocation), in the formula's own order:
+    m = β1 m + (1 − β1) g,  v = β2 v + ((1 − β2) g) g,  p −= ((lr / (1 − β1ᵗ)) m) /
+    (√v / √(1 − β2ᵗ) + eps), so its values are the formula's, bit for bit."""
+    rng = np.random.default_rng(3)
+    p0 = rng.standard_normal((4, 5)).astype(dtype)
+    grads = [rng.standard_normal((4, 5)).astype(dtype) for _ in range(6)]
+    lr, (b1, b2), eps = 0.01, (0.9, 0.999), 1e-8
+    p = mg.tensor(p0.copy(), requires_grad=True)
+    opt = getattr(optim, name)([p], lr=lr, betas=(b1, b2), eps=eps, weight_decay=wd)
+    ref, m, v = p0.copy(), np.zeros_like(p0), np.zeros_like(p0)
+    for t, g in enumerate(grads, start=1):
+        p.grad = mg.tensor(g)
+        opt.step()
+        if wd and name == 'AdamW':
+            ref *= 1 - lr * wd
+        gg = g + wd * ref if wd and name == 'Adam' else g
+        m = b1 * m + (1 - b1) * gg
+        v = b2 * v + (1 - b2) * gg * gg
+        ref = ref - (lr / (1 - b1 ** t)) * m / (np.sqrt(v) / math.sqrt(1 - b2 ** t) + eps)
+        np.testing.assert_array_equal(p.numpy(), ref, err_msg=f'step {t}')
