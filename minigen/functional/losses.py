@@ -136,10 +136,8 @@ class CrossEntropy(_Loss):
     def forward(self, xp, z, classes):
         V = z.shape[-1]
         z2 = xp.reshape(z, (-1, V))                                # (M, V)
-        c = xp.reshape(classes, (-1,))                             # (M,)
-        rows = xp.arange(c.shape[0])                               # (M,)
-        self.onehot = xp.zeros(z2.shape, dtype=bool)               # (M, V), saved
-        self.onehot[rows, c] = True
+        self.classes = c = xp.reshape(classes, (-1,))              # (M,), saved
+        self.rows = rows = xp.arange(c.shape[0])                   # (M,), saved
         self.shift = xp.max(z2, axis=1, keepdims=True)             # m (M, 1), saved
         e = z2 - self.shift                                        # d, (M, V)
         d_c = e[rows, c]                                           # (M,)
@@ -150,16 +148,33 @@ class CrossEntropy(_Loss):
         return self.reduce(xp, xp.reshape(loss, z.shape[:-1]))    # () or (...)
 
     def backward(self, xp, gy, z, classes, y):
-        V, rows = z.shape[-1], self.count                          # rows = M
-        z2 = xp.reshape(z, (rows, V))                              # (M, V)
-        e = xp.exp(z2 - self.shift)                                # e^d, (M, V)
+        """In place on the one (M, V) array it makes: e^d, then gl · softmax, then the
+        targets' entries. Under create_graph (Tensors), the same values from composed lines."""
+        if isinstance(gy, Tensor):
+            return self._backward_differentiable(xp, gy, z)
+        V, M, rows, c = z.shape[-1], self.count, self.rows, self.classes
+        e = xp.exp(xp.reshape(z, (M, V)) - self.shift)             # e^d, (M, V)
         g = self.spread(gy)                                        # gl, () or (...)
         if self.reduction == 'none':
-            g = xp.reshape(g, (rows, 1))                           # (M, 1)
+            g = xp.reshape(g, (M, 1))                              # (M, 1)
+        xp.multiply(e, g / xp.sum(e, axis=1, keepdims=True), out=e)   # gl · softmax, (M, V)
+        e[rows, c] *= 0                                            # 0 at the targets (signed)
+        e[rows, c] -= xp.sum(e, axis=1)                            # −gl · S / Σ e^d
+        return xp.reshape(e, z.shape), None                        # (..., V); none for classes
+
+    def _backward_differentiable(self, xp, gy, z):
+        V, M = z.shape[-1], self.count
+        raw = backend.array_module(self.shift)
+        onehot = raw.zeros((M, V), dtype=bool)                     # (M, V), a constant
+        onehot[self.rows, self.classes] = True
+        e = xp.exp(xp.reshape(z, (M, V)) - self.shift)            # e^d, (M, V)
+        g = self.spread(gy)
+        if self.reduction == 'none':
+            g = xp.reshape(g, (M, 1))
         pg = e * (g / xp.sum(e, axis=1, keepdims=True))            # gl · softmax, (M, V)
-        others = pg * ~self.onehot                                 # (M, V), 0 at the targets
-        gz = others - self.onehot * xp.sum(others, axis=1, keepdims=True)   # (M, V)
-        return xp.reshape(gz, z.shape), None                       # (..., V); none for classes
+        others = pg * ~onehot                                      # (M, V), 0 at the targets
+        gz = others - onehot * xp.sum(others, axis=1, keepdims=True)   # (M, V)
+        return xp.reshape(gz, z.shape), None
 
 
 def cross_entropy(logits: Tensor, targets: Tensor | ArrayLike,

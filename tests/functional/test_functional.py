@@ -312,3 +312,28 @@ def test_functional_exports_its_functions_and_no_helper():
     assert visible - set(F.__all__) <= {'losses', 'composed'}     # two pages, as modules
     for page in ('linear', 'rnn', 'reparameterize', 'gaussian_kl', 'dropout'):
         assert callable(getattr(F, page))     # the function, not the page it is written on
+
+
+@pytest.mark.parametrize('reduction', ['mean', 'sum', 'none'])
+@pytest.mark.parametrize('shape', [(7, 5), (3, 4, 6), (1, 1)])
+@pytest.mark.parametrize('scale', [1.0, 30.0, 300.0])
+def test_cross_entropys_in_place_backward_equals_its_differentiable_lines(reduction, shape,
+                                                                         scale):
+    """The backward works in place on one array; under create_graph it runs the composed
+    lines. Both give the same gradient, bit for bit, including logits whose softmax
+    underflows to 0 (scale 300), where only the sign of a zero may differ (the composed lines
+    subtract 0 · S, which is −0 when S < 0)."""
+    rng = np.random.default_rng(1)
+    z = rng.standard_normal(shape).astype('float32') * scale
+    classes = rng.integers(0, shape[-1], shape[:-1])
+    gy = rng.standard_normal(shape[:-1]).astype('float32') if reduction == 'none' else None
+    grads = []
+    for create_graph in (False, True):
+        t = mg.tensor(z, requires_grad=True)
+        loss = F.cross_entropy(t, classes, reduction=reduction)
+        (g,) = mg.grad(loss, [t], grad_outputs=None if gy is None else mg.tensor(gy),
+                       create_graph=create_graph)
+        grads.append(g.detach().numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])               # +0 == −0 here
+    nonzero = grads[0] != 0
+    assert np.array_equal(np.signbit(grads[0][nonzero]), np.signbit(grads[1][nonzero]))
