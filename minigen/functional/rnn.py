@@ -49,11 +49,13 @@ class RNNFunction(Function):
         H = W_hh.shape[0]
         a_in = xp.reshape(xp.matmul(xp.reshape(x, (N * T, D)), W_xh), (N, T, H)) + b  # (N,T,H)
         hs = xp.empty((N, T, H), dtype=a_in.dtype)                 # (N, T, H)
+        a = xp.empty((N, H), dtype=a_in.dtype)                     # a_t, one buffer for all t
         h = h0                                                     # (N, H)
         for t in range(T):
-            a = a_in[:, t] + xp.matmul(h, W_hh)                    # (N, H)
-            h = xp.maximum(a, 0) if self.relu else xp.tanh(a)      # (N, H)
-            hs[:, t] = h
+            xp.matmul(h, W_hh, out=a)                              # h_{t-1} W_hh
+            a += a_in[:, t]                                        # a_t (N, H)
+            h = hs[:, t]                                           # h_t is written in place
+            xp.maximum(a, 0, out=h) if self.relu else xp.tanh(a, out=h)
         return hs
 
     def backward(self, xp, gy, x, h0, W_xh, W_hh, b, hs):
@@ -61,12 +63,18 @@ class RNNFunction(Function):
         H = W_hh.shape[0]
         W_hh_T = xp.swapaxes(W_hh, 0, 1)                           # (H, H)
         ga = xp.empty((N, T, H), dtype=hs.dtype)                   # (N, T, H)
+        gh_sum, slope = xp.empty_like(h0), xp.empty_like(h0)       # (N, H) buffers for all t
         gh_next = None                                             # ga_{t+1} W_hhᵀ
         for t in range(T - 1, -1, -1):
-            gh = gy[:, t] if gh_next is None else gy[:, t] + gh_next     # (N, H)
+            gh = gy[:, t] if gh_next is None else xp.add(gy[:, t], gh_next, out=gh_sum)
             h = hs[:, t]                                           # (N, H)
-            ga[:, t] = gh * (h > 0) if self.relu else gh * (1 - h * h)   # (N, H)
-            gh_next = xp.matmul(ga[:, t], W_hh_T)                  # (N, H)
+            if self.relu:
+                xp.multiply(gh, h > 0, out=ga[:, t])               # gh · [h_t > 0]
+            else:
+                xp.multiply(h, h, out=slope)
+                xp.subtract(1, slope, out=slope)                   # 1 − h_t²
+                xp.multiply(gh, slope, out=ga[:, t])               # ga_t (N, H)
+            gh_next = xp.matmul(ga[:, t], W_hh_T, out=gh_next)     # (N, H)
         ga2 = xp.reshape(ga, (N * T, H))                           # (N·T, H)
         h_prev = xp.concatenate([h0[:, None], hs[:, :-1]], axis=1)   # (N, T, H): h_{t-1}
         gW_hh = xp.matmul(xp.swapaxes(xp.reshape(h_prev, (N * T, H)), 0, 1), ga2)   # (H, H)

@@ -337,3 +337,31 @@ def test_cross_entropys_in_place_backward_equals_its_differentiable_lines(reduct
     np.testing.assert_array_equal(grads[0], grads[1])               # +0 == −0 here
     nonzero = grads[0] != 0
     assert np.array_equal(np.signbit(grads[0][nonzero]), np.signbit(grads[1][nonzero]))
+
+
+@pytest.mark.parametrize('nonlinearity', ['tanh', 'relu'])
+def test_the_fused_rnn_computes_the_textbook_loop_bit_for_bit(nonlinearity):
+    """The kernel works in buffers it keeps across time steps; its values are those of the
+    plain loop a_t = x_t W_xh + h_{t-1} W_hh + b, h_t = f(a_t) and of BPTT written out, to the
+    last bit."""
+    rng = np.random.default_rng(2)
+    N, T, D, H = 3, 6, 4, 5
+    x, h0 = rng.standard_normal((N, T, D)), rng.standard_normal((N, H)) * 0.5
+    W_xh, W_hh, b = (rng.standard_normal(s) * 0.5 for s in ((D, H), (H, H), (H,)))
+    gy = rng.standard_normal((N, T, H))
+    f = np.tanh if nonlinearity == 'tanh' else (lambda a: np.maximum(a, 0))
+    a_in = (x.reshape(N * T, D) @ W_xh).reshape(N, T, H) + b
+    hs, h = np.empty((N, T, H)), h0
+    for t in range(T):
+        h = hs[:, t] = f(a_in[:, t] + h @ W_hh)
+    ga, gh_next = np.empty((N, T, H)), np.zeros((N, H))
+    for t in range(T - 1, -1, -1):
+        gh, h = gy[:, t] + gh_next, hs[:, t]
+        ga[:, t] = gh * (1 - h * h) if nonlinearity == 'tanh' else gh * (h > 0)
+        gh_next = ga[:, t] @ W_hh.T
+    tensors = [mg.tensor(v, requires_grad=True) for v in (x, h0, W_xh, W_hh, b)]
+    out, _ = F.rnn(*tensors, nonlinearity)
+    out.backward(mg.tensor(gy))
+    np.testing.assert_array_equal(out.numpy(), hs)
+    np.testing.assert_array_equal(tensors[1].grad.numpy(), gh_next)
+    np.testing.assert_array_equal(tensors[4].grad.numpy(), ga.reshape(N * T, H).sum(axis=0))
