@@ -139,12 +139,22 @@ def _train_command(args):
     print(('' if args.quiet else '\n') + f"{args.model} finished. In {folder}/:")
     for name in ['metrics.jsonl', 'checkpoint.safetensors', 'summary.json'] + files:
         print(f"  {name}")
+    _print_how_it_ran(folder)
     for key, value in metrics.items():
         if not isinstance(value, list) and not key.endswith('_draws'):
             shown = f"{value:.4g}" if isinstance(value, float) else f"{value}"
             draws = metrics.get(f'{key}_draws')         # test_nelbo: 20 draws, not 1 as shown
             print(f"  {key}: {shown}" + (f" ({draws} noise draws)" if draws else ''))
     return 0
+
+
+def _print_how_it_ran(folder):
+    """The BLAS threads and malloc setting the run used, from its summary.json."""
+    import json
+    import os
+    with open(os.path.join(folder, 'summary.json')) as f:
+        summary = json.load(f)
+    print(f"  BLAS threads: {summary['config']['threads']}; malloc: {summary['malloc']}")
 
 
 def _defaults(name):
@@ -241,9 +251,9 @@ def add_train_parser(commands):
                        help='epochs between Fréchet distances (gan, wgan-gp), steps between '
                        'metrics lines and checkpoints (charrnn)' + _defaults('eval_every'))
     train.add_argument('--threads', type=_positive(int),
-                       help='BLAS threads (default 1: these models gain nothing from more, and '
-                       'more slow training down when another process is busy; a resumed run '
-                       'uses the run\'s own count)')
+                       help='BLAS threads (default: MINIGEN_NUM_THREADS, else 1: a second thread '
+                       'speeds up only the larger products on an idle machine, and slows training '
+                       'many times when another process is busy; a resumed run uses its own)')
     train.add_argument('--device', choices=['cpu', 'cuda'], default=None)
     train.add_argument('--data', help="digits (default), digits28 (the same upscaled to 28×28, "
                        "a stand-in of MNIST's shape) or mnist:PATH for the image models; a "

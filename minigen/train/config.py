@@ -6,6 +6,7 @@ are the configurations of docs/results.md; each takes a minute or less on 2 CPU 
 """
 import dataclasses
 import math
+import os
 import types
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -25,7 +26,7 @@ class ImageConfig:
     latent: int | None = None
     data: str = 'digits'
     seed: int = 0
-    threads: int = 1                              # BLAS threads (see runs.blas_threads)
+    threads: int = 0                              # BLAS threads; 0: chosen at the start
     in_dim: int = 0                               # set from the data: pixels per image
     image_shape: list = field(default_factory=list)   # set from the data: [H, W]
 
@@ -90,6 +91,17 @@ BY_SIZE = {
 SMALL_IMAGES = 256                                # pixels: 16 × 16
 
 
+def default_threads():
+    """BLAS threads when --threads is not given: MINIGEN_NUM_THREADS, else 1 (runs.blas_threads
+    says why one)."""
+    text = os.environ.get('MINIGEN_NUM_THREADS', '').strip()
+    if not text:
+        return 1
+    if not text.isdigit() or int(text) < 1:
+        raise UsageError(f"MINIGEN_NUM_THREADS={text!r}: give a whole number of threads ≥ 1")
+    return int(text)
+
+
 def size_class(pixels):
     return 'small' if pixels <= SMALL_IMAGES else 'large'
 
@@ -108,7 +120,7 @@ class CharRNNConfig:
     eval_every: int = 100                         # steps between metrics lines and checkpoints
     data: str = 'stdlib'
     seed: int = 0
-    threads: int = 1                              # BLAS threads (see runs.blas_threads)
+    threads: int = 0                              # BLAS threads; 0: chosen at the start
 
     @property
     def length_name(self):

@@ -17,6 +17,7 @@ from ..core.errors import NonFiniteError, TrainingStopped, UsageError
 from ..core.mode import no_grad
 from ..data import DataLoader, text_windows
 from ..models import critic_step, generator_step
+from . import config as configs
 from . import report
 from .checkpoint import load_checkpoint, save_checkpoint
 from .progress import Progress
@@ -118,6 +119,7 @@ def train(config, out=None, device=None, quiet=False):
         data = split = image_data(config.data)
         config.fit_to(split.image_shape)           # the settings left to the data's size
         check_steps(config, len(split.train))
+    config.threads = config.threads or configs.default_threads()   # refused before any folder
     folder = new_run_folder(out, config.kind)
     with blas_threads(config):
         manual_seed(config.seed)

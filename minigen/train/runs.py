@@ -13,6 +13,7 @@ from .. import optim
 from ..data import load_digits, load_mnist, load_text
 from ..models import GAN, VAE, CharRNN
 from ..core.errors import UsageError
+from . import config as configs
 
 
 # ---------------------------------------------------------------------------------- the run folder
@@ -169,26 +170,22 @@ def apply_changes(run, changes):
 
 @contextlib.contextmanager
 def blas_threads(config):
-    """Run the block with ``config.threads`` BLAS threads, 1 unless the user chose more.
+    """Run the block with ``config.threads`` BLAS threads; when 0 (not chosen), choose and
+    record MINIGEN_NUM_THREADS, else 1, so that a resumed run uses as many (another count may
+    change the last bits of a product).
 
-    One, because these models' matrices are small: a product of (128, 784) by (784, 400) takes
-    1.9 ms on one thread and 1.7 ms on two, and a second thread waits on the first whenever
-    another process holds a core (a GAN run took 777 s with two threads beside other jobs,
-    32 s with one). The count is part of the config, so a resumed run uses the same
-    (another count may change the last bits of a product). 0 means as many as BLAS starts with,
-    recorded when the run starts. Needs threadpoolctl (scikit-learn brings it) to choose."""
+    One by default because a second thread waits on the first whenever another process holds
+    a core: a GAN run took 777 s with two threads beside other jobs, 32 s with one. On an idle
+    machine two threads do speed up the larger products (1.3× at (128, 784) × (784, 400), 1.9×
+    at (1024, 784) × (784, 400)) and slow the smallest ((64, 128) × (128, 128): 0.8×); --threads
+    2 asks for them. Needs threadpoolctl (scikit-learn brings it) to choose."""
+    if not config.threads:
+        config.threads = configs.default_threads()
     try:
         import threadpoolctl
     except ImportError:
-        if config.threads not in (0, 1):
+        if config.threads != 1:
             raise UsageError("--threads needs threadpoolctl: pip install threadpoolctl") from None
-        yield
-        return
-    if not config.threads:
-        counts = [lib['num_threads'] for lib in threadpoolctl.threadpool_info()
-                  if lib['user_api'] == 'blas']
-        config.threads = max(counts, default=0)
-    if not config.threads:
         yield
         return
     with threadpoolctl.threadpool_limits(limits=config.threads, user_api='blas'):

@@ -152,3 +152,18 @@ def test_the_blas_thread_count_is_recorded_and_used_again_on_resume(tmp_path, mo
     assert mg.load(tmp_path / 'two' / 'checkpoint.safetensors')['config']['threads'] == 2
     assert resume('vae', 2, tmp_path / 'two') == 0
     assert seen[1] == seen[2] == {2}
+
+
+def test_minigen_num_threads_chooses_the_default_and_a_bad_value_is_one_line(tmp_path,
+                                                                           monkeypatch, capsys):
+    pytest.importorskip('threadpoolctl')
+    monkeypatch.setenv('MINIGEN_NUM_THREADS', '2')
+    assert train('vae', 1, tmp_path / 'two', tmp_path) == 0
+    assert mg.load(tmp_path / 'two' / 'checkpoint.safetensors')['config']['threads'] == 2
+    assert 'BLAS threads: 2;' in capsys.readouterr().out          # --quiet prints it too
+    for bad in ('0', 'x', '-1', '1.5'):
+        monkeypatch.setenv('MINIGEN_NUM_THREADS', bad)
+        assert train('vae', 1, tmp_path / f'bad{bad}', tmp_path) == 2
+        err = capsys.readouterr().err
+        assert err.count('\n') == 1 and f"MINIGEN_NUM_THREADS={bad!r}" in err
+        assert not (tmp_path / f'bad{bad}').exists()
