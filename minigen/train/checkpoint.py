@@ -89,7 +89,7 @@ def _progress_problems(kind, progress):
     if progress is None:
         return []
     if (not isinstance(progress, dict) or set(progress) != {counter}
-            or not configs._fits(progress[counter], int) or progress[counter] < 0):
+            or not configs.fits_type(progress[counter], int) or progress[counter] < 0):
         return [f"progress is {progress!r}, not {{{counter!r}: a count ≥ 0}}"]
     return []
 

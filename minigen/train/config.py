@@ -165,7 +165,7 @@ def config_problems(kind, values):
             if f.default is None:                  # chosen when the run started: recorded
                 problems.append(f"config: no {name}")
             continue          # a setting added since the checkpoint was written: its default
-        if not _fits(values[name], f.type):
+        if not fits_type(values[name], f.type):
             problems.append(f"config: {name} is {values[name]!r}, not {_a(f.type)}")
         elif not _in_range(name, values[name]):
             problems.append(f"config: {name} is {values[name]!r}, out of range")
@@ -189,17 +189,19 @@ def _in_range(name, value):
     if name in ('seed', 'threads', 'in_dim'):
         return value >= 0
     if name == 'betas':
-        return len(value) == 2 and all(_fits(b, float) and 0 <= b < 1 for b in value)
+        return len(value) == 2 and all(fits_type(b, float) and 0 <= b < 1 for b in value)
     if name == 'activation':
         return value in ('tanh', 'relu')
     if name == 'image_shape':
-        return len(value) in (0, 2) and all(_fits(n, int) and n > 0 for n in value)
+        return len(value) in (0, 2) and all(fits_type(n, int) and n > 0 for n in value)
     return True
 
 
-def _fits(value, kind):
+def fits_type(value, kind):
+    """Whether a checkpoint's value can be a field of type ``kind`` (JSON has no tuples, and
+    a bool is not a number here)."""
     if isinstance(kind, types.UnionType):           # int | None: a set value is an int
-        return any(_fits(value, k) for k in kind.__args__ if k is not type(None))
+        return any(fits_type(value, k) for k in kind.__args__ if k is not type(None))
     if kind is float:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if kind is int:
