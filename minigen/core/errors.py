@@ -60,7 +60,9 @@ class StateDictError(KeyError):
 
 
 class CheckpointError(Exception):
-    """A checkpoint that cannot be read: missing, damaged, or not written by minigen.io.save."""
+    """A checkpoint that cannot be read (missing, damaged, not written by minigen.io.save), or an
+    object that mg.save cannot write as one (nested more than 64 levels deep, or containing
+    itself)."""
 
 
 class DataError(ValueError):
