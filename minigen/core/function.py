@@ -13,6 +13,7 @@ changed in place since.
 """
 from __future__ import annotations
 
+from itertools import count
 from typing import Any
 
 from . import backend
@@ -58,6 +59,10 @@ class Function:
     # ops built on |x|, max, comparisons or a real-only formula set this False.
     analytic = True
     aliased_input: int | None = None   # the index of the input whose memory the output is a view of
+    # The node's place in the order nodes were recorded. A node is recorded after the nodes
+    # that made its inputs, so walking nodes from the highest number down visits every node
+    # after all the nodes that consume its output: a reverse topological order (graph.py).
+    seq = 0
 
     @property
     def name(self) -> str:
@@ -128,6 +133,7 @@ class Function:
         self.inputs = inputs
         self.y = out.data
         self.saved_at = write_clock[0]
+        self.seq = _next_seq()
         self.y_counter = out._counter
         out.creator = self
         out.requires_grad = True
@@ -149,6 +155,7 @@ class Function:
 
 
 _NUMPY = backend.numpy_namespace
+_next_seq = count(1).__next__       # the numbers of recorded nodes (see Function.seq)
 
 
 def _namespace_of_inputs(fn, inputs):

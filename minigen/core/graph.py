@@ -14,6 +14,7 @@ The ops are a later layer than this module, so ``ops/xp.py`` registers itself he
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 from types import SimpleNamespace
 
 from . import backend
@@ -30,34 +31,41 @@ graph_namespace = SimpleNamespace(xp=None)
 
 # ---------------------------------------------------------------------------------------- the walk
 
-def _topological_order(roots, op_name='backward'):
-    """Nodes reachable from ``roots``, each after every node that consumes its output.
+def _reverse_topological(roots, op_name='backward'):
+    """The nodes reachable from ``roots``, each before every node that makes one of its inputs
+    (so the walk reaches a node only after all the consumers of its output).
 
-    Iterative depth-first search (a recursive one would overflow Python's stack on a chain of
-    100,000 ops): a node is appended when all its inputs' nodes are finished, so the list runs
-    from the leaves to the roots and the backward walk reads it in reverse.
+    Nodes are numbered as they are recorded (``Function.seq``), and a node is always recorded
+    after the nodes that made its inputs: sorting the reachable nodes by number, highest
+    first, gives the order, as in PyTorch. They are found with a stack, not recursion (a chain
+    of 100,000 ops is fine), and all before any node runs, so a node that an earlier backward
+    freed is refused before any gradient is added anywhere.
     """
-    order, visited = [], set()
-    stack = list(roots)
+    found = set(roots)
+    stack = list(found)
     while stack:
         fn = stack.pop()
-        if fn is None:                  # marker: the node under it has all its inputs finished
-            order.append(stack.pop())
-            continue
-        if fn in visited:
-            continue
         if fn.inputs is None:
             raise GraphError(
                 f"{op_name}: trying to backward through the graph a second time (node "
                 f"{fn.name}): its saved arrays were freed after the first backward. "
                 "Pass retain_graph=True to the first backward to keep them.")
-        visited.add(fn)
-        stack.append(fn)
-        stack.append(None)
         for x in fn.inputs:
             creator = x.creator
-            if creator is not None and creator not in visited:
+            if creator is not None and creator not in found:
+                found.add(creator)
                 stack.append(creator)
+    return sorted(found, key=_SEQ, reverse=True)
+
+
+_SEQ = attrgetter('seq')
+
+
+def _topological_order(roots, op_name='backward'):
+    """All the nodes reachable from ``roots``, from the leaves to the roots (the reverse of
+    ``_reverse_topological``): ``mg.grad`` prunes this list before walking it backwards."""
+    order = _reverse_topological(roots, op_name)
+    order.reverse()
     return order
 
 
@@ -119,25 +127,47 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, targ
             _add_leaf(walk.leaves, root, g, create_graph, walk.handed)
         else:
             _add(walk.grads, root.creator, g)
-    order = _topological_order([r.creator for r in roots if r.creator is not None], op_name)
-    if targets is not None:
-        order = walk.prune_for_targets(order, targets)
+    starts = [r.creator for r in roots if r.creator is not None]
+    if targets is None:
+        order = _reverse_topological(starts, op_name)
+    else:
+        order = reversed(walk.prune_for_targets(_topological_order(starts, op_name), targets))
     previous_mode, grad_mode.enabled = grad_mode.enabled, create_graph
     try:
-        # Reverse topological order: a node runs only after every consumer of its output has
-        # added its share into grads[node], so gy is the complete gradient of its output.
-        for fn in reversed(order):
-            gy = walk.grads.pop(fn, None)
-            if walk.wanted and fn in walk.wanted:
-                walk.capture(fn, gy)
-            if gy is not None and (walk.useful is None or fn in walk.useful):
-                gxs = run_node_backward(fn, gy, create_graph)
-                pass_gradients_on(fn, gxs, walk)
-            if not retain_graph:
-                fn.inputs = fn.y = None     # free the saved arrays; a second walk fails clearly
+        if targets is None and not create_graph:
+            _walk_into_leaves(order, walk, retain_graph)
+        else:
+            _walk(order, walk, retain_graph, create_graph)
     finally:
         grad_mode.enabled = previous_mode
     return None if targets is None else walk.results(targets)
+
+
+def _walk(order, walk, retain_graph, create_graph):
+    """Run each node's backward in ``order`` (reverse topological: a node runs only after every
+    consumer of its output has added its share into grads[node], so gy is the complete
+    gradient of its output), reading off the targets' gradients for mg.grad."""
+    for fn in order:
+        gy = walk.grads.pop(fn, None)
+        if walk.wanted and fn in walk.wanted:
+            walk.capture(fn, gy)
+        if gy is not None and (walk.useful is None or fn in walk.useful):
+            gxs = run_node_backward(fn, gy, create_graph)
+            pass_gradients_on(fn, gxs, walk)
+        if not retain_graph:
+            fn.inputs = fn.y = None     # free the saved arrays; a second walk fails clearly
+
+
+def _walk_into_leaves(order, walk, retain_graph):
+    """``_walk`` for the common case, ``loss.backward()``: first order, every node, gradients
+    into the leaves' ``.grad``. The same steps with nothing to look up for mg.grad."""
+    grads = walk.grads
+    for fn in order:
+        gy = grads.pop(fn, None)
+        if gy is not None:
+            pass_gradients_on(fn, run_node_backward(fn, gy, False), walk)
+        if not retain_graph:
+            fn.inputs = fn.y = None
 
 
 class _Walk:
