@@ -11,7 +11,7 @@ backward, optimizer update) and ``ops`` says how many ops a step counts (W1 repo
   W4  GAN: G 64→256→784 (ReLU, tanh), D 784→256→1 (LeakyReLU 0.2), batch 64, BCE-with-logits,
       Adam(2e-4, (0.5, 0.999)); per step one z drawn and one pass of G, then a D step on the
       detached fake and a G step on the same fake (its graph reused), as PyTorch's DCGAN
-      example does
+      example does, with D's weights frozen during G's step (every way)
   W5  char-RNN: vocabulary 65 one-hot, tanh RNN H = 128, T = 64, batch 32, cross-entropy, Adam
   W6  the VAE of W3 at batch 1024
 """
@@ -104,7 +104,8 @@ def _minigen(name):
             d_loss.backward()
             opt_d.step()
             opt_g.zero_grad()
-            g_loss().backward()
+            with mg.models.frozen(D):         # G's step needs no gradient of D's weights
+                g_loss().backward()
             opt_g.step()
         return Workload(step, check=((G, D), losses))
     model = _MinigenCharRNN()
@@ -276,7 +277,9 @@ def _torch(name, device='cpu'):
              + TF.binary_cross_entropy_with_logits(D(fake.detach()), zeros)).backward()
             opt_d.step()
             opt_g.zero_grad()
+            D.requires_grad_(False)         # G's step needs no gradient of D's weights
             TF.binary_cross_entropy_with_logits(D(fake), ones).backward()
+            D.requires_grad_(True)
             opt_g.step()
         return Workload(step)
     rnn, head = nn.RNN(65, 128, batch_first=True), nn.Linear(128, 65)

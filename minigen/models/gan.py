@@ -45,12 +45,13 @@ class GAN(nn.Module):
         W = self.generator[0].W
         return randn(n, self.z_dim, dtype=W.dtype, device=W.device)
 
-    def discriminator_loss(self, real, z=None, alpha=None):
+    def discriminator_loss(self, real, z=None, alpha=None, fake=None):
         """The discriminator's (critic's) loss on a real batch and as many fakes. The fakes
         are detached: this loss must not reach the generator. ``z`` and ``alpha`` fix the
-        random draws (gradient checks do)."""
-        z = self.noise(real.shape[0]) if z is None else z
-        fake = self.generator(z).detach()          # a cut in the graph: D's step only
+        random draws (gradient checks do); ``fake`` gives the fakes themselves."""
+        if fake is None:
+            fake = self.generator(self.noise(real.shape[0]) if z is None else z)
+        fake = fake.detach()                       # a cut in the graph: D's step only
         real_out, fake_out = self.discriminator(real), self.discriminator(fake)
         if self.kind == 'gan':
             return F.discriminator_loss(real_out, fake_out)
@@ -99,15 +100,57 @@ def critic_step(model, real, opt_d):
 def generator_step(model, n, opt_g):
     """One generator update on n fresh fakes; the loss."""
     opt_g.zero_grad()
-    g_loss = model.generator_loss(n)
-    g_loss.backward()
+    with frozen(model.discriminator):
+        g_loss = model.generator_loss(n)
+        g_loss.backward()
     opt_g.step()
     return g_loss
 
 
+def gan_step(model, real, opt_d, opt_g):
+    """One round of the non-saturating GAN, as PyTorch's DCGAN example does it: one draw of z
+    and one pass of the generator serve both updates. The discriminator steps on the detached
+    fakes; then the generator's loss runs the just-updated discriminator on the same fakes and
+    backpropagates through the generator's graph, which the first step left alone (it holds
+    only G's weights, which opt_d does not touch). Returns the two losses (Tensors)."""
+    fake = model.generator(model.noise(real.shape[0]))
+    opt_d.zero_grad()
+    d_loss = model.discriminator_loss(real, fake=fake)
+    d_loss.backward()
+    opt_d.step()
+    opt_g.zero_grad()
+    with frozen(model.discriminator):
+        g_loss = F.generator_loss(model.discriminator(fake))
+        g_loss.backward()
+    opt_g.step()
+    return d_loss, g_loss
+
+
+class frozen:
+    """``with frozen(module):`` its parameters need no gradient inside the block (restored
+    after). The generator's step backpropagates through the discriminator to reach the
+    generator, and needs no gradient of the discriminator's own weights: each of its linear
+    layers then skips one of its two backward products."""
+
+    def __init__(self, module):
+        self.params = [p for p in module.parameters() if p.requires_grad]
+
+    def __enter__(self):
+        for p in self.params:
+            p.requires_grad = False
+
+    def __exit__(self, *exc):
+        for p in self.params:
+            p.requires_grad = True
+
+
 def train_step(model, real, opt_d, opt_g, critic_steps=1):
-    """One round: ``critic_steps`` discriminator updates on ``real``, then one generator update
-    on as many fakes. Returns (discriminator loss, generator loss) as Python floats."""
+    """One round: for the GAN (``critic_steps`` 1), ``gan_step``; for WGAN-GP,
+    ``critic_steps`` critic updates on ``real`` with fresh fakes each, then one generator
+    update on as many fresh fakes. Returns (discriminator loss, generator loss) as floats."""
+    if model.kind == 'gan' and critic_steps == 1:
+        d_loss, g_loss = gan_step(model, real, opt_d, opt_g)
+        return d_loss.item(), g_loss.item()
     for _ in range(critic_steps):
         d_loss = critic_step(model, real, opt_d)
     g_loss = generator_step(model, real.shape[0], opt_g)

@@ -16,7 +16,7 @@ from ..core.creation import manual_seed, set_rng_state, tensor
 from ..core.errors import NonFiniteError, TrainingStopped, UsageError
 from ..core.mode import no_grad
 from ..data import DataLoader, text_windows
-from ..models import critic_step, generator_step
+from ..models import critic_step, gan_step, generator_step
 from . import config as configs
 from . import report
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -77,23 +77,26 @@ def vae_epoch(model, optimizers, loader, epoch):
 
 
 def gan_epoch(model, optimizers, loader, epoch, critic_steps):
-    """One pass over the data: a critic step per batch, a generator step every
-    ``critic_steps`` batches (1 for the GAN: D then G on every batch)."""
+    """One pass over the data. The GAN: ``gan_step`` on every batch (one pass of G serves the
+    D and the G step). WGAN-GP: a critic step per batch, a generator step every
+    ``critic_steps`` batches."""
     opt_d, opt_g = optimizers['discriminator'], optimizers['generator']
-    d_total = g_total = 0.0
-    d_count = g_count = 0
+    d_losses, g_losses = [], []
     for i, real in enumerate(loader):
         where = f'epoch {epoch}, batch {i + 1}'
         with at(where):
-            d_loss = critic_step(model, real, opt_d).item()
-        check_finite(d_loss, where)
-        d_total, d_count = d_total + d_loss, d_count + 1
-        if (i + 1) % critic_steps == 0:
-            with at(where):
-                g_loss = generator_step(model, real.shape[0], opt_g).item()
-            check_finite(g_loss, where)
-            g_total, g_count = g_total + g_loss, g_count + 1
-    return {'d_loss': d_total / d_count, 'g_loss': g_total / g_count}
+            if model.kind == 'gan' and critic_steps == 1:
+                d_loss, g_loss = (t.item() for t in gan_step(model, real, opt_d, opt_g))
+            else:
+                d_loss = critic_step(model, real, opt_d).item()
+                g_loss = None
+                if (i + 1) % critic_steps == 0:
+                    g_loss = generator_step(model, real.shape[0], opt_g).item()
+        for loss, losses in ((d_loss, d_losses), (g_loss, g_losses)):
+            if loss is not None:
+                check_finite(loss, where)
+                losses.append(loss)
+    return {'d_loss': sum(d_losses) / len(d_losses), 'g_loss': sum(g_losses) / len(g_losses)}
 
 
 def gan_quality(run, split, device=None, n=2000):

@@ -102,6 +102,64 @@ def test_gan_train_step_returns_losses_and_updates_both_nets():
         GAN(3, 8, 6, loss='lsgan')
 
 
+def _gan_and_optimizers(kind, seed=5):
+    mg.manual_seed(seed)
+    gan = GAN(3, 8, 6, loss=kind)
+    return gan, optim.Adam(gan.discriminator.parameters(), lr=1e-2), \
+        optim.Adam(gan.generator.parameters(), lr=1e-2)
+
+
+def test_gan_step_with_one_generator_pass_equals_the_two_pass_round_on_the_same_z():
+    """gan_step runs G once and reuses its graph for G's update (as PyTorch's DCGAN example):
+    the same update, bit for bit, as a D step and a G step that each run G on that z."""
+    z = mg.tensor(np.random.default_rng(1).standard_normal((8, 3)), dtype=mg.float32)
+    one, opt_d1, opt_g1 = _gan_and_optimizers('gan')
+    two, opt_d2, opt_g2 = _gan_and_optimizers('gan')
+    one.noise = lambda n: z
+    d1, g1 = mg.models.gan_step(one, pixels(), opt_d1, opt_g1)
+    opt_d2.zero_grad()
+    d2 = two.discriminator_loss(pixels(), z=z)
+    d2.backward()
+    opt_d2.step()
+    opt_g2.zero_grad()
+    g2 = two.generator_loss(z=z)
+    g2.backward()
+    opt_g2.step()
+    assert (d1.item(), g1.item()) == (d2.item(), g2.item())
+    for (name, p), q in zip(one.named_parameters(), two.parameters()):
+        assert np.array_equal(p.numpy(), q.numpy()), name
+
+
+@pytest.mark.parametrize('kind', ['gan', 'wgan-gp'])
+def test_the_generator_step_leaves_the_discriminator_alone(kind):
+    """G's step freezes D: D's weights get no gradient there (one backward product saved per
+    layer), and need grad again after the step; G's own update is unchanged by the freeze."""
+    gan, opt_d, opt_g = _gan_and_optimizers(kind)
+    twin, _, opt_g_twin = _gan_and_optimizers(kind)
+    train_step(gan, pixels(), opt_d, opt_g)
+    assert all(p.requires_grad for p in gan.parameters())
+    d_grads = [p.grad.numpy().copy() for p in gan.discriminator.parameters()]
+    twin.load_state_dict(gan.state_dict())                 # before G's step moves G
+    mg.manual_seed(9)
+    mg.models.generator_step(gan, 8, opt_g)
+    for g, p in zip(d_grads, gan.discriminator.parameters()):
+        assert np.array_equal(g, p.grad.numpy())        # untouched by G's step
+    mg.manual_seed(9)
+    opt_g_twin.zero_grad()
+    twin.generator_loss(8).backward()                      # the same step, D not frozen
+    for p, q in zip(gan.generator.parameters(), twin.generator.parameters()):
+        assert np.array_equal(p.grad.numpy(), q.grad.numpy())
+
+
+def test_frozen_restores_requires_grad_after_an_error():
+    gan, _, _ = _gan_and_optimizers('gan')
+    with pytest.raises(RuntimeError, match='inside'):
+        with mg.models.frozen(gan.discriminator):
+            assert not any(p.requires_grad for p in gan.discriminator.parameters())
+            raise RuntimeError('inside')
+    assert all(p.requires_grad for p in gan.parameters())
+
+
 def test_untrained_char_rnn_scores_about_log2_of_the_vocabulary():
     mg.manual_seed(4)
     model = CharRNN(list('abcdefgh'), 16)
