@@ -49,18 +49,24 @@ def linear(x: Tensor, W: Tensor, b: Tensor | None = None) -> Tensor:
     >>> F.linear(mg.ones(2, 3), mg.ones(3, 4), mg.zeros(4)).shape
     (2, 4)
     """
-    if W.ndim != 2:
-        raise ShapeError(f"linear: W must be (in_features, out_features); got {describe(W)}")
-    if x.ndim < 1 or x.shape[-1] != W.shape[0]:
-        raise ShapeError(f"linear: x W needs x.shape[-1] == W.shape[0]\n"
-                         f"  x: {describe(x)}, W: {describe(W)}")
-    check_same_dtype('linear', x=x, W=W, b=b)
+    xd, Wd = x.data, W.data                 # checked on the arrays: called on every layer
+    if Wd.ndim != 2 or xd.ndim < 1 or xd.shape[-1] != Wd.shape[0]:
+        _refuse_shapes(x, W)
+    if xd.dtype is not Wd.dtype or (b is not None and b.data.dtype is not Wd.dtype):
+        check_same_dtype('linear', x=x, W=W, b=b)
     if b is None:
         return LinearFunction().apply(x, W)
-    if tuple(b.shape) != (W.shape[1],):
+    if b.data.shape != (Wd.shape[1],):
         raise ShapeError(f"linear: b must be ({W.shape[1]},) for W {describe(W)}; "
                          f"got {describe(b)}")
     return LinearFunction().apply(x, W, b)
+
+
+def _refuse_shapes(x, W):
+    if W.ndim != 2:
+        raise ShapeError(f"linear: W must be (in_features, out_features); got {describe(W)}")
+    raise ShapeError(f"linear: x W needs x.shape[-1] == W.shape[0]\n"
+                     f"  x: {describe(x)}, W: {describe(W)}")
 
 
 def _rows(xp, a):
