@@ -690,6 +690,37 @@ class Tensor:
     def matmul(self, other: Tensor | ArrayLike) -> Tensor:
         return _ops.matmul(self, other)
 
+    def repeat(self, *sizes: IntOrInts) -> Tensor:
+        return _ops.repeat(self, *sizes)
+
+    # ------------------------------------------------------------------ along one dim
+    def gather(self, dim: int, index: Tensor | ArrayLike) -> Tensor:
+        return _ops.gather(self, dim, index)
+
+    def scatter(self, dim: int, index: Tensor | ArrayLike, src: Tensor | Number) -> Tensor:
+        return _ops.scatter(self, dim, index, src)
+
+    def scatter_add(self, dim: int, index: Tensor | ArrayLike, src: Tensor) -> Tensor:
+        return _ops.scatter_add(self, dim, index, src)
+
+    def masked_fill(self, mask: Tensor | ArrayLike, value: Tensor | Number) -> Tensor:
+        return _ops.masked_fill(self, mask, value)
+
+    def cumsum(self, dim: int) -> Tensor:
+        return _ops.cumsum(self, dim)
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+        return _ops.sort(self, dim, descending, stable)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        return _ops.topk(self, k, dim, largest, sorted)
+
+    def norm(self, p: Number | str = 2, dim: Dim = None, keepdim: bool = False) -> Tensor:
+        return _ops.norm(self, p, dim, keepdim)
+
+    def lerp(self, end: Tensor | ArrayLike, weight: Tensor | ArrayLike) -> Tensor:
+        return _ops.lerp(self, end, weight)
+
 
 def _describe_operand(value):
     return f"a {value.dtype} tensor" if isinstance(value, Tensor) else type(value).__name__
