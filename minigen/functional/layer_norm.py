@@ -102,7 +102,7 @@ def check_layer_norm_inputs(x, normalized_shape, weight, bias, eps):
                              f"{describe(t)}")
     if not isinstance(eps, numbers.Real) or eps < 0:
         raise ValueError(f"layer_norm: eps must be a number ≥ 0, got {eps!r}")
-    if x.dtype.kind != 'f':
+    if x.dtype.kind not in 'fc':                  # complex: gradcheck's complex step only
         raise TypeError(f"layer_norm: x must be floating point, got {describe(x)}")
     check_same_dtype('layer_norm', x=x, weight=weight, bias=bias)
     return shape

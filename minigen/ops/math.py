@@ -205,7 +205,7 @@ def lerp(input: Tensor, end: Tensor | ArrayLike, weight: Tensor | ArrayLike) -> 
     >>> mg.lerp(mg.tensor([0., 10.]), mg.tensor([1., 20.]), 0.5)
     tensor([ 0.5, 15. ])
     """
-    if not isinstance(input, Tensor) or not backend.is_floating(input.dtype):
+    if not isinstance(input, Tensor) or input.dtype.kind not in 'fc':   # c: the complex step
         raise TypeError(f"lerp: input must be a floating-point Tensor, got "
                         f"{describe_operand(input)}")
     shapes = [t.shape for t in (input, end, weight) if isinstance(t, Tensor)
