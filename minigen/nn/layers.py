@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
 from typing import Any
 
 from .. import functional as F
 from .. import ops
 from ..core.errors import ShapeError, describe
-from ..core.tensor import ArrayLike, Tensor
+from ..core.tensor import ArrayLike, IntOrInts, Tensor
 from ..core.creation import ones, zeros
 from ..core.mode import no_grad
 from ..functional.rnn import NONLINEARITIES
@@ -131,7 +130,7 @@ class LayerNorm(Module):
     then scales by ``weight`` (ones) and shifts by ``bias`` (zeros), as PyTorch's LayerNorm;
     runs the fused kernel ``F.layer_norm``."""
 
-    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
+    def __init__(self, normalized_shape: IntOrInts, eps: float = 1e-5,
                  elementwise_affine: bool = True, bias: bool = True) -> None:
         super().__init__()
         shape = ((normalized_shape,) if isinstance(normalized_shape, numbers.Integral)

@@ -92,10 +92,19 @@ def _argsort(xp, x, axis, descending):
     counts as the largest value (PyTorch's order). Descending sorts the reversed axis
     ascending and maps the positions back, so ties are not reversed."""
     if not descending:
-        return xp.argsort(x, axis=axis, kind='stable')
+        return _stable_argsort(xp, x, axis)
     flip = (slice(None),) * axis + (slice(None, None, -1),)
-    order = xp.argsort(x[flip], axis=axis, kind='stable')[flip]
+    order = _stable_argsort(xp, x[flip], axis)[flip]
     return (x.shape[axis] - 1) - order
+
+
+def _stable_argsort(xp, x, axis):
+    """NumPy sorts stably when asked (kind='stable'); CuPy's argsort is always stable, and
+    older CuPy versions take no ``kind`` at all."""
+    try:
+        return xp.argsort(x, axis=axis, kind='stable')
+    except (TypeError, NotImplementedError):
+        return xp.argsort(x, axis=axis)
 
 
 def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
