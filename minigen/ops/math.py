@@ -1,4 +1,4 @@
-"""Elementwise math: exp, log, log1p, expm1, sqrt, abs, sign, sin, cos, tanh, clamp.
+"""Elementwise math: exp, log, log1p, expm1, sqrt, abs, sign, sin, cos, tanh, clamp, and lerp.
 
 Each class: forward, then backward right under it, then the public function; the math in the
 docstring (``gy`` = dL/dy arrives, ``gx`` = dL/dx is returned). Integer inputs compute in

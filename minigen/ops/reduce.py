@@ -1,4 +1,4 @@
-"""Reductions along axes, and softmax / log-softmax.
+"""Reductions along axes (norm among them), and softmax / log-softmax.
 
 A reduction's gradient is spread back over the reduced axes: ``gy`` is reshaped to the
 keepdims shape (``kept``) and broadcast to the input's shape.

@@ -1,5 +1,5 @@
 """Shape ops: reshape, flatten, squeeze, unsqueeze, permute, transpose, broadcast_to, expand,
-sum_to, cat, stack, split, chunk.
+sum_to, cat, stack, split, chunk, repeat.
 
 Each class: forward, then backward right under it, then the public functions built on it.
 Reshapes, permutations and broadcasts are views (their outputs share the input's memory and
