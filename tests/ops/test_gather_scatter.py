@@ -175,3 +175,51 @@ def test_a_later_write_into_the_index_does_not_move_the_gradient():
     index[0] = 2
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [1, 1, 0])
+
+
+# ------------------------------------------------------------------------ the in-place forms
+
+IN_PLACE = [
+    ('scatter_', lambda t, src: t.scatter_(0, mg.tensor([2, 0]), src),
+     lambda t, src: mg.scatter(t, 0, mg.tensor([2, 0]), src)),
+    ('scatter_add_', lambda t, src: t.scatter_add_(0, mg.tensor([2, 2]), src),
+     lambda t, src: mg.scatter_add(t, 0, mg.tensor([2, 2]), src)),
+    ('masked_fill_', lambda t, src: t.masked_fill_(mg.tensor([True, False, True]), src[0]),
+     lambda t, src: mg.masked_fill(t, mg.tensor([True, False, True]), src[0])),
+]
+
+
+@pytest.mark.parametrize('name, in_place, out_of_place', IN_PLACE, ids=[c[0] for c in IN_PLACE])
+def test_in_place_forms_give_the_out_of_place_values_and_gradients(name, in_place,
+                                                                   out_of_place):
+    def run(op):
+        x, src = x64([1.0, 2.0, 3.0]), x64([10.0, 20.0])
+        h = x * 2
+        y = op(h, src if name != 'masked_fill_' else src.sum().reshape((1,)))
+        (y * mg.tensor([1.0, 2.0, 3.0], dtype=mg.float64)).sum().backward()
+        return y.numpy(), x.grad.numpy(), src.grad.numpy()
+    for a, b in zip(run(in_place), run(out_of_place)):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize('name, in_place, out_of_place', IN_PLACE, ids=[c[0] for c in IN_PLACE])
+def test_in_place_forms_move_the_version_so_a_saved_tensor_refuses(name, in_place,
+                                                                    out_of_place):
+    x = x64([1.0, 2.0, 3.0])
+    h = x * 2
+    saved = h.exp()                                     # exp saves h
+    in_place(h, mg.tensor([5.0, 6.0], dtype=mg.float64))
+    assert h._version == 1
+    with pytest.raises(mg.GraphError, match='exp saved input 0 .* changed in place'):
+        saved.sum().backward()
+
+
+def test_in_place_forms_outside_the_graph_write_the_memory_and_views_see_it():
+    t = mg.zeros(2, 3)
+    row = t[0]
+    t.scatter_add_(1, mg.tensor([[0, 0], [2, 2]]), mg.ones(2, 2))
+    t.masked_fill_(t > 1, -1.0)
+    assert t.tolist() == [[-1.0, 0.0, 0.0], [0.0, 0.0, -1.0]]
+    assert row.tolist() == [-1.0, 0.0, 0.0] and t._version == 2
+    with pytest.raises(mg.GraphError, match='scatter_: a leaf tensor that requires grad'):
+        mg.zeros(3, requires_grad=True).scatter_(0, mg.tensor([0]), 1.0)
