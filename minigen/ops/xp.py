@@ -46,7 +46,7 @@ from .arithmetic import maximum, minimum, where
 from .convert import astype, to_device
 from .along import cumsum as _cumsum
 from .index import add_at as scatter_add
-from .linalg import einsum, matmul
+from .linalg import einsum as _einsum, matmul
 from .math import abs, cos, exp, expm1, log, log1p, sign, sin, sqrt, tanh
 from .reduce import amax as max, amin as min, mean, sum   # NumPy's max and min: values
 from .shape import broadcast_to, permute, reshape, sum_to, swapaxes
@@ -60,6 +60,11 @@ def transpose(x: Tensor, axes: Sequence[int] | None = None) -> Tensor:
 def cumsum(x: Tensor, axis: int) -> Tensor:
     """NumPy's cumsum along one axis (``mg.cumsum``)."""
     return _cumsum(x, axis)
+
+
+def einsum(subscripts: str, *operands: Tensor, optimize: bool | str = False) -> Tensor:
+    """NumPy's einsum (``mg.einsum``; ``optimize``, a speed hint, is NumPy's only)."""
+    return _einsum(subscripts, *operands)
 
 
 def isfinite(x: Tensor) -> Tensor:

@@ -95,3 +95,17 @@ def test_subscripts_must_be_a_string_and_operands_given():
         mg.einsum(mg.ones(2), mg.ones(2))
     with pytest.raises(ValueError, match='einsum: needs at least one operand'):
         mg.einsum('i')
+
+
+def test_a_large_contraction_takes_the_planned_path_and_equals_matmul_in_value_and_gradient():
+    rng = np.random.default_rng(2)
+    a = mg.tensor(rng.standard_normal((2, 30, 40)), requires_grad=True)
+    b = mg.tensor(rng.standard_normal((2, 40, 50)), requires_grad=True)
+    y = mg.einsum('bij,bjk->bik', a, b)
+    assert y.creator.optimize                              # 2·30·40·50 letter combinations
+    gy = mg.tensor(rng.standard_normal((2, 30, 50)))
+    ga, gb = mg.grad(y, [a, b], grad_outputs=gy)
+    ma, mb = mg.grad(a @ b, [a, b], grad_outputs=gy)
+    np.testing.assert_allclose(y.numpy(), (a @ b).numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ga.numpy(), ma.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(gb.numpy(), mb.numpy(), rtol=1e-12, atol=1e-12)
