@@ -14,6 +14,7 @@ right under the class:
     index.py        x[index], its adjoint add_at, one_hot, embedding
     gather_scatter.py  gather, scatter, scatter_add, masked_fill (PyTorch's, along one dim)
     linalg.py       matmul, einsum
+    special.py      erfc on any array module (gelu's normal CDF)
     promotion.py    PyTorch's type promotion, the one table every op that combines inputs uses
     xp.py           the namespace backward code sees under create_graph=True
 

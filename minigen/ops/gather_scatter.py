@@ -142,6 +142,8 @@ def scatter_add(input: Tensor, dim: int, index: Tensor | ArrayLike, src: Tensor)
 
 
 def _scatter(function_class, op_name, input, dim, index, src):
+    """scatter or scatter_add after the checks: src (a number made a tensor of input's dtype)
+    cut to index's shape, a 0-d input seen as one element along dim 0."""
     if not isinstance(src, Tensor):
         if op_name == 'scatter_add' or not isinstance(src, numbers.Number):
             what = 'a Tensor' if op_name == 'scatter_add' else 'a Tensor or a number'

@@ -69,7 +69,6 @@ def matmul(a: Tensor | ArrayLike, b: Tensor | ArrayLike) -> Tensor:
     return MatMul().apply(a, b)
 
 
-
 # ------------------------------------------------------------------------------------------ einsum
 
 
