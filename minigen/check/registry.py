@@ -97,6 +97,16 @@ def _one_hot_rows(like):
     return ops.one_hot(indices, 4, dtype=like.dtype)
 
 
+def _ints(values, like):
+    """An int64 index tensor on like's device."""
+    return Tensor(backend.as_array(values, dtype=backend.int64, device=like.device))
+
+
+def _bools(values, like):
+    """A bool mask on like's device."""
+    return Tensor(backend.as_array(values, device=like.device))
+
+
 def _where(a, b):
     cond = Tensor(backend.as_array(_MASK, device=a.device))
     return ops.where(cond, a, b)
@@ -169,7 +179,7 @@ CASES = [
     OpCase('getitem (repeated indices)', lambda x: x[[0, 2, 0, 0], 1:] * 1.5, ((3, 4),)),
     OpCase('getitem (boolean mask)',
            lambda x: x[Tensor(backend.as_array(_MASK, device=x.device))] * 1.5, ((3, 4),)),
-    OpCase('scatter_add', lambda x: ops.scatter_add((5, 3), [1, 4, 1], x), ((3, 3),)),
+    OpCase('add_at', lambda x: ops.add_at((5, 3), [1, 4, 1], x), ((3, 3),)),
     OpCase('cat', lambda a, b: ops.cat([a, b, a], axis=1) * 1.5, ((3, 2), (3, 4))),
     OpCase('stack', lambda a, b: ops.stack([a, b], axis=-1) * 1.5, ((3, 4), (3, 4))),
     OpCase('split', lambda x: ops.split(x, [1, 3], axis=1)[1] * 1.5, ((3, 4),)),
@@ -178,7 +188,56 @@ CASES = [
     OpCase('embedding',
            lambda w: ops.embedding(Tensor(backend.as_array([[0, 2], [2, 2]], device=w.device)),
                                    w) * 1.5, ((4, 3),)),
+    # PyTorch's indexing along a dim, scans, sorting, norms, tiling, einsum (ops added later)
+    OpCase('gather', lambda x: ops.gather(x, 1, _ints([[0, 0, 3], [1, 0, 2], [3, 3, 3]], x)),
+           ((3, 4),)),
+    OpCase('scatter', lambda x, src: ops.scatter(x, 1, _ints([[0, 3], [1, 2], [2, 0]], x), src),
+           ((3, 4), (3, 3))),
+    OpCase('scatter (a number)', lambda x: ops.scatter(x, 0, _ints([[2, 0, 1, 1]], x), 0.5) * x,
+           ((3, 4),)),
+    OpCase('scatter_add', lambda x, src: ops.scatter_add(x, 0, _ints([[2, 0, 2, 1],
+                                                                       [2, 2, 0, 1]], x), src),
+           ((3, 4), (2, 4))),
+    OpCase('masked_fill', lambda x: ops.masked_fill(x, _bools(_MASK[0], x), -1.5) * x,
+           ((3, 4),)),
+    OpCase('masked_fill (0-d tensor value)',
+           lambda x, v: ops.masked_fill(x, _bools(_MASK, x), ops.reshape(v, ())), ((3, 4), (1,))),
+    OpCase('cumsum', lambda x: ops.cumsum(x, 1) * x, ((3, 4),)),
+    OpCase('cumsum (dim 0)', lambda x: ops.cumsum(x, -3) * 1.5, ((2, 3, 4),)),
+    OpCase('norm (p=2)', lambda x: ops.norm(x, 2, dim=1), ((3, 4),)),
+    OpCase('norm (fro, all)', lambda x: ops.norm(x, 'fro'), ((3, 4),)),
+    OpCase('norm (p=1)', lambda x: ops.norm(x, 1, dim=0, keepdim=True) * x, ((3, 4),), 'nonzero'),
+    OpCase('norm (p=inf)', lambda x: ops.norm(x, float('inf'), dim=-1), ((3, 4),), 'nonzero'),
+    OpCase('lerp', ops.lerp, ((3, 4), (4,), (3, 1))),
+    OpCase('lerp (number weight)', lambda a, b: ops.lerp(a, b, 0.3), ((3, 4), (3, 4))),
+    OpCase('repeat', lambda x: ops.repeat(x, 2, 1, 3) * x[None, :, :1], ((3, 2),)),
+    OpCase('sort', lambda x: ops.sort(x, dim=0).values * 1.5, ((3, 4),)),
+    OpCase('sort (descending)', lambda x: ops.sort(x, descending=True).values * x, ((3, 4),)),
+    OpCase('topk', lambda x: ops.topk(x, 2, dim=1).values * 1.5, ((3, 4),)),
+    OpCase('topk (smallest)', lambda x: ops.topk(x, 3, dim=0, largest=False).values * 1.5,
+           ((4, 2),)),
+    OpCase('einsum (matmul)', lambda a, b: ops.einsum('ij,jk->ik', a, b), ((3, 4), (4, 2))),
+    OpCase('einsum (batched, ellipsis)', lambda a, b: ops.einsum('...ij,...jk->...ik', a, b),
+           ((2, 1, 3, 4), (5, 4, 2))),
+    OpCase('einsum (outer)', lambda a, b: ops.einsum('i,j', a, b), ((3,), (4,))),
+    OpCase('einsum (trace)', lambda x: ops.einsum('ii', x) * x, ((3, 3),)),
+    OpCase('einsum (diagonal, sum)', lambda x: ops.einsum('iij->i', x), ((3, 3, 2),)),
+    OpCase('einsum (transpose)', lambda x: ops.einsum('ij->ji', x) * 1.5, ((3, 4),)),
+    OpCase('gelu', ops.gelu, ((3, 4),)),
+    OpCase('gelu (tanh)', lambda x: ops.gelu(x, approximate='tanh'), ((3, 4),)),
+    # the padding row gets no gradient by design (PyTorch's rule), so the check masks the
+    # places that read it: there the true gradient is 0 too
+    OpCase('embedding (padding_idx)',
+           lambda w: ops.embedding(_ints([[0, 2], [2, 1]], w), w, padding_idx=2)
+           * _ints([[[1], [0]], [[0], [1]]], w), ((4, 3),)),
     # fused kernels and their composed twins
+    OpCase('F.layer_norm (fused)', lambda x, w, b: F.layer_norm(x, 4, w, b), ((2, 3, 4), (4,),
+                                                                              (4,)),
+           gradgrad=False),
+    OpCase('F.layer_norm (fused, two axes, no bias)', lambda x, w: F.layer_norm(x, (3, 4), w),
+           ((2, 3, 4), (3, 4)), gradgrad=False),
+    OpCase('F.layer_norm_composed', lambda x, w, b: F.layer_norm_composed(x, 4, w, b),
+           ((2, 3, 4), (4,), (4,))),
     OpCase('F.linear (fused)', F.linear, ((2, 3, 4), (4, 5), (5,))),
     OpCase('F.linear_composed', F.linear_composed, ((2, 3, 4), (4, 5), (5,))),
     OpCase('F.rnn (fused, tanh)', lambda *a: F.rnn(*a)[0], ((2, 3, 4), (2, 5), (4, 5), (5, 5),

@@ -407,6 +407,29 @@ class Tensor:
 
     __iadd__, __isub__, __imul__, __itruediv__, __ipow__ = add_, sub_, mul_, div_, pow_
 
+    def _in_place_by(self, op, other, op_name):
+        """This tensor overwritten with ``op(self, other)``, an out-of-place op that keeps its
+        shape and dtype: recorded in the graph as ``h += x`` is (see _in_place_in_graph), a
+        plain write outside it; either way the version counter moves."""
+        self._check_memory_writable(op_name)
+        if is_grad_enabled() and (self.requires_grad or (
+                isinstance(other, Tensor) and other.requires_grad)):
+            return self._in_place_in_graph(other, op, op_name)
+        self.data[...] = op(self, other).data
+        self._bump_version()
+        return self
+
+    def scatter_(self, dim: int, index: Tensor | ArrayLike, src: Tensor | Number) -> Tensor:
+        return self._in_place_by(lambda t, s: _ops.scatter(t, dim, index, s), src, 'scatter_')
+
+    def scatter_add_(self, dim: int, index: Tensor | ArrayLike, src: Tensor) -> Tensor:
+        return self._in_place_by(lambda t, s: _ops.scatter_add(t, dim, index, s), src,
+                                 'scatter_add_')
+
+    def masked_fill_(self, mask: Tensor | ArrayLike, value: Tensor | Number) -> Tensor:
+        return self._in_place_by(lambda t, v: _ops.masked_fill(t, mask, v), value,
+                                 'masked_fill_')
+
     def _check_memory_writable(self, op_name):
         if not getattr(self.data.flags, 'writeable', True):
             raise ValueError(
@@ -689,6 +712,37 @@ class Tensor:
 
     def matmul(self, other: Tensor | ArrayLike) -> Tensor:
         return _ops.matmul(self, other)
+
+    def repeat(self, *sizes: IntOrInts) -> Tensor:
+        return _ops.repeat(self, *sizes)
+
+    # ------------------------------------------------------------------ along one dim
+    def gather(self, dim: int, index: Tensor | ArrayLike) -> Tensor:
+        return _ops.gather(self, dim, index)
+
+    def scatter(self, dim: int, index: Tensor | ArrayLike, src: Tensor | Number) -> Tensor:
+        return _ops.scatter(self, dim, index, src)
+
+    def scatter_add(self, dim: int, index: Tensor | ArrayLike, src: Tensor) -> Tensor:
+        return _ops.scatter_add(self, dim, index, src)
+
+    def masked_fill(self, mask: Tensor | ArrayLike, value: Tensor | Number) -> Tensor:
+        return _ops.masked_fill(self, mask, value)
+
+    def cumsum(self, dim: int) -> Tensor:
+        return _ops.cumsum(self, dim)
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+        return _ops.sort(self, dim, descending, stable)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        return _ops.topk(self, k, dim, largest, sorted)
+
+    def norm(self, p: Number | str = 2, dim: Dim = None, keepdim: bool = False) -> Tensor:
+        return _ops.norm(self, p, dim, keepdim)
+
+    def lerp(self, end: Tensor | ArrayLike, weight: Tensor | ArrayLike) -> Tensor:
+        return _ops.lerp(self, end, weight)
 
 
 def _describe_operand(value):

@@ -10,6 +10,7 @@ computes the same from primitive ops (slower, but differentiable to any order):
     rnn.py              rnn                     RNNFunction       the Elman RNN, BPTT by hand
     reparameterize.py   reparameterize          Reparameterize    z = mu + exp(½ log_var) · eps
     gaussian_kl.py      gaussian_kl             GaussianKL        KL(N(mu, σ²) ‖ N(0, I))
+    layer_norm.py       layer_norm              LayerNormFunction normalise the last axes
     losses.py           bce_with_logits         BCEWithLogits     binary cross-entropy on logits
                         cross_entropy           CrossEntropy      softmax cross-entropy
                         mse_loss                MSE               squared error
@@ -21,27 +22,33 @@ computes the same from primitive ops (slower, but differentiable to any order):
 The Function classes stay on their pages (``from minigen.functional.rnn import RNNFunction``);
 ``F`` holds the functions users call, listed in ``__all__``.
 """
-from ..ops import elu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
+from ..ops import (elu, embedding, gelu, leaky_relu, log_softmax, one_hot, relu, sigmoid,
+                   softmax, softplus, tanh)
 from .linear import linear
 from .rnn import rnn
 from .reparameterize import reparameterize
 from .gaussian_kl import gaussian_kl
+from .layer_norm import layer_norm
 from .losses import bce_with_logits, cross_entropy, discriminator_loss, generator_loss, mse_loss
 from .composed import (bce_with_logits_composed, cross_entropy_composed, gaussian_kl_composed,
-                       linear_composed, mse_loss_composed, reparameterize_composed,
-                       rnn_composed)
+                       layer_norm_composed, linear_composed, mse_loss_composed,
+                       reparameterize_composed, rnn_composed)
 from .dropout import dropout
 
 __all__ = [
     # activations (minigen.ops, here as in torch.nn.functional)
     'elu', 'leaky_relu', 'log_softmax', 'relu', 'sigmoid', 'softmax', 'softplus', 'tanh',
+    'gelu',
+    # lookups (minigen.ops, here as in torch.nn.functional)
+    'embedding', 'one_hot',
     # fused kernels
-    'linear', 'rnn', 'reparameterize', 'gaussian_kl',
+    'linear', 'rnn', 'reparameterize', 'gaussian_kl', 'layer_norm',
     # losses (fused), and the GAN losses built on them
     'bce_with_logits', 'cross_entropy', 'mse_loss', 'discriminator_loss', 'generator_loss',
     # the composed twins
     'linear_composed', 'rnn_composed', 'reparameterize_composed', 'gaussian_kl_composed',
     'bce_with_logits_composed', 'cross_entropy_composed', 'mse_loss_composed',
+    'layer_norm_composed',
     # regularisation
     'dropout',
 ]

@@ -7,12 +7,15 @@ kernel's arguments; a comment above it names the kernel, and the kernel's docstr
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .. import ops
 from ..ops import xp as graph_xp
 from ..core.tensor import ArrayLike, Tensor
 from ..core.creation import arange
 from ._checks import check_reduction, target_like
 from .gaussian_kl import expm1_minus_x
+from .layer_norm import check_layer_norm_inputs
 from .rnn import check_rnn_inputs
 
 
@@ -93,3 +96,17 @@ def mse_loss_composed(input: Tensor, target: Tensor | ArrayLike,
     check_reduction('mse_loss', reduction)
     d = input - target_like(target, input)
     return _reduce(d * d, reduction)
+
+
+# twin of F.layer_norm (layer_norm.py, LayerNormFunction)
+def layer_norm_composed(x: Tensor, normalized_shape: int | Sequence[int],
+                        weight: Tensor | None = None, bias: Tensor | None = None,
+                        eps: float = 1e-5) -> Tensor:
+    """(x − μ) / √(var + eps) · weight + bias over the last len(normalized_shape) axes."""
+    shape = check_layer_norm_inputs(x, normalized_shape, weight, bias, eps)
+    axes = tuple(range(x.ndim - len(shape), x.ndim))
+    d = x - ops.mean(x, axis=axes, keepdims=True)                           # x − μ
+    var = ops.mean(d * d, axis=axes, keepdims=True)                         # (..., 1s)
+    y = d / ops.sqrt(var + eps)                                             # x̂
+    y = y if weight is None else y * weight
+    return y if bias is None else y + bias

@@ -1,17 +1,27 @@
 """Layers and the Module system (``from minigen import nn``), as in PyTorch.
 
     module.py   Module (parameters, buffers, state_dict, train/eval, to), Parameter, Sequential,
-                ModuleList, functional_call
-    layers.py   Linear, RNN, Embedding, Dropout and the activation modules
+                ModuleList, ModuleDict, functional_call
+    layers.py   Linear, RNN, Embedding, LayerNorm, Dropout, Flatten, Identity and the
+                activation modules
     init.py     the initialisers (nn.init.normal_, kaiming_uniform_, ...)
+
+``minigen.nn.functional`` is ``minigen.functional`` itself, so that PyTorch's habit
+``import minigen.nn.functional as F`` works.
 """
+import sys
+
 from . import init
-from .layers import (ELU, RNN, Dropout, Embedding, LeakyReLU, Linear, ReLU, Sigmoid, Softplus,
-                     Tanh)
-from .module import (IncompatibleKeys, Module, ModuleList, Parameter, Sequential,
+from .. import functional
+from .layers import (ELU, GELU, RNN, Dropout, Embedding, Flatten, Identity, LayerNorm,
+                     LeakyReLU, Linear, ReLU, Sigmoid, Softplus, Tanh)
+from .module import (IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter, Sequential,
                      functional_call)
 from ..core.errors import StateDictError
 
+sys.modules[__name__ + '.functional'] = functional     # the alias: one module, two names
+
 __all__ = ['Module', 'Parameter', 'Sequential', 'ModuleList', 'functional_call',
            'IncompatibleKeys', 'StateDictError', 'Linear', 'RNN', 'Embedding', 'Dropout', 'ReLU',
-           'LeakyReLU', 'ELU', 'Sigmoid', 'Softplus', 'Tanh', 'init']
+           'LeakyReLU', 'ELU', 'Sigmoid', 'Softplus', 'Tanh', 'init',
+           'ModuleDict', 'LayerNorm', 'GELU', 'Flatten', 'Identity']

@@ -1,4 +1,5 @@
-"""Layers: Linear, RNN, Embedding, Dropout and the activation modules.
+"""Layers: Linear, RNN, Embedding, LayerNorm, Dropout, Flatten, Identity and the activation
+modules.
 
 Defaults match PyTorch's initialisations, so models converge as users expect. Weight layout is
 (in_features, out_features): y = x W + b (see minigen/functional/linear.py).
@@ -6,12 +7,15 @@ Defaults match PyTorch's initialisations, so models converge as users expect. We
 from __future__ import annotations
 
 import math
+import numbers
+from typing import Any
 
 from .. import functional as F
 from .. import ops
 from ..core.errors import ShapeError, describe
-from ..core.tensor import ArrayLike, Tensor
-from ..core.creation import zeros
+from ..core.tensor import ArrayLike, IntOrInts, Tensor
+from ..core.creation import ones, zeros
+from ..core.mode import no_grad
 from ..functional.rnn import NONLINEARITIES
 from . import init
 from .module import Module, Parameter
@@ -96,18 +100,52 @@ class RNN(Module):
 
 class Embedding(Module):
     """Rows of a table W (num_embeddings, embedding_dim), looked up by integer index; W is
-    N(0, 1) as PyTorch's. Indices of any shape (...) give (..., embedding_dim)."""
+    N(0, 1) as PyTorch's. Indices of any shape (...) give (..., embedding_dim).
 
-    def __init__(self, num_embeddings: int, embedding_dim: int) -> None:
+    ``padding_idx`` (PyTorch's): that row starts at zeros and gets no gradient, so it stays
+    what it is set to (a negative index counts from the end)."""
+
+    def __init__(self, num_embeddings: int, embedding_dim: int,
+                 padding_idx: int | None = None) -> None:
         super().__init__()
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        if padding_idx is not None:
+            padding_idx = ops.index.padding_row(padding_idx, num_embeddings, 'Embedding')
+        self.padding_idx = padding_idx
         self.W = init.normal_(_empty(num_embeddings, embedding_dim))
+        if padding_idx is not None:
+            with no_grad():
+                self.W[padding_idx] = 0
 
     def forward(self, indices: Tensor | ArrayLike) -> Tensor:
-        return ops.embedding(indices, self.W)
+        return ops.embedding(indices, self.W, self.padding_idx)
 
     def extra_repr(self) -> str:
-        return f'{self.num_embeddings}, {self.embedding_dim}'
+        padding = '' if self.padding_idx is None else f', padding_idx={self.padding_idx}'
+        return f'{self.num_embeddings}, {self.embedding_dim}{padding}'
+
+
+class LayerNorm(Module):
+    """Normalises the last axes (``normalized_shape``) of its input to mean 0 and variance 1,
+    then scales by ``weight`` (ones) and shifts by ``bias`` (zeros), as PyTorch's LayerNorm;
+    runs the fused kernel ``F.layer_norm``."""
+
+    def __init__(self, normalized_shape: IntOrInts, eps: float = 1e-5,
+                 elementwise_affine: bool = True, bias: bool = True) -> None:
+        super().__init__()
+        shape = ((normalized_shape,) if isinstance(normalized_shape, numbers.Integral)
+                 else tuple(normalized_shape))
+        self.normalized_shape, self.eps = shape, eps
+        self.elementwise_affine = elementwise_affine
+        self.weight = Parameter(ones(*shape)) if elementwise_affine else None
+        self.bias = Parameter(zeros(*shape)) if elementwise_affine and bias else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f'{self.normalized_shape}, eps={self.eps}, '
+                f'elementwise_affine={self.elementwise_affine}')
 
 
 class Dropout(Module):
@@ -169,3 +207,45 @@ class ELU(Module):
 
     def extra_repr(self) -> str:
         return f'alpha={self.alpha}'
+
+
+class GELU(Module):
+    """x · Φ(x) (``approximate='none'``) or its tanh approximation (``'tanh'``), as PyTorch."""
+
+    def __init__(self, approximate: str = 'none') -> None:
+        super().__init__()
+        if approximate not in ('none', 'tanh'):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x: Tensor) -> Tensor:
+        return ops.gelu(x, self.approximate)
+
+    def extra_repr(self) -> str:
+        return f'approximate={self.approximate!r}'
+
+
+class Flatten(Module):
+    """Merges axes start_dim..end_dim into one; by default every axis but the batch axis
+    (start_dim=1), as PyTorch's nn.Flatten: (N, C, H, W) -> (N, C·H·W)."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return ops.flatten(x, self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f'start_dim={self.start_dim}, end_dim={self.end_dim}'
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder); takes and ignores any arguments, as
+    PyTorch's."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, x: Any) -> Any:
+        return x

@@ -254,6 +254,16 @@ class Sequential(_Container):
                                 "not a Module")
             setattr(self, str(i), module)
 
+    def __getitem__(self, i: int | slice) -> Any:
+        """The i-th module, or for a slice a Sequential of those modules (the same objects,
+        under their names here, so its state_dict keys match this one's, as in PyTorch)."""
+        if isinstance(i, slice):
+            part = Sequential()
+            for name in self._module_names[i]:
+                setattr(part, name, getattr(self, name))
+            return part
+        return super().__getitem__(i)
+
     def forward(self, x: Any) -> Any:
         for module in self.children():
             x = module(x)
@@ -273,6 +283,78 @@ class ModuleList(_Container):
             raise TypeError(f"ModuleList: can hold Modules only, not {type(module).__name__}")
         setattr(self, str(len(self._module_names)), module)
         return self
+
+
+class ModuleDict(Module):
+    """Modules by name, found by the parent (a plain dict would hide their parameters); keys
+    keep their insertion order. ``d['enc']``, ``d['enc'] = m``, ``del d['enc']``, ``'enc' in d``,
+    ``len``, iteration over the keys, ``keys()``, ``values()``, ``items()``, ``update()``,
+    ``pop()`` and ``clear()``, as PyTorch's."""
+
+    def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None
+                 = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        if key not in self._module_names:
+            raise KeyError(f"ModuleDict: no module named {key!r} (it has "
+                           f"{', '.join(map(repr, self._module_names)) or 'none'})")
+        return getattr(self, key)
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        if not isinstance(key, str) or not key or '.' in key:
+            raise KeyError(f"ModuleDict: a key must be a non-empty str without '.', got "
+                           f"{key!r}")
+        if key not in self._module_names and hasattr(self, key):
+            raise KeyError(f"ModuleDict: the key {key!r} is an attribute of ModuleDict itself")
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleDict: can hold Modules only, not {type(module).__name__} "
+                            f"(key {key!r})")
+        setattr(self, key, module)
+
+    def __delitem__(self, key: str) -> None:
+        self[key]                                   # the KeyError, if it is not there
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._module_names)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._module_names))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._module_names
+
+    def keys(self) -> list[str]:
+        return list(self._module_names)
+
+    def values(self) -> list[Module]:
+        return [getattr(self, k) for k in self._module_names]
+
+    def items(self) -> list[tuple[str, Module]]:
+        return [(k, getattr(self, k)) for k in self._module_names]
+
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
+        pairs = modules.items() if isinstance(modules, Mapping) else modules
+        for pair in pairs:
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise TypeError(f"ModuleDict.update: expected a mapping or (key, module) "
+                                f"pairs, got the item {pair!r}")
+            self[pair[0]] = pair[1]
+
+    def pop(self, key: str) -> Module:
+        module = self[key]
+        del self[key]
+        return module
+
+    def clear(self) -> None:
+        for key in list(self._module_names):
+            del self[key]
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("ModuleDict has no forward: call the modules it holds")
 
 
 def functional_call(module: Module, params: Mapping[str, Tensor], *args: Any,

@@ -1,4 +1,4 @@
-"""Activations: sigmoid, softplus, relu, leaky_relu, elu.
+"""Activations: sigmoid, softplus, relu, leaky_relu, elu, gelu.
 
 Each class: forward, then backward right under it, then the public function. The smooth ones
 are written so that they neither overflow nor lose relative accuracy far out in float32 (see
@@ -11,6 +11,9 @@ from typing import Any
 from ..core.function import Function
 from ..core.tensor import Array, Tensor
 from ._util import floating, number
+from .arithmetic import mul
+from .math import tanh
+from .special import erfc
 
 
 
@@ -151,4 +154,42 @@ def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
     return ELU(number(alpha, 'elu', 'alpha')).apply(floating(x))
 
 
-__all__ = ['sigmoid', 'softplus', 'relu', 'leaky_relu', 'elu']
+# -------------------------------------------------------------------------------------------- GELU
+
+
+class NormalCDF(Function):
+    """y = Φ(x) = ½ erfc(−x/√2), the standard normal CDF;  gx = gy · φ(x) = gy · e^(−x²/2)/√(2π).
+
+    erfc, not 1 + erf: for x ≪ 0 Φ(x) is tiny, and 1 + erf(x/√2) would round it to 0."""
+    name = 'normal_cdf'
+    analytic = False                    # erfc is evaluated piecewise (ops/special.py)
+
+    def forward(self, xp, x):
+        y = erfc(xp, x * -0.7071067811865476)                   # erfc(−x/√2), like x
+        y *= 0.5
+        return y
+
+    def backward(self, xp, gy, x, y):
+        return gy * xp.exp(x * x * -0.5) * 0.3989422804014327    # gy · φ(x), 1/√(2π)
+
+
+def gelu(x: Tensor, approximate: str = 'none') -> Tensor:
+    """GELU (Hendrycks & Gimpel 2016), as PyTorch: y = x · Φ(x) with Φ the standard normal
+    CDF (``approximate='none'``), or ``approximate='tanh'``:
+    y = ½ x (1 + tanh(√(2/π) (x + 0.044715 x³))). Both are composed (x times a Φ node, or
+    tanh and arithmetic), so gy · (Φ(x) + x φ(x)) and every higher derivative come from the
+    parts.
+
+    >>> mg.gelu(mg.tensor([-1., 0., 1.]))
+    tensor([-0.1587,  0.    ,  0.8413])
+    """
+    x = floating(x)
+    if approximate == 'none':
+        return mul(x, NormalCDF().apply(x))
+    if approximate == 'tanh':
+        inner = (x + 0.044715 * x * x * x) * 0.7978845608028654          # √(2/π) (x + c x³)
+        return 0.5 * x * (1 + tanh(inner))
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+__all__ = ['sigmoid', 'softplus', 'relu', 'leaky_relu', 'elu', 'gelu']

@@ -1,7 +1,10 @@
-"""Indexing: x[index], its adjoint scatter_add, one_hot and embedding.
+"""Indexing: x[index], its adjoint add_at, one_hot and embedding; PyTorch's gather, scatter,
+scatter_add and masked_fill.
 
-GetItem and ScatterAdd are each other's backward: reading elements out (slices are views,
-integer arrays copy) sends the gradient back by adding it into zeros at the same places.
+GetItem and AddAt are each other's backward: reading elements out (slices are views, integer
+arrays copy) sends the gradient back by adding it into zeros at the same places. Backward code
+reaches AddAt as ``xp.scatter_add(shape, index, values)`` (ops/xp.py); the public
+``scatter_add`` is PyTorch's ``scatter_add(input, dim, index, src)`` (gather_scatter.py).
 """
 from __future__ import annotations
 
@@ -56,9 +59,10 @@ def _index_array(i):
     return i                        # an int, a slice, None, Ellipsis
 
 
-class ScatterAdd(Function):
-    """y = zeros(shape) with x added at ``index`` (repeats add up);  gx = gy[index]."""
-    name = 'scatter_add'
+class AddAt(Function):
+    """y = zeros(shape) with x added at ``index`` (repeats add up, as ``numpy.add.at``);
+    gx = gy[index]."""
+    name = 'add_at'
 
     def __init__(self, shape, index):
         self.shape, self.index = shape, index
@@ -70,13 +74,14 @@ class ScatterAdd(Function):
         return gy[self.index]                             # gy (shape) -> picked out (x)
 
 
-def scatter_add(shape: Sequence[int], index: Any, values: Tensor) -> Tensor:
-    """zeros(shape) with ``values`` added at ``index`` (repeated indices add up)."""
+def add_at(shape: Sequence[int], index: Any, values: Tensor) -> Tensor:
+    """zeros(shape) with ``values`` added at ``index`` (repeated indices add up): getitem's
+    adjoint, the engine's own (backward code calls it as ``xp.scatter_add``)."""
     index = _index_data(index)
     try:
-        return ScatterAdd(tuple(shape), index).apply(values)
+        return AddAt(tuple(shape), index).apply(values)
     except IndexError as exc:
-        raise IndexError(f"scatter_add: index {index!r} does not fit shape {tuple(shape)}: "
+        raise IndexError(f"add_at: index {index!r} does not fit shape {tuple(shape)}: "
                          f"{exc}") from None
 
 
@@ -96,9 +101,30 @@ def one_hot(indices: Tensor | ArrayLike, num_classes: int, dtype: DTypeLike = No
     return Tensor(xp.eye(num_classes, dtype=dtype)[idx])
 
 
-def embedding(indices: Tensor | ArrayLike, weight: Tensor) -> Tensor:
+class Embedding(GetItem):
+    """y = W[indices] (..., D);  gW = gy added into the rows it came from, except the row
+    ``padding_idx``, which gets no gradient (PyTorch's rule: padding stays as it is)."""
+
+    def __init__(self, index, padding_idx):
+        super().__init__(index)
+        self.padding_idx = padding_idx
+
+    def forward(self, xp, W):
+        if self.padding_idx is not None:      # 1 where a row may learn, (..., 1) like y
+            self.keep = (self.index != self.padding_idx)[..., None].astype(W.dtype)
+        return W[self.index]                                      # (..., D)
+
+    def backward(self, xp, gy, W, y):
+        if self.padding_idx is not None:
+            gy = gy * self.keep                                   # (..., D): padding's out
+        return xp.scatter_add(W.shape, self.index, gy)            # (V, D)
+
+
+def embedding(indices: Tensor | ArrayLike, weight: Tensor,
+              padding_idx: int | None = None) -> Tensor:
     """Rows of ``weight`` (V, D) picked by integer ``indices`` of any shape: (..., D).
-    Its backward scatters gy into the rows with accumulation (a row used twice gets both)."""
+    Its backward scatters gy into the rows with accumulation (a row used twice gets both).
+    ``padding_idx`` (PyTorch's): that row gets no gradient (−V ≤ padding_idx < V)."""
     idx = indices.data if isinstance(indices, Tensor) else backend.as_array(indices)
     if idx.dtype.kind not in 'iu':
         raise TypeError(f"embedding: indices must be integers, got {idx.dtype}")
@@ -108,7 +134,17 @@ def embedding(indices: Tensor | ArrayLike, weight: Tensor) -> Tensor:
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= rows):
         bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
         raise IndexError(f"embedding: index {bad} is out of range for a weight of {rows} rows")
-    return GetItem(_index_array(idx)).apply(weight)   # its own copy, as getitem's
+    if padding_idx is not None:
+        padding_idx = padding_row(padding_idx, rows, 'embedding')
+    return Embedding(_index_array(idx), padding_idx).apply(weight)   # its own index copy
 
 
-__all__ = ['getitem', 'scatter_add', 'one_hot', 'embedding']
+def padding_row(padding_idx: int, rows: int, op_name: str) -> int:
+    """``padding_idx`` as a row number in 0..rows−1 (a negative one counts from the end)."""
+    if not isinstance(padding_idx, int) or not -rows <= padding_idx < rows:
+        raise IndexError(f"{op_name}: padding_idx {padding_idx!r} is out of range for a table "
+                         f"of {rows} rows (it must be in {-rows}..{rows - 1})")
+    return padding_idx % rows
+
+
+__all__ = ['getitem', 'add_at', 'one_hot', 'embedding']

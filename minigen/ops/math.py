@@ -1,4 +1,4 @@
-"""Elementwise math: exp, log, log1p, expm1, sqrt, abs, sign, sin, cos, tanh, clamp.
+"""Elementwise math: exp, log, log1p, expm1, sqrt, abs, sign, sin, cos, tanh, clamp, and lerp.
 
 Each class: forward, then backward right under it, then the public function; the math in the
 docstring (``gy`` = dL/dy arrives, ``gx`` = dL/dx is returned). Integer inputs compute in
@@ -7,9 +7,12 @@ float32, as in PyTorch (``floating``).
 from __future__ import annotations
 
 from ..core import backend
+from ..core.errors import ShapeError
 from ..core.function import Function
-from ..core.tensor import Number, Tensor
+from ..core.tensor import ArrayLike, Number, Tensor
 from ._util import floating, number
+from .arithmetic import add, mul, sub
+from .promotion import describe_operand
 
 
 
@@ -191,4 +194,29 @@ def clamp(x: Tensor, min: Number | None = None, max: Number | None = None) -> Te
     return Clamp(min, max).apply(x)
 
 
-__all__ = ['exp', 'log', 'log1p', 'expm1', 'sqrt', 'abs', 'sign', 'sin', 'cos', 'tanh', 'clamp']
+# ----------------------------------------------------------------------------------- interpolation
+
+
+def lerp(input: Tensor, end: Tensor | ArrayLike, weight: Tensor | ArrayLike) -> Tensor:
+    """PyTorch's lerp: input + weight · (end − input), the three broadcast together; weight is
+    a number or a tensor. Composed of sub, mul and add, so its gradients are theirs:
+    g(input) = gy · (1 − weight), g(end) = gy · weight, g(weight) = gy · (end − input).
+
+    >>> mg.lerp(mg.tensor([0., 10.]), mg.tensor([1., 20.]), 0.5)
+    tensor([ 0.5, 15. ])
+    """
+    if not isinstance(input, Tensor) or input.dtype.kind not in 'fc':   # c: the complex step
+        raise TypeError(f"lerp: input must be a floating-point Tensor, got "
+                        f"{describe_operand(input)}")
+    shapes = [t.shape for t in (input, end, weight) if isinstance(t, Tensor)
+              or backend.is_array(t)]
+    try:
+        backend.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ShapeError(f"lerp: input, end and weight do not broadcast together; got shapes "
+                         f"{', '.join(str(s) for s in shapes)}") from None
+    return add(input, mul(weight, sub(end, input)))
+
+
+__all__ = ['exp', 'log', 'log1p', 'expm1', 'sqrt', 'abs', 'sign', 'sin', 'cos', 'tanh', 'clamp',
+           'lerp']

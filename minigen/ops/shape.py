@@ -1,5 +1,5 @@
 """Shape ops: reshape, flatten, squeeze, unsqueeze, permute, transpose, broadcast_to, expand,
-sum_to, cat, stack, split, chunk.
+sum_to, cat, stack, split, chunk, repeat.
 
 Each class: forward, then backward right under it, then the public functions built on it.
 Reshapes, permutations and broadcasts are views (their outputs share the input's memory and
@@ -333,5 +333,34 @@ def chunk(x: Tensor, chunks: int, axis: int = 0) -> tuple[Tensor, ...]:
     return split(x, max(-(-n // chunks), 1), axis)
 
 
+# ------------------------------------------------------------------------------------------ repeat
+
+
+def repeat(x: Tensor, *sizes: IntOrInts) -> Tensor:
+    """PyTorch's repeat (NumPy's tile, not repeat_interleave): x tiled ``sizes[d]`` times along
+    each axis d; with more sizes than axes, x gains leading axes of size 1 first.
+
+    Written as views: x (a, b) is reshaped to (1, a, 1, b), broadcast to (r0, a, r1, b) and
+    reshaped to (r0·a, r1·b), so the gradient is broadcast's: each tile's gy summed back.
+
+    >>> mg.repeat(mg.tensor([1., 2.]), 2, 2)
+    tensor([[1., 2., 1., 2.], [1., 2., 1., 2.]])
+    """
+    sizes = _shape_arg(sizes)
+    if not all(isinstance(n, numbers.Integral) for n in sizes):
+        raise TypeError(f"repeat: sizes must be ints, got {sizes!r}")
+    if len(sizes) < x.ndim:
+        raise ShapeError(f"repeat: {len(sizes)} sizes {sizes} for the {x.ndim} dims of "
+                         f"{describe(x)}; give one per dim (or more, for new leading dims)")
+    if any(n < 0 for n in sizes):
+        raise ValueError(f"repeat: sizes {sizes} include a negative size")
+    shape = (1,) * (len(sizes) - x.ndim) + x.shape                      # x's dims, padded
+    spread = tuple(n for pair in zip((1,) * len(shape), shape) for n in pair)    # (1, a, 1, b)
+    tiled = tuple(n for pair in zip(sizes, shape) for n in pair)                 # (r0, a, r1, b)
+    y = broadcast_to(reshape(x, spread), tiled)
+    return reshape(y, tuple(r * n for r, n in zip(sizes, shape)))      # (r0·a, r1·b)
+
+
 __all__ = ['reshape', 'flatten', 'squeeze', 'unsqueeze', 'permute', 'transpose', 'swapaxes',
-           'broadcast_to', 'expand', 'sum_to', 'cat', 'concatenate', 'stack', 'split', 'chunk']
+           'broadcast_to', 'expand', 'sum_to', 'cat', 'concatenate', 'stack', 'split', 'chunk',
+           'repeat']

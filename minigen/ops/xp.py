@@ -26,7 +26,9 @@ These are all the names backward code may use (``NAMES``):
 | `swapaxes(x, a, b)`        | `x.swapaxes(a, b)`                 | `mg.swapaxes`               |
 | `broadcast_to(x, shape)`   | a writable copy broadcast to shape | `mg.broadcast_to`           |
 | `sum_to(x, shape)`         | x summed to shape (broadcast axes) | `ops.sum_to`                |
-| `scatter_add(sh, i, v)`    | zeros(sh) with v added at index i  | `ops.scatter_add`           |
+| `scatter_add(sh, i, v)`    | zeros(sh) with v added at index i  | `ops.add_at`                |
+| `cumsum(x, axis)`          | `np.cumsum`                        | `mg.cumsum`                 |
+| `einsum(spec, *xs)`        | `np.einsum`                        | `mg.einsum`                 |
 | `astype(x, dtype)`         | `x.astype(dtype, copy=False)`      | `mg.astype`                 |
 | `to_device(x, device)`     | a copy on the device               | `mg.to_device`              |
 | `zeros_like`, `ones_like`  | `np.zeros_like`, `np.ones_like`    | constants                   |
@@ -42,8 +44,9 @@ from ..core.tensor import Tensor
 from ..core.creation import ones_like, zeros_like
 from .arithmetic import maximum, minimum, where
 from .convert import astype, to_device
-from .index import scatter_add
-from .linalg import matmul
+from .along import cumsum as _cumsum
+from .index import add_at as scatter_add
+from .linalg import einsum as _einsum, matmul
 from .math import abs, cos, exp, expm1, log, log1p, sign, sin, sqrt, tanh
 from .reduce import amax as max, amin as min, mean, sum   # NumPy's max and min: values
 from .shape import broadcast_to, permute, reshape, sum_to, swapaxes
@@ -54,12 +57,23 @@ def transpose(x: Tensor, axes: Sequence[int] | None = None) -> Tensor:
     return permute(x, tuple(range(x.ndim))[::-1] if axes is None else axes)
 
 
+def cumsum(x: Tensor, axis: int) -> Tensor:
+    """NumPy's cumsum along one axis (``mg.cumsum``)."""
+    return _cumsum(x, axis)
+
+
+def einsum(subscripts: str, *operands: Tensor, optimize: bool | str = False) -> Tensor:
+    """NumPy's einsum (``mg.einsum``; ``optimize``, a speed hint, is NumPy's only)."""
+    return _einsum(subscripts, *operands)
+
+
 def isfinite(x: Tensor) -> Tensor:
     """Elementwise finiteness; a mask, so it needs no gradient."""
     return Tensor(backend.array_module(x.data).isfinite(x.data))
 
 
-__all__ = ('abs', 'astype', 'broadcast_to', 'cos', 'exp', 'expm1', 'isfinite', 'log', 'log1p',
+__all__ = ('abs', 'astype', 'broadcast_to', 'cos', 'cumsum', 'einsum', 'exp', 'expm1',
+           'isfinite', 'log', 'log1p',
            'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'ones_like', 'reshape',
            'scatter_add', 'sign', 'sin', 'sqrt', 'sum', 'sum_to', 'swapaxes', 'tanh',
            'to_device', 'transpose', 'where', 'zeros_like')

@@ -104,9 +104,9 @@ def test_out_of_range_axes_are_refused_not_wrapped():
         mg.ones(3).expand(-1, 3)
 
 
-def test_scatter_add_out_of_bounds_names_the_op():
-    with pytest.raises(IndexError, match=r'scatter_add: index .* shape \(2,\)'):
-        mg.ops.scatter_add((2,), [5], mg.ones(1))
+def test_add_at_out_of_bounds_names_the_op():
+    with pytest.raises(IndexError, match=r'add_at: index .* shape \(2,\)'):
+        mg.ops.add_at((2,), [5], mg.ones(1))
 
 
 def test_0d_tensors_in_shape_ops_follow_pytorch():
