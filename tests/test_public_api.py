@@ -21,10 +21,12 @@ where zeros zeros_like
 NN = '''
 Dropout ELU Embedding IncompatibleKeys LeakyReLU Linear Module ModuleList Parameter RNN ReLU
 Sequential Sigmoid Softplus StateDictError Tanh functional_call init
+utils
 '''.split()
 
 OPTIM = '''
 Adam AdamW Optimizer SGD clip_grad_norm_ clip_grad_value_
+Adagrad RMSprop lr_scheduler
 '''.split()
 
 FUNCTIONAL = '''

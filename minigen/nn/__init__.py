@@ -4,8 +4,9 @@
                 ModuleList, functional_call
     layers.py   Linear, RNN, Embedding, Dropout and the activation modules
     init.py     the initialisers (nn.init.normal_, kaiming_uniform_, ...)
+    utils.py    clip_grad_norm_, clip_grad_value_ (the optimizers' clippers, at PyTorch's path)
 """
-from . import init
+from . import init, utils
 from .layers import (ELU, RNN, Dropout, Embedding, LeakyReLU, Linear, ReLU, Sigmoid, Softplus,
                      Tanh)
 from .module import (IncompatibleKeys, Module, ModuleList, Parameter, Sequential,
@@ -14,4 +15,4 @@ from ..core.errors import StateDictError
 
 __all__ = ['Module', 'Parameter', 'Sequential', 'ModuleList', 'functional_call',
            'IncompatibleKeys', 'StateDictError', 'Linear', 'RNN', 'Embedding', 'Dropout', 'ReLU',
-           'LeakyReLU', 'ELU', 'Sigmoid', 'Softplus', 'Tanh', 'init']
+           'LeakyReLU', 'ELU', 'Sigmoid', 'Softplus', 'Tanh', 'init', 'utils']

@@ -107,8 +107,12 @@ def test_adam_and_adamw_first_three_steps_match_the_textbook_update(case, device
 def test_default_hyperparameters_follow_pytorch():
     p = mg.zeros(2, requires_grad=True)
     assert optim.Adam([p]).defaults == dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
-                                            weight_decay=0.0)
+                                            weight_decay=0.0, amsgrad=False)
     assert optim.AdamW([p]).defaults['weight_decay'] == 1e-2
+    assert optim.RMSprop([p]).defaults == dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0,
+                                               momentum=0.0, centered=False)
+    assert optim.Adagrad([p]).defaults == dict(lr=1e-2, lr_decay=0.0, weight_decay=0.0,
+                                               initial_accumulator_value=0.0, eps=1e-10)
     assert optim.SGD([p], lr=0.1).defaults == dict(lr=0.1, momentum=0.0, dampening=0.0,
                                                    nesterov=False, weight_decay=0.0)
 
