@@ -198,8 +198,7 @@ class LambdaLR(LRScheduler):
         lrs = []
         for i, (fn, base) in enumerate(zip(self.lr_lambdas, self.base_lrs)):
             factor = fn(self.last_epoch)
-            if isinstance(factor, bool) or not (isinstance(factor, numbers.Real)
-                                                and math.isfinite(factor) and factor >= 0):
+            if not (_is_real(factor) and math.isfinite(factor) and float(factor) >= 0):
                 raise ValueError(f"LambdaLR: lr_lambda of group {i} returned {factor!r} at "
                                  f"epoch {self.last_epoch}; it must be a finite number >= 0")
             lrs.append(base * factor)
@@ -249,7 +248,7 @@ class ReduceLROnPlateau:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{name}: expected an optimizer (minigen.optim.Optimizer); got "
                             f"{type(optimizer).__name__}")
-        if not (isinstance(factor, numbers.Real) and 0 < factor < 1):
+        if not (_is_real(factor) and 0 < float(factor) < 1):
             raise ValueError(f"{name}: invalid factor={factor!r}: must be a number in (0, 1) "
                              "(the lr is multiplied by it)")
         _require_choice(name, 'mode', mode, ('min', 'max'))
@@ -332,7 +331,7 @@ class ReduceLROnPlateau:
                 f'num_bad_epochs={self.num_bad_epochs}, lr={self._last_lr})')
 
 
-def _per_group_min_lrs(min_lr, count):
+def _per_group_min_lrs(min_lr: Any, count: int) -> list[float]:
     if isinstance(min_lr, (list, tuple)):
         if len(min_lr) != count:
             raise ValueError(f"ReduceLROnPlateau: expected {count} min_lrs (one per param "
@@ -343,7 +342,7 @@ def _per_group_min_lrs(min_lr, count):
     return [_require_number('ReduceLROnPlateau', 'min_lr', v) for v in values]
 
 
-def _require_choice(scheduler, name, value, choices):
+def _require_choice(scheduler: str, name: str, value: Any, choices: tuple) -> None:
     if value not in choices:
         raise ValueError(f"{scheduler}: invalid {name}={value!r}: choose one of "
                          f"{', '.join(map(repr, choices))}")
@@ -351,28 +350,30 @@ def _require_choice(scheduler, name, value, choices):
 
 # ------------------------------------------------------------------------------------- checks
 
-def _require_int(scheduler, name, value, low):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+def _require_int(scheduler: str, name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < low:
         raise ValueError(f"{scheduler}: invalid {name}={value!r}: must be an integer >= {low}")
     return int(value)
 
 
-def _require_number(scheduler, name, value, low=0.0):
-    if isinstance(value, bool) or not (isinstance(value, numbers.Real) and value >= low
-                                       and math.isfinite(value)):
+def _require_number(scheduler: str, name: str, value: Any, low: float = 0.0) -> float:
+    if not (_is_real(value) and math.isfinite(value) and float(value) >= low):
         raise ValueError(f"{scheduler}: invalid {name}={value!r}: must be a finite number "
                          f">= {low}")
-    return value
+    return float(value)
 
 
-def _require_positive(scheduler, name, value):
-    if isinstance(value, bool) or not (isinstance(value, numbers.Real) and value > 0
-                                       and math.isfinite(value)):
+def _require_positive(scheduler: str, name: str, value: Any) -> float:
+    if not (_is_real(value) and math.isfinite(value) and float(value) > 0):
         raise ValueError(f"{scheduler}: invalid {name}={value!r}: must be a positive number")
-    return value
+    return float(value)
 
 
-def _require_same_keys(scheduler, own, saved):
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _require_same_keys(scheduler: str, own: dict, saved: Any) -> None:
     if not isinstance(saved, dict):
         raise TypeError(f"{scheduler}.load_state_dict: expected a dict; got "
                         f"{type(saved).__name__}")
