@@ -16,6 +16,7 @@ The batch is new memory with no autograd history (stacked from the samples' arra
 """
 import numbers
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ..core import backend
 from ..core.creation import tensor
@@ -23,7 +24,7 @@ from ..core.errors import DataError
 from ..core.tensor import Tensor
 
 
-def default_collate(batch: Sequence, device: str | None = None):
+def default_collate(batch: Sequence, device: str | None = None) -> Any:
     """Stack a list of samples into one batch (the table above); Tensors go to ``device``
     (None: the default device). Samples whose structures or shapes differ raise a DataError
     naming the first that differs."""

@@ -313,3 +313,15 @@ LOADER_ERRORS = [
 def test_mistakes_are_named(make, error, message):
     with pytest.raises(error, match=message):
         make()
+
+
+@pytest.mark.parametrize('cls', [DataLoader, Dataset, TensorDataset], ids=lambda c: c.__name__)
+def test_the_public_methods_have_return_annotations(cls):
+    methods = {name: fn for name, fn in inspect.getmembers(cls, inspect.isfunction)
+               if name in ('__init__', '__len__', '__getitem__', '__iter__')
+               or not name.startswith('_')}
+    assert '__len__' in methods
+    missing = [name for name, fn in methods.items()
+               if inspect.signature(fn).return_annotation is inspect.Signature.empty]
+    assert missing == []
+    assert inspect.signature(default_collate).return_annotation is not inspect.Signature.empty

@@ -297,3 +297,17 @@ def test_a_state_dict_of_another_scheduler_is_refused_and_nothing_changes():
     assert cosine.state_dict() == before
     with pytest.raises(TypeError, match=r"StepLR.load_state_dict: expected a dict; got list"):
         step.load_state_dict([])
+
+
+@pytest.mark.parametrize('cls', [optim.RMSprop, optim.Adagrad, lr_scheduler.LRScheduler,
+                                 lr_scheduler.StepLR, lr_scheduler.ExponentialLR,
+                                 lr_scheduler.CosineAnnealingLR, lr_scheduler.LambdaLR,
+                                 lr_scheduler.ReduceLROnPlateau], ids=lambda cls: cls.__name__)
+def test_the_public_methods_have_return_annotations(cls):
+    import inspect
+    methods = {name: fn for name, fn in inspect.getmembers(cls, inspect.isfunction)
+               if not name.startswith('_') or name == '__init__'}
+    assert 'state_dict' in methods and '__init__' in methods
+    missing = [name for name, fn in methods.items()
+               if inspect.signature(fn).return_annotation is inspect.Signature.empty]
+    assert missing == []

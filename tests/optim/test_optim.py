@@ -424,3 +424,16 @@ def test_nn_utils_clippers_are_the_same_functions_at_pytorch_s_path():
     params = params_with_grads([np.array([3.0, -4.0])])
     assert nn.utils.clip_grad_norm_(params, max_norm=1.0).item() == pytest.approx(5.0)
     np.testing.assert_allclose(host(params[0].grad), [0.6, -0.8], rtol=1e-6)
+
+
+def test_a_state_dict_saved_before_amsgrad_existed_loads_with_amsgrad_off():
+    ps = two_params()
+    opt = optim.Adam(ps, lr=0.05)
+    run_steps(opt, ps, 2)
+    saved = opt.state_dict()
+    for group in saved['param_groups']:
+        del group['amsgrad']                     # as in checkpoints written before amsgrad
+    again = optim.Adam(two_params(), lr=0.05)
+    again.load_state_dict(saved)
+    assert again.param_groups[0]['amsgrad'] is False
+    assert again.state_dict()['state'][0].keys() == {'step', 'exp_avg', 'exp_avg_sq'}
