@@ -9,6 +9,11 @@ with its vocabulary, and loaders that turn them into minibatches of Tensors.
     corpus = load_text()                     # Python's own standard-library source
     inputs, targets = text_windows(corpus.train, batch_size=32, length=100)
 
+    dataset.py    Dataset, TensorDataset (what a DataLoader batches)
+    collate.py    default_collate (a list of samples → a batch of Tensors)
+    loader.py     DataLoader, text_windows
+    datasets.py   load_digits, load_mnist (with idx.py); text.py: load_text, TextCorpus
+
 scikit-learn (for ``load_digits``) is optional: ``pip install 'minigen[data]'``.
 """
 from ..core.errors import DataError

@@ -49,30 +49,12 @@ class DataLoader:
                  collate_fn: Callable[[list], Any] | None = None, generator: Any = None,
                  device: str | None = None) -> None:
         self.dataset = _check_dataset(dataset)
-        if batch_size is None:
-            raise TypeError("DataLoader: batch_size=None (samples one by one, unbatched) is "
-                            "not supported; use batch_size=1")
-        self.batch_size = _positive_int('DataLoader', 'batch_size', batch_size)
+        self.batch_size = _check_batch_size(batch_size)
         self.shuffle = bool(shuffle)
-        if sampler is not None and self.shuffle:
-            raise ValueError("DataLoader: give sampler or shuffle=True, not both (the sampler "
-                             "decides the order)")
-        if sampler is not None and not hasattr(sampler, '__len__'):
-            raise TypeError(f"DataLoader: sampler must be an iterable of indices with a length "
-                            f"(a list, a range); got {type(sampler).__name__}")
-        self.sampler = sampler
+        self.sampler = _check_sampler(sampler, self.shuffle)
         self.drop_last = bool(drop_last)
-        if collate_fn is not None and not callable(collate_fn):
-            raise TypeError(f"DataLoader: collate_fn must be a function of a list of samples; "
-                            f"got {type(collate_fn).__name__}")
-        if collate_fn is not None and device is not None:
-            raise ValueError("DataLoader: device= places the batches of default_collate; with "
-                             "a collate_fn of your own, move the batch in it")
-        self.collate_fn = collate_fn
-        if generator is not None and not callable(getattr(generator, 'permutation', None)):
-            raise TypeError(f"DataLoader: generator must be a random Generator "
-                            f"(mg.backend.numpy_rng(seed)); got {type(generator).__name__}")
-        self.generator = generator
+        self.collate_fn = _check_collate_fn(collate_fn, device)
+        self.generator = _check_generator(generator)
         self.device = None if device is None else backend.normalize_device(device)
 
     def __len__(self) -> int:
@@ -211,6 +193,40 @@ def _check_dataset(data):
     if len(data) == 0:
         raise DataError("DataLoader: the dataset is empty (len 0)")
     return data
+
+
+def _check_batch_size(batch_size):
+    if batch_size is None:
+        raise TypeError("DataLoader: batch_size=None (samples one by one, unbatched) is not "
+                        "supported; use batch_size=1")
+    return _positive_int('DataLoader', 'batch_size', batch_size)
+
+
+def _check_sampler(sampler, shuffle):
+    if sampler is not None and shuffle:
+        raise ValueError("DataLoader: give sampler or shuffle=True, not both (the sampler "
+                         "decides the order)")
+    if sampler is not None and not hasattr(sampler, '__len__'):
+        raise TypeError(f"DataLoader: sampler must be an iterable of indices with a length "
+                        f"(a list, a range); got {type(sampler).__name__}")
+    return sampler
+
+
+def _check_collate_fn(collate_fn, device):
+    if collate_fn is not None and not callable(collate_fn):
+        raise TypeError(f"DataLoader: collate_fn must be a function of a list of samples; got "
+                        f"{type(collate_fn).__name__}")
+    if collate_fn is not None and device is not None:
+        raise ValueError("DataLoader: device= places the batches of default_collate; with a "
+                         "collate_fn of your own, move the batch in it")
+    return collate_fn
+
+
+def _check_generator(generator):
+    if generator is not None and not callable(getattr(generator, 'permutation', None)):
+        raise TypeError(f"DataLoader: generator must be a random Generator "
+                        f"(mg.backend.numpy_rng(seed)); got {type(generator).__name__}")
+    return generator
 
 
 def _array_of(where, data):

@@ -6,6 +6,7 @@ import inspect
 
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 
 import minigen as mg
 from minigen.data import DataError, DataLoader, Dataset, TensorDataset, default_collate
@@ -83,6 +84,40 @@ def test_every_kind_of_dataset_gives_the_same_batches(kind, shuffle, device):
             assert isinstance(tensor, mg.Tensor) and tensor.device == device
             assert tensor.dtype == values.dtype
             np.testing.assert_array_equal(host(tensor), values)
+
+
+class ByHand(Dataset):
+    """Any TensorDataset's samples, one __getitem__ at a time (the loader's per-sample path)."""
+
+    def __init__(self, *arrays):
+        self.arrays = arrays
+
+    def __len__(self):
+        return len(self.arrays[0])
+
+    def __getitem__(self, i):
+        return tuple(a[i] for a in self.arrays)
+
+
+@given(n=st.integers(1, 23), batch_size=st.integers(1, 9), drop_last=st.booleans(),
+       shuffle=st.booleans(), seed=st.integers(0, 2 ** 32 - 1))
+def test_batches_at_once_equal_batches_sample_by_sample(n, batch_size, drop_last, shuffle, seed):
+    x = np.arange(2 * n, dtype=np.float32).reshape(n, 2)
+    y = np.arange(n) % 3
+    batches = {}
+    for name, dataset in (('at_once', TensorDataset(x, y)), ('by_hand', ByHand(x, y))):
+        loader = DataLoader(dataset, batch_size, shuffle, drop_last=drop_last,
+                            generator=mg.backend.numpy_rng(seed))
+        batches[name] = [tuple(host(t) for t in batch) for batch in loader]
+        assert len(batches[name]) == len(loader)
+    order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
+    kept = len(batches['at_once']) * batch_size if drop_last else n
+    for got in batches.values():                 # no batch at all when drop_last and n < size
+        np.testing.assert_array_equal(np.array([r for b in got for r in b[0]]).reshape(-1, 2),
+                                      x[order[:kept]])
+        np.testing.assert_array_equal([r for b in got for r in b[1]], y[order[:kept]])
+    for fast, slow in zip(batches['at_once'], batches['by_hand']):
+        assert all(a.dtype == b.dtype for a, b in zip(fast, slow))
 
 
 def test_a_tensor_dataset_subclass_with_its_own_getitem_is_asked_sample_by_sample():

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 
 import minigen as mg
 from minigen import optim
@@ -52,6 +53,24 @@ def test_the_lr_of_each_epoch_is_the_one_worked_out_by_hand(name):
     make, expected = SCHEDULES[name]
     got = lrs_over(make(sgd(expected[0] if name == 'cosine_eta_min' else 1.0)), len(expected))
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
+
+
+@given(base=st.floats(1e-4, 10.0), gamma=st.floats(0.05, 2.0), period=st.integers(1, 7),
+       eta_fraction=st.floats(0.0, 0.9))
+def test_the_chained_steps_stay_on_the_closed_forms(base, gamma, period, eta_fraction):
+    eta_min = eta_fraction * base
+    closed_forms = [
+        (lambda opt: lr_scheduler.StepLR(opt, period, gamma),
+         lambda e: base * gamma ** (e // period)),
+        (lambda opt: lr_scheduler.ExponentialLR(opt, gamma), lambda e: base * gamma ** e),
+        (lambda opt: lr_scheduler.CosineAnnealingLR(opt, period, eta_min),
+         lambda e: eta_min + (base - eta_min) * (1 + math.cos(math.pi * e / period)) / 2),
+    ]
+    epochs = 3 * period + 2
+    for make, closed_form in closed_forms:
+        np.testing.assert_allclose(lrs_over(make(sgd(base)), epochs),
+                                   [closed_form(e) for e in range(epochs)], rtol=1e-9,
+                                   atol=1e-12 * base)
 
 
 @pytest.mark.parametrize('name', SCHEDULES)
