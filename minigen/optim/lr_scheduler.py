@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import numbers
 import types
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -64,6 +65,10 @@ class LRScheduler:
 
     def step(self) -> None:
         """Move to the next epoch and write its lr into every param group."""
+        if self._step_count == 1 and self.optimizer._steps_taken == 0:
+            warnings.warn(f"{type(self).__name__}.step() was called before the optimizer's "
+                          "step(): the schedule's first lr is skipped. Call scheduler.step() "
+                          "after optimizer.step(), once per epoch", UserWarning, stacklevel=2)
         self._step_count += 1
         self.last_epoch += 1
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):

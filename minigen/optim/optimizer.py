@@ -32,6 +32,7 @@ class Optimizer:
         self.state: dict[Tensor, dict[str, Any]] = {}    # parameter -> {name: Tensor or number}
         self.param_groups: list[dict[str, Any]] = []
         self._scratch: dict[int, tuple] = {}    # id(p) -> two work arrays (_scratch_for)
+        self._steps_taken = 0                   # read by lr_scheduler, to catch a wrong order
         for group in _as_groups(params, self.name):
             self.add_param_group(group)
 
@@ -96,6 +97,7 @@ class Optimizer:
         """One update of every parameter that has a gradient; ``closure`` re-evaluates the loss
         (with grad mode on) and its value is returned."""
         loss = None
+        self._steps_taken += 1
         if closure is not None:
             with enable_grad():
                 loss = closure()

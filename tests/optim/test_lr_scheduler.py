@@ -330,3 +330,18 @@ def test_the_public_methods_have_return_annotations(cls):
     missing = [name for name, fn in methods.items()
                if inspect.signature(fn).return_annotation is inspect.Signature.empty]
     assert missing == []
+
+
+def test_a_scheduler_stepped_before_the_optimizer_warns_once_as_pytorch():
+    opt = sgd(1.0)
+    scheduler = lr_scheduler.ExponentialLR(opt, 0.5)
+    with pytest.warns(UserWarning, match=r"ExponentialLR.step\(\) was called before the "
+                                         r"optimizer's step\(\): the schedule's first lr is "
+                                         r"skipped"):
+        scheduler.step()
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        scheduler.step()                          # once only
+        good = lr_scheduler.ExponentialLR(sgd(1.0), 0.5)
+        lrs_over(good, 3)                         # the right order: no warning
