@@ -211,8 +211,10 @@ def two_params(dtype='float64'):
             mg.tensor(P0[0].astype(dtype), requires_grad=True)]
 
 
+@pytest.mark.parametrize('through_a_file', [False, True], ids=['dict', 'file'])
 @pytest.mark.parametrize('name', OPTIMIZERS)
-def test_resuming_from_a_state_dict_is_bit_for_bit_uninterrupted_training(name):
+def test_resuming_from_a_state_dict_is_bit_for_bit_uninterrupted_training(name, through_a_file,
+                                                                          tmp_path):
     straight = two_params('float32')
     opt = OPTIMIZERS[name](straight)
     run_steps(opt, straight, 6)
@@ -222,6 +224,9 @@ def test_resuming_from_a_state_dict_is_bit_for_bit_uninterrupted_training(name):
     run_steps(opt, first, 3)
     values, saved = [host(p).copy() for p in first], opt.state_dict()
     run_steps(opt, first, 2)               # later steps must not leak into the snapshot
+    if through_a_file:                     # as a training checkpoint keeps it
+        mg.save(saved, tmp_path / 'optimizer')
+        saved = mg.load(tmp_path / 'optimizer')
 
     resumed = [mg.tensor(v, requires_grad=True) for v in values]
     opt = OPTIMIZERS[name](resumed)
