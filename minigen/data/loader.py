@@ -185,6 +185,9 @@ def _check_dataset(data):
                         f"({shapes}), which PyTorch reads as a dataset of {len(data)} samples: "
                         "for aligned rows (inputs and labels) pass TensorDataset(x, y); for "
                         "a list of samples, stack them into one array (mg.stack)")
+    if isinstance(data, type):
+        raise TypeError(f"DataLoader: got the class {data.__name__}; pass a dataset, an "
+                        f"instance of it ({data.__name__}(...))")
     if is_array and data.ndim == 0:
         raise DataError(f"DataLoader: a 0-d array has no rows to batch: {data!r}")
     if not is_array and not (hasattr(data, '__len__') and hasattr(data, '__getitem__')):

@@ -317,6 +317,7 @@ LOADER_ERRORS = [
     (lambda: DataLoader(np.float32(3.0), 2), TypeError,
      r"DataLoader: the dataset must have __len__ and __getitem__ .* got float32"),
     (lambda: DataLoader(np.zeros(()), 2), DataError, r"DataLoader: a 0-d array has no rows"),
+    (lambda: DataLoader(Rows, 2), TypeError, r"DataLoader: got the class Rows; pass a dataset"),
     (lambda: DataLoader(iter(X), 2), TypeError, r"__len__ and __getitem__ .*got generator|"
      r"__len__ and __getitem__ .*got iterator"),
     (lambda: DataLoader(X, 2, shuffle=True, sampler=[0, 1]), ValueError,
