@@ -181,6 +181,12 @@ CASES = [
      TypeError, 'add_ (+=): the result of int64 and float cannot be written into this int64'),
     ('writing into an expanded view', lambda t: _writing_into_an_expanded_view(), ValueError,
      'setitem: this tensor (2, 3) is an expanded view (broadcast_to/expand)'),
+    ('a tuple (x, y) given to a DataLoader',
+     lambda t: mg.data.DataLoader((np.ones((4, 2)), np.ones(4)), 2), mg.data.DataError,
+     'DataLoader: got a tuple of 2 arrays ((4, 2), (4,)), which PyTorch reads as a dataset'),
+    ('a TensorDataset of tensors with different numbers of rows',
+     lambda t: mg.data.TensorDataset(np.ones((4, 2)), np.ones(3)), mg.data.DataError,
+     'TensorDataset: the tensors must have one size in their first dimension'),
 ]
 
 

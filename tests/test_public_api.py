@@ -23,10 +23,12 @@ NN = '''
 Dropout ELU Embedding IncompatibleKeys LeakyReLU Linear Module ModuleList Parameter RNN ReLU
 Sequential Sigmoid Softplus StateDictError Tanh functional_call init
 Flatten GELU Identity LayerNorm ModuleDict
+utils
 '''.split()
 
 OPTIM = '''
 Adam AdamW Optimizer SGD clip_grad_norm_ clip_grad_value_
+Adagrad RMSprop lr_scheduler
 '''.split()
 
 FUNCTIONAL = '''

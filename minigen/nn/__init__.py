@@ -5,13 +5,14 @@
     layers.py   Linear, RNN, Embedding, LayerNorm, Dropout, Flatten, Identity and the
                 activation modules
     init.py     the initialisers (nn.init.normal_, kaiming_uniform_, ...)
+    utils.py    clip_grad_norm_, clip_grad_value_ (the optimizers' clippers, at PyTorch's path)
 
 ``minigen.nn.functional`` is ``minigen.functional`` itself, so that PyTorch's habit
 ``import minigen.nn.functional as F`` works.
 """
 import sys
 
-from . import init
+from . import init, utils
 from .. import functional
 from .layers import (ELU, GELU, RNN, Dropout, Embedding, Flatten, Identity, LayerNorm,
                      LeakyReLU, Linear, ReLU, Sigmoid, Softplus, Tanh)
@@ -23,5 +24,5 @@ sys.modules[__name__ + '.functional'] = functional     # the alias: one module, 
 
 __all__ = ['Module', 'Parameter', 'Sequential', 'ModuleList', 'functional_call',
            'IncompatibleKeys', 'StateDictError', 'Linear', 'RNN', 'Embedding', 'Dropout', 'ReLU',
-           'LeakyReLU', 'ELU', 'Sigmoid', 'Softplus', 'Tanh', 'init',
+           'LeakyReLU', 'ELU', 'Sigmoid', 'Softplus', 'Tanh', 'init', 'utils',
            'ModuleDict', 'LayerNorm', 'GELU', 'Flatten', 'Identity']

@@ -1,5 +1,6 @@
 """minigen.data: the digits split, IDX files (plain and gzipped, and each way they can be bad),
-the text corpus, DataLoader and text_windows. Nothing is downloaded: IDX files are made here."""
+the text corpus and text_windows (the DataLoader is in test_loader.py). Nothing is downloaded:
+IDX files are made here."""
 import gzip
 import inspect
 import struct
@@ -10,8 +11,8 @@ import numpy as np
 import pytest
 
 import minigen as mg
-from minigen.data import (STDLIB_MODULES, DataError, DataLoader, Split, TextCorpus, load_digits,
-                          load_mnist, load_text, text_windows)
+from minigen.data import (STDLIB_MODULES, DataError, Split, TextCorpus, load_digits, load_mnist,
+                          load_text, text_windows)
 from minigen.data.idx import IMAGES_MAGIC, LABELS_MAGIC, read_idx
 
 from helpers import host
@@ -266,73 +267,6 @@ def test_text_file_errors_name_the_file(tmp_path):
     with pytest.raises(DataError, match=r"latin1\.txt' is not valid UTF-8: byte 0xe9 at "
                                         r"offset 7"):
         load_text(tmp_path / 'latin1.txt')
-
-
-# ----------------------------------------------------------------------------- DataLoader
-
-def rows_seen(loader):
-    return np.concatenate([host(batch[0] if isinstance(batch, tuple) else batch)[:, 0]
-                           for batch in loader])
-
-
-def test_loader_batches_in_order_without_shuffle(device):
-    data = np.arange(20, dtype=np.float32).reshape(10, 2)
-    loader = DataLoader(data, batch_size=4, shuffle=False, device=device)
-    batches = list(loader)
-    assert len(loader) == 3 == len(batches)
-    assert [b.shape for b in batches] == [(4, 2), (4, 2), (2, 2)]
-    assert all(isinstance(b, mg.Tensor) and b.device == device for b in batches)
-    assert batches[0].dtype == mg.float32
-    np.testing.assert_array_equal(np.concatenate([host(b) for b in batches]), data)
-
-
-def test_loader_drop_last_drops_the_short_batch():
-    loader = DataLoader(np.zeros((10, 3)), batch_size=4, drop_last=True)
-    assert len(loader) == 2
-    assert [b.shape for b in loader] == [(4, 3), (4, 3)]
-    assert len(DataLoader(np.zeros((8, 3)), batch_size=4, drop_last=True)) == 2
-
-
-def test_loader_reshuffles_each_epoch_and_repeats_under_manual_seed(device):
-    data = np.arange(64, dtype=np.float32).reshape(32, 2)
-    loader = DataLoader(data, batch_size=5, device=device)
-    mg.manual_seed(3)
-    first, second = rows_seen(loader), rows_seen(loader)
-    assert sorted(first) == sorted(second) == list(range(0, 64, 2))    # every row, once
-    assert not np.array_equal(first, second)
-    mg.manual_seed(3)
-    np.testing.assert_array_equal(rows_seen(loader), first)
-    np.testing.assert_array_equal(rows_seen(loader), second)
-
-
-def test_loader_keeps_tuple_rows_aligned(device):
-    x = np.arange(30, dtype=np.float32).reshape(10, 3)
-    labels = np.arange(10, dtype=np.int64) * 3                       # the row's first value
-    for xb, yb in DataLoader((x, mg.tensor(labels)), batch_size=3, device=device):
-        assert xb.dtype == mg.float32 and yb.dtype == mg.int64
-        np.testing.assert_array_equal(host(xb)[:, 0], host(yb))
-
-
-def test_loader_batches_are_copies():
-    data = np.zeros((4, 2), dtype=np.float32)
-    for batch in DataLoader(data, batch_size=2, shuffle=False):
-        batch.data[...] = 1
-    assert data.sum() == 0
-
-
-@pytest.mark.parametrize('data, batch_size, error, message', [
-    (np.zeros((4, 2)), 0, ValueError, r"DataLoader: batch_size must be at least 1; got 0"),
-    (np.zeros((4, 2)), 2.0, TypeError, r"DataLoader: batch_size must be an integer; got 2.0"),
-    ((np.zeros((4, 2)), np.zeros(3)), 2, DataError,
-     r"DataLoader: the arrays must have the same number of rows; got 4, 3 "
-     r"\(shapes \(4, 2\), \(3,\)\)"),
-    (np.zeros((0, 2)), 2, DataError, r"DataLoader: the data has no rows"),
-    (np.float32(3.0), 2, TypeError, r"DataLoader: expected an array or a Tensor; got float32"),
-    ((), 2, DataError, r"DataLoader: got an empty tuple"),
-], ids=['zero batch', 'float batch', 'unequal rows', 'no rows', 'scalar', 'empty tuple'])
-def test_loader_errors_name_the_values(data, batch_size, error, message):
-    with pytest.raises(error, match=message):
-        DataLoader(data, batch_size)
 
 
 # ----------------------------------------------------------------------------- text_windows

@@ -107,8 +107,12 @@ def test_adam_and_adamw_first_three_steps_match_the_textbook_update(case, device
 def test_default_hyperparameters_follow_pytorch():
     p = mg.zeros(2, requires_grad=True)
     assert optim.Adam([p]).defaults == dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
-                                            weight_decay=0.0)
+                                            weight_decay=0.0, amsgrad=False)
     assert optim.AdamW([p]).defaults['weight_decay'] == 1e-2
+    assert optim.RMSprop([p]).defaults == dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0,
+                                               momentum=0.0, centered=False)
+    assert optim.Adagrad([p]).defaults == dict(lr=1e-2, lr_decay=0.0, weight_decay=0.0,
+                                               initial_accumulator_value=0.0, eps=1e-10)
     assert optim.SGD([p], lr=0.1).defaults == dict(lr=0.1, momentum=0.0, dampening=0.0,
                                                    nesterov=False, weight_decay=0.0)
 
@@ -194,6 +198,11 @@ OPTIMIZERS = {
     'sgd': lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01),
     'adam': lambda ps: optim.Adam(ps, lr=0.05, weight_decay=0.01),
     'adamw': lambda ps: optim.AdamW([{'params': ps[:1]}, {'params': ps[1:], 'lr': 0.01}]),
+    'adam_amsgrad': lambda ps: optim.Adam(ps, lr=0.05, amsgrad=True),
+    'rmsprop': lambda ps: optim.RMSprop(ps, lr=0.01, momentum=0.9, centered=True,
+                                        weight_decay=0.01),
+    'adagrad': lambda ps: optim.Adagrad([{'params': ps[:1]}, {'params': ps[1:], 'lr': 0.05}],
+                                        lr_decay=0.1, initial_accumulator_value=0.1),
 }
 
 
@@ -202,8 +211,10 @@ def two_params(dtype='float64'):
             mg.tensor(P0[0].astype(dtype), requires_grad=True)]
 
 
+@pytest.mark.parametrize('through_a_file', [False, True], ids=['dict', 'file'])
 @pytest.mark.parametrize('name', OPTIMIZERS)
-def test_resuming_from_a_state_dict_is_bit_for_bit_uninterrupted_training(name):
+def test_resuming_from_a_state_dict_is_bit_for_bit_uninterrupted_training(name, through_a_file,
+                                                                          tmp_path):
     straight = two_params('float32')
     opt = OPTIMIZERS[name](straight)
     run_steps(opt, straight, 6)
@@ -213,6 +224,9 @@ def test_resuming_from_a_state_dict_is_bit_for_bit_uninterrupted_training(name):
     run_steps(opt, first, 3)
     values, saved = [host(p).copy() for p in first], opt.state_dict()
     run_steps(opt, first, 2)               # later steps must not leak into the snapshot
+    if through_a_file:                     # as a training checkpoint keeps it
+        mg.save(saved, tmp_path / 'optimizer')
+        saved = mg.load(tmp_path / 'optimizer')
 
     resumed = [mg.tensor(v, requires_grad=True) for v in values]
     opt = OPTIMIZERS[name](resumed)
@@ -284,6 +298,20 @@ BAD = [
     (lambda ps: optim.Adam(ps, eps=-1e-8), r"Adam: invalid eps"),
     (lambda ps: optim.AdamW(ps, weight_decay=-0.01), r"AdamW: invalid weight_decay=-0\.01"),
     (lambda ps: optim.AdamW([{'params': ps, 'lr': float('nan')}]), r"AdamW: invalid lr=nan"),
+    (lambda ps: optim.Adam(ps, amsgrad='yes'), r"Adam: invalid amsgrad='yes': must be True or"),
+    (lambda ps: optim.RMSprop(ps, lr=0), r"RMSprop: invalid lr=0: must be a positive number"),
+    (lambda ps: optim.RMSprop(ps, alpha=1.5), r"RMSprop: invalid alpha=1\.5: .* in \[0\.0, 1"),
+    (lambda ps: optim.RMSprop(ps, alpha=-0.1), r"RMSprop: invalid alpha=-0\.1"),
+    (lambda ps: optim.RMSprop(ps, eps=-1e-8), r"RMSprop: invalid eps=-1e-08"),
+    (lambda ps: optim.RMSprop(ps, momentum=-0.9), r"RMSprop: invalid momentum=-0\.9"),
+    (lambda ps: optim.RMSprop(ps, weight_decay=-1), r"RMSprop: invalid weight_decay=-1"),
+    (lambda ps: optim.RMSprop(ps, centered=1), r"RMSprop: invalid centered=1"),
+    (lambda ps: optim.Adagrad(ps, lr=-0.1), r"Adagrad: invalid lr=-0\.1"),
+    (lambda ps: optim.Adagrad(ps, lr_decay=-0.1), r"Adagrad: invalid lr_decay=-0\.1"),
+    (lambda ps: optim.Adagrad(ps, weight_decay=-1), r"Adagrad: invalid weight_decay=-1"),
+    (lambda ps: optim.Adagrad(ps, initial_accumulator_value=-1),
+     r"Adagrad: invalid initial_accumulator_value=-1"),
+    (lambda ps: optim.Adagrad(ps, eps=float('nan')), r"Adagrad: invalid eps=nan"),
 ]
 
 
@@ -392,3 +420,25 @@ def test_adam_in_place_equals_its_formula_to_the_last_bit(name, dtype, wd):
         v = b2 * v + (1 - b2) * gg * gg
         ref = ref - (lr / (1 - b1 ** t)) * m / (np.sqrt(v) / math.sqrt(1 - b2 ** t) + eps)
         np.testing.assert_array_equal(p.numpy(), ref, err_msg=f'step {t}')
+
+
+def test_nn_utils_clippers_are_the_same_functions_at_pytorch_s_path():
+    from minigen import nn
+    assert nn.utils.clip_grad_norm_ is optim.clip_grad_norm_
+    assert nn.utils.clip_grad_value_ is optim.clip_grad_value_
+    params = params_with_grads([np.array([3.0, -4.0])])
+    assert nn.utils.clip_grad_norm_(params, max_norm=1.0).item() == pytest.approx(5.0)
+    np.testing.assert_allclose(host(params[0].grad), [0.6, -0.8], rtol=1e-6)
+
+
+def test_a_state_dict_saved_before_amsgrad_existed_loads_with_amsgrad_off():
+    ps = two_params()
+    opt = optim.Adam(ps, lr=0.05)
+    run_steps(opt, ps, 2)
+    saved = opt.state_dict()
+    for group in saved['param_groups']:
+        del group['amsgrad']                     # as in checkpoints written before amsgrad
+    again = optim.Adam(two_params(), lr=0.05)
+    again.load_state_dict(saved)
+    assert again.param_groups[0]['amsgrad'] is False
+    assert again.state_dict()['state'][0].keys() == {'step', 'exp_avg', 'exp_avg_sq'}
