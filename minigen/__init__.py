@@ -18,10 +18,12 @@ from .core.errors import (AnomalyError, BackendError, CheckpointError, Gradcheck
                           GraphError, NonFiniteError, NotAnalyticWarning, ShapeError)
 from .core.function import Function
 from .core.graph import grad
-from .core.mode import enable_grad, is_grad_enabled, no_grad
-from .core.tensor import Tensor, float32, float64, int64
-from .core.creation import (arange, full, get_rng_state, manual_seed, ones, ones_like, rand, randn,
-                            set_rng_state, tensor, zeros, zeros_like)
+from .core.mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .core.backend import cuda, device
+from .core.tensor import Tensor, bool_, double, float32, float64, int32, int64, long
+from .core.creation import (arange, as_tensor, from_numpy, full, get_rng_state, manual_seed,
+                            multinomial, normal, ones, ones_like, rand, rand_like, randint, randn,
+                            randn_like, set_rng_state, tensor, zeros, zeros_like)
 from . import ops
 from .ops import *  # noqa: F401,F403  (every name of ops.__all__)
 from . import functional, nn, optim
@@ -40,8 +42,11 @@ __all__ = [
     # tensors
     'Tensor', 'tensor', 'zeros', 'ones', 'full', 'rand', 'randn', 'arange', 'zeros_like',
     'ones_like', 'manual_seed', 'get_rng_state', 'set_rng_state', 'float32', 'float64', 'int64',
+    'randn_like', 'rand_like', 'randint', 'normal', 'multinomial', 'from_numpy', 'as_tensor',
+    'double', 'long', 'int32', 'bool_', 'device', 'cuda',
     # autograd
-    'Function', 'grad', 'no_grad', 'enable_grad', 'is_grad_enabled',
+    'Function', 'grad', 'no_grad', 'enable_grad', 'is_grad_enabled', 'set_grad_enabled',
+    'inference_mode',
     # the ops (minigen.ops.__all__)
     *ops.__all__,
     # gradient checking and debugging
@@ -56,3 +61,7 @@ __all__ = [
     # the chapters a user imports from
     'backend', 'functional', 'nn', 'optim', 'data', 'io', 'models', 'viz',
 ]
+
+# PyTorch's dtype names that are also Python's builtins: attributes (mg.float, mg.int, mg.bool),
+# left out of __all__ so that ``from minigen import *`` cannot shadow float, int and bool.
+globals().update({'float': float32, 'int': int32, 'bool': bool_})

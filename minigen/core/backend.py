@@ -103,12 +103,52 @@ def normalize_device(device):
     raise BackendError(f"unknown device {device!r}: choose 'cpu' or 'cuda'")
 
 
+class device(str):
+    """PyTorch's ``torch.device``: ``mg.device('cuda')``, ``mg.device('cuda:0')``,
+    ``mg.device('cpu')``. It is the string 'cpu' or 'cuda' itself (so ``t.device == 'cpu'``
+    and every ``device=`` argument take it), with PyTorch's ``type`` and ``index``."""
+
+    def __new__(cls, name, index=None):
+        text = str(name)
+        if index is None and text.startswith('cuda:'):
+            text, index = 'cuda', int(text[5:]) if text[5:].isdigit() else text[5:]
+        if index not in (None, 0):
+            raise BackendError(f"device: minigen uses one GPU, index 0; got {name!r} "
+                               f"index {index!r}")
+        obj = super().__new__(cls, normalize_device(text))
+        obj.type, obj.index = str(obj), index
+        return obj
+
+    def __repr__(self):
+        index = '' if self.index is None else f', index={self.index}'
+        return f"device(type='{self.type}'{index})"
+
+
+class _Cuda:
+    """``mg.cuda.is_available()`` and ``mg.cuda.device_count()``, as in PyTorch: whether CuPy
+    and a GPU work here (``mg.backend.available()`` says why not)."""
+
+    @staticmethod
+    def is_available():
+        return available()['cupy'] is True
+
+    @staticmethod
+    def device_count():
+        return 1 if _Cuda.is_available() else 0
+
+
+cuda = _Cuda()
+
+
 def module_for_device(device):
     """The array module of a device name ('cpu' or 'cuda'; None means the default)."""
     return numpy if normalize_device(device) == 'cpu' else _load_cupy()
 
 
 # ------------------------------------------------------------------------------------------ arrays
+
+CPU, CUDA = device('cpu'), device('cuda')       # what device_of answers
+
 
 def array_module(array):
     """numpy or cupy, whichever owns ``array``."""
@@ -119,8 +159,8 @@ def array_module(array):
 
 def device_of(array):
     if _cupy is not None and isinstance(array, _cupy.ndarray):
-        return 'cuda'
-    return 'cpu'
+        return CUDA
+    return CPU
 
 
 def is_array(obj):

@@ -1,5 +1,7 @@
 """Making tensors: ``tensor`` from data, ``zeros``, ``ones``, ``full``, ``rand``, ``randn``,
-``arange``, ``zeros_like``, ``ones_like``, and ``manual_seed`` (with ``get_rng_state`` and
+``arange``, ``zeros_like``, ``ones_like``, the random ``randn_like``, ``rand_like``,
+``randint``, ``normal``, ``multinomial``; ``from_numpy`` and ``as_tensor`` (sharing memory);
+and ``manual_seed`` (with ``get_rng_state`` and
 ``set_rng_state``) for the random ones.
 
 As in PyTorch: Python floats give float32, Python ints int64, arrays keep their dtype; only a
@@ -126,6 +128,106 @@ def ones_like(t: Tensor, dtype: DTypeLike = None, requires_grad: bool = False) -
     xp = backend.array_module(t.data)
     dtype = t.dtype if dtype is None else backend.to_dtype(dtype)
     return _make(xp.ones(t.shape, dtype), requires_grad, 'ones_like')
+
+
+def randn_like(t: Tensor, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples of t's shape, dtype (unless given) and device."""
+    return randn(*t.shape, dtype=t.dtype if dtype is None else dtype,
+                 requires_grad=requires_grad, device=t.device)
+
+
+def rand_like(t: Tensor, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples in [0, 1) of t's shape, dtype (unless given) and device."""
+    return rand(*t.shape, dtype=t.dtype if dtype is None else dtype,
+                requires_grad=requires_grad, device=t.device)
+
+
+def randint(*args: int | IntOrInts, size: IntOrInts | None = None, dtype: DTypeLike = None,
+            device: str | None = None) -> Tensor:
+    """Integers drawn uniformly from [low, high), as PyTorch: ``randint(high, size)`` or
+    ``randint(low, high, size)``; int64 unless ``dtype`` says otherwise."""
+    if size is None and args:
+        args, size = args[:-1], args[-1]
+    if len(args) not in (1, 2) or size is None:
+        raise TypeError("randint: call it as randint(high, size) or randint(low, high, size)")
+    low, high = (0, args[0]) if len(args) == 1 else args
+    if not high > low:
+        raise ValueError(f"randint: high must be greater than low; got low={low}, high={high}")
+    xp = backend.module_for_device(device)
+    shape = (size,) if isinstance(size, numbers.Integral) else tuple(size)
+    dtype = int64 if dtype is None else backend.to_dtype(dtype)
+    return Tensor(backend.generator(xp).integers(low, high, shape).astype(dtype))
+
+
+def normal(mean: Tensor | float, std: Tensor | float, size: IntOrInts | None = None,
+           dtype: DTypeLike = None, device: str | None = None) -> Tensor:
+    """Samples of N(mean, std²), as PyTorch's ``normal``: tensors ``mean`` and ``std``
+    broadcast against each other, or numbers with a ``size``. Not differentiable: use
+    ``distributions.Normal(...).rsample()`` for a sample a gradient flows through."""
+    like = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
+    m = mean.data if isinstance(mean, Tensor) else mean
+    s = std.data if isinstance(std, Tensor) else std
+    xp = backend.array_module(like.data) if like is not None else backend.module_for_device(device)
+    if like is None and size is None:
+        raise TypeError("normal: with a number for mean and std, give the size too")
+    if bool((xp.asarray(s) < 0).any()):
+        raise ValueError("normal: std must be ≥ 0 everywhere")
+    shape = xp.broadcast_shapes(xp.shape(m), xp.shape(s)) if size is None else \
+        ((size,) if isinstance(size, numbers.Integral) else tuple(size))
+    dtype = (like.dtype if like is not None else float32) if dtype is None else \
+        backend.to_dtype(dtype)
+    eps = backend.generator(xp).standard_normal(shape, dtype=dtype)
+    return Tensor((eps * s + m).astype(dtype, copy=False))
+
+
+def multinomial(probs: Tensor, num_samples: int, replacement: bool = False) -> Tensor:
+    """Draw ``num_samples`` category indices from each row of ``probs`` (1-D or 2-D; weights
+    need not sum to 1), as PyTorch's ``multinomial``. Without replacement each index appears
+    at most once per row: the Gumbel-top-k trick, whose top k of log p + Gumbel noise is a draw
+    without replacement in order. With it, inverse-CDF sampling."""
+    p = probs.data if isinstance(probs, Tensor) else backend.as_array(probs)
+    xp = backend.array_module(p)
+    if p.ndim not in (1, 2) or p.shape[-1] == 0:
+        raise ValueError(f"multinomial: probs must be 1-D or 2-D with categories; got {p.shape}")
+    if not (bool(xp.isfinite(p).all()) and bool((p >= 0).all()) and
+            bool((p.sum(-1) > 0).all())):
+        raise ValueError("multinomial: probs must be finite, ≥ 0, with a positive sum per row")
+    if not replacement and num_samples > p.shape[-1]:
+        raise ValueError(f"multinomial: cannot draw {num_samples} samples without replacement "
+                         f"from {p.shape[-1]} categories")
+    rows = p.reshape(-1, p.shape[-1]).astype(xp.float64)
+    gen = backend.generator(xp)
+    if replacement:
+        cdf = xp.cumsum(rows, axis=1)
+        u = gen.random((rows.shape[0], num_samples)) * cdf[:, -1:]
+        idx = (cdf[:, None, :] <= u[:, :, None]).sum(axis=-1)
+        idx = xp.minimum(idx, rows.shape[1] - 1)
+    else:
+        with backend.numpy_namespace.errstate(divide='ignore'):
+            keys = xp.log(rows) - xp.log(-xp.log(gen.random(rows.shape)))
+        idx = xp.argsort(-keys, axis=1)[:, :num_samples]
+    return Tensor(idx.reshape(p.shape[:-1] + (num_samples,)).astype(int64))
+
+
+def from_numpy(array: ArrayLike) -> Tensor:
+    """A Tensor over ``array``'s own memory, as PyTorch's: a write through either is seen by
+    the other (through the NumPy array the version counter cannot see it)."""
+    if not isinstance(array, backend.numpy_namespace.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    return Tensor(array)
+
+
+def as_tensor(data: Tensor | ArrayLike, dtype: DTypeLike = None,
+              device: str | None = None) -> Tensor:
+    """``data`` as a Tensor, sharing memory where it can (PyTorch's ``as_tensor``): a Tensor of
+    the dtype and device asked for is returned itself; an array of them is wrapped without a
+    copy; anything else is converted (a Tensor through differentiable ``to``)."""
+    if isinstance(data, Tensor):
+        out = data if device is None else data.to(device)
+        return out if dtype is None else out.to(dtype)
+    if dtype is None:
+        dtype = _default_dtype(data)
+    return Tensor(backend.as_array(data, dtype=dtype, device=device))
 
 
 def manual_seed(seed: int) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 from . import backend
 from .errors import BackendError, GraphError, ShapeError, describe
 from .mode import grad_mode, observers
+from . import pytorch_function
 from .tensor import Tensor, write_clock
 
 _SCALAR = backend.scalar_type
@@ -63,6 +64,14 @@ class Function:
     # that made its inputs, so walking nodes from the highest number down visits every node
     # after all the nodes that consume its output: a reverse topological order (graph.py).
     seq = 0
+    hooks: Any = None     # hooks on the output's gradient (Tensor.register_hook), a list
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A subclass written in PyTorch's style (static ``forward(ctx, ...)``) gets a class-level
+        ``apply`` that runs it on the engine (pytorch_function.py)."""
+        super().__init_subclass__(**kwargs)
+        if pytorch_function.is_pytorch_style(cls):
+            pytorch_function.install_apply(cls, CtxNode)
 
     @property
     def name(self) -> str:
@@ -152,6 +161,24 @@ class Function:
 
     def __repr__(self):
         return f'<{self.name}>'
+
+
+class CtxNode(Function):
+    """The node a PyTorch-style Function records (``MyFunction.apply(x)``): its forward and
+    backward run the user's static methods (pytorch_function.py)."""
+
+    def __init__(self, cls, args, positions, ctx):
+        self.cls, self.args, self.positions, self.ctx = cls, args, positions, ctx
+
+    @property
+    def name(self) -> str:
+        return self.cls.__name__
+
+    def forward(self, xp, *arrays):
+        return pytorch_function.run_forward(self, arrays)
+
+    def backward(self, xp, gy, *inputs_and_y):
+        return pytorch_function.run_backward(self, gy, inputs_and_y)
 
 
 _NUMPY = backend.numpy_namespace

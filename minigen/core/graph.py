@@ -123,7 +123,9 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, targ
     """
     walk = _Walk(targets, create_graph, root_grads)
     for root, g in zip(roots, root_grads):
-        if root.creator is None:
+        if root.creator is None and root._hooks:
+            walk.hold(root, g)
+        elif root.creator is None:
             _add_leaf(walk.leaves, root, g, create_graph, walk.handed)
         else:
             _add(walk.grads, root.creator, g)
@@ -138,6 +140,9 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, targ
             _walk_into_leaves(order, walk, retain_graph)
         else:
             _walk(order, walk, retain_graph, create_graph)
+        for leaf, g in walk.held.values():      # leaves with hooks: their summed gradient
+            g = run_hooks(leaf._hooks, g, create_graph)
+            _add_leaf(walk.leaves, leaf, g, create_graph, walk.handed)
     finally:
         grad_mode.enabled = previous_mode
     return None if targets is None else walk.results(targets)
@@ -149,6 +154,8 @@ def _walk(order, walk, retain_graph, create_graph):
     gradient of its output), reading off the targets' gradients for mg.grad."""
     for fn in order:
         gy = walk.grads.pop(fn, None)
+        if fn.hooks and gy is not None:
+            gy = run_hooks(fn.hooks, gy, create_graph)
         if walk.wanted and fn in walk.wanted:
             walk.capture(fn, gy)
         if gy is not None and (walk.useful is None or fn in walk.useful):
@@ -165,6 +172,8 @@ def _walk_into_leaves(order, walk, retain_graph):
     for fn in order:
         gy = grads.pop(fn, None)
         if gy is not None:
+            if fn.hooks:
+                gy = run_hooks(fn.hooks, gy, False)
             pass_gradients_on(fn, run_node_backward(fn, gy, False), walk)
         if not retain_graph:
             fn.inputs = fn.y = None
@@ -181,6 +190,13 @@ class _Walk:
         self.wanted = {}            # node -> the target Tensors it produced (mg.grad)
         self.useful = None          # the nodes whose backward mg.grad needs (None: all)
         self.captured = {}          # id(target) -> its gradient
+        self.held = {}              # id(leaf with hooks) -> (leaf, its gradient so far)
+
+    def hold(self, leaf, g):
+        """A leaf with hooks gets its gradient once, summed, after the walk (as PyTorch's
+        leaves do): hold its contributions until then."""
+        entry = self.held.get(id(leaf))
+        self.held[id(leaf)] = (leaf, g) if entry is None else (leaf, entry[1] + g)
 
     def prune_for_targets(self, order, targets):
         """mg.grad visits only the nodes through which a gradient reaches a target, and the
@@ -246,7 +262,9 @@ def pass_gradients_on(fn, gxs, walk):
             raise _gradient_error(fn, gxs)
         creator = x.creator
         if creator is None:
-            if walk.leaves is None and not walk.create_graph and x.grad is None:
+            if x._hooks:
+                walk.hold(x, gx)
+            elif walk.leaves is None and not walk.create_graph and x.grad is None:
                 accumulate_into_new_leaf(fn, x, gx, walk.handed)
             else:
                 _add_leaf(walk.leaves, x, gx, walk.create_graph, walk.handed)
@@ -256,6 +274,32 @@ def pass_gradients_on(fn, gxs, walk):
             grads[creator] = grads[creator] + gx
         else:
             grads[creator] = gx
+
+
+def run_hooks(hooks, g, create_graph):
+    """Hand a gradient to the hooks registered on its tensor, in order; a hook may return a
+    Tensor of the same shape and dtype to use instead. First-order gradients are raw arrays:
+    a hook sees a read-only Tensor over them (the array may be another input's gradient too)."""
+    for hook in list(hooks):
+        out = hook(g if create_graph else Tensor(_read_only(g)))
+        if out is None:
+            continue
+        if not isinstance(out, Tensor) or out.shape != tuple(g.shape) or out.dtype != g.dtype:
+            got = f"a {type(out).__name__}" if not isinstance(out, Tensor) else describe(out)
+            raise GraphError(f"register_hook: the hook {getattr(hook, '__name__', hook)!r} "
+                             f"returned {got}; a hook returns None or a Tensor of its "
+                             f"gradient's shape {tuple(g.shape)} and dtype {g.dtype}")
+        g = out if create_graph else out.data
+    return g
+
+
+def _read_only(g):
+    if isinstance(g, _SCALAR) or not hasattr(g, 'flags'):
+        return g
+    view = g.view()
+    if not backend.cupy_loaded or backend.device_of(g) == 'cpu':
+        view.flags.writeable = False
+    return view
 
 
 def accumulate_into_new_leaf(fn, x, gx, handed):

@@ -25,12 +25,13 @@ def is_grad_enabled() -> bool:
 
 
 class _SetGradEnabled(contextlib.ContextDecorator):
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
+    def __init__(self, enabled: bool | None) -> None:
+        self.enabled = enabled                  # None: leave grad mode as it is
 
     def __enter__(self) -> None:
         self.previous = grad_mode.enabled
-        grad_mode.enabled = self.enabled
+        if self.enabled is not None:
+            grad_mode.enabled = self.enabled
 
     def __exit__(self, *exc: object) -> None:
         grad_mode.enabled = self.previous
@@ -49,6 +50,37 @@ def no_grad() -> _SetGradEnabled:
 def enable_grad() -> _SetGradEnabled:
     """Context manager (and decorator): ops inside record the graph again."""
     return _SetGradEnabled(True)
+
+
+class set_grad_enabled(_SetGradEnabled):
+    """``mg.set_grad_enabled(False)`` switches grad mode at once, as PyTorch's does; used in a
+    ``with`` (or as a decorator) it switches back when the block ends::
+
+        with mg.set_grad_enabled(is_training):
+            loss = model(x)
+    """
+
+    def __init__(self, mode: bool) -> None:
+        super().__init__(bool(mode))
+        self.previous = grad_mode.enabled
+        grad_mode.enabled = self.enabled
+
+    def __enter__(self) -> None:
+        pass                                    # switched already, in __init__
+
+    def __call__(self, func: Any) -> Any:
+        grad_mode.enabled = self.previous       # as a decorator: switch only inside calls
+        return super().__call__(func)
+
+    def _recreate_cm(self) -> _SetGradEnabled:
+        return _SetGradEnabled(self.enabled)
+
+
+def inference_mode(mode: bool = True) -> contextlib.AbstractContextManager:
+    """PyTorch's ``inference_mode``: here the same as ``no_grad`` (minigen has no separate
+    inference tensors, whose only gain is skipping version counting); ``inference_mode(False)``
+    changes nothing."""
+    return _SetGradEnabled(False if mode else None)
 
 
 class _Observers:

@@ -7,6 +7,7 @@ creation.py.
 """
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, overload
 
@@ -15,6 +16,8 @@ from .errors import GraphError, ShapeError, describe
 from .mode import is_grad_enabled
 
 float32, float64, int64 = backend.float32, backend.float64, backend.int64
+# PyTorch's other names for them (mg.float, mg.int and mg.bool are set in minigen/__init__.py)
+double, long, int32, bool_ = float64, int64, backend.numpy_namespace.dtype('int32'), backend.bool_
 
 # Names for the type hints of the public API (an editor shows and checks them; nothing checks
 # them at run time). Arrays are Any: only core/backend.py may import numpy or cupy.
@@ -65,13 +68,42 @@ def _array(y):
     return backend.as_array(y, device='cpu') if isinstance(y, backend.scalar_type) else y
 
 
+class _HookHandle:
+    """What register_hook returns: ``handle.remove()`` takes the hook off again."""
+
+    def __init__(self, hooks, hook):
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self):
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
+
+
+class _Retain:
+    """retain_grad's hook: it sums the gradient into the tensor's ``.grad``. It holds the
+    tensor weakly: the node holds its hooks, and a node never holds its output (no cycle)."""
+
+    def __init__(self, tensor):
+        self.tensor = weakref.ref(tensor)
+
+    def __call__(self, g):
+        t = self.tensor()
+        if t is not None:
+            if t.grad is None:          # its own array (or, under create_graph, g's graph)
+                t.grad = g if g.requires_grad else Tensor(g.data.copy())
+            else:
+                t.grad = t.grad + g
+        return None
+
+
 class Tensor:
     """An n-dimensional array that records the ops applied to it, for reverse-mode autograd.
 
     ``data`` is the numpy (or cupy) array; ``creator`` the Function node that produced it (None
     for a leaf); ``grad`` the gradient summed into a leaf by ``backward()``.
     """
-    __slots__ = ('data', 'grad', 'creator', 'requires_grad', 'name', '_counter', '__weakref__')
+    __slots__ = ('data', 'grad', 'creator', 'requires_grad', 'name', '_counter', '_hooks',
+                 '__weakref__')
     __array_ufunc__ = None        # numpy defers to our reflected operators: array * t is a Tensor
     __array_priority__ = 1000     # the same, for cupy
 
@@ -87,6 +119,7 @@ class Tensor:
         # the memory has been aliased]. A node whose saved tensors were written after it saved
         # them refuses to backward.
         self._counter: list[int] = [0, 0, 0]
+        self._hooks: list | None = None         # a leaf's gradient hooks (register_hook)
 
     @property
     def _version(self):
@@ -247,10 +280,48 @@ class Tensor:
         return self.astype(float64)
 
     # ------------------------------------------------------------------ autograd
-    def backward(self, grad: Tensor | ArrayLike | None = None, retain_graph: bool = False,
-                 create_graph: bool = False) -> None:
-        """Add d(self)/d(leaf) into ``leaf.grad`` of every leaf that requires grad."""
-        _walk(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+    def backward(self, gradient: Tensor | ArrayLike | None = None, retain_graph: bool = False,
+                 create_graph: bool = False, *, grad: Tensor | ArrayLike | None = None) -> None:
+        """Add d(self)/d(leaf) into ``leaf.grad`` of every leaf that requires grad.
+        ``gradient`` (PyTorch's name; ``grad=`` is the older one) seeds a non-scalar output."""
+        if grad is not None:
+            if gradient is not None:
+                raise TypeError("backward: give the output's gradient once, as gradient= "
+                                "(grad= is its older name)")
+            gradient = grad
+        _walk(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Any:
+        """Call ``hook(gradient)`` when this tensor's gradient has been computed, in every
+        backward and mg.grad (as PyTorch's): it may return a Tensor to use instead, and must
+        not change its argument (on the CPU it is read-only). A leaf's hook sees the sum of
+        the walk's contributions once, before it goes into ``.grad``. Returns a handle whose
+        ``remove()`` takes the hook off."""
+        if not self.requires_grad:
+            raise GraphError("register_hook: this tensor does not require grad, so no "
+                             "gradient will ever reach it")
+        if self.creator is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            if self.creator.hooks is None:
+                self.creator.hooks = []
+            hooks = self.creator.hooks
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in ``.grad`` after backward (summed over
+        backward calls, as a leaf's is). A leaf keeps its gradient anyway."""
+        if self.creator is None or self.retains_grad:
+            return
+        self.register_hook(_Retain(self))
+
+    @property
+    def retains_grad(self) -> bool:
+        return self.creator is not None and any(
+            isinstance(h, _Retain) and h.tensor() is self for h in self.creator.hooks or ())
 
     # ------------------------------------------------------------------ operators
     def __add__(self, other: Tensor | ArrayLike) -> Tensor:
@@ -432,10 +503,15 @@ class Tensor:
 
     def _check_memory_writable(self, op_name):
         if not getattr(self.data.flags, 'writeable', True):
+            if self.data.strides and 0 in self.data.strides:
+                raise ValueError(
+                    f"{op_name}: this tensor {self.shape} is an expanded view (broadcast_to/"
+                    "expand), where several elements share one memory location, so it cannot "
+                    "be written in place; clone() it first")
             raise ValueError(
-                f"{op_name}: this tensor {self.shape} is an expanded view (broadcast_to/expand), "
-                "where several elements share one memory location, so it cannot be written in "
-                "place; clone() it first")
+                f"{op_name}: this tensor {self.shape} is read-only (a gradient handed to a "
+                "hook is: it may be another tensor's gradient too); return a new tensor "
+                "from the hook instead (g * 2, not g.mul_(2))")
 
     def _check_writable(self, op_name, value=None):
         self._check_memory_writable(op_name)
@@ -461,6 +537,26 @@ class Tensor:
     def fill_(self, value: Number) -> Tensor:
         self._check_writable('fill_')
         self.data.fill(value)
+        self._bump_version()
+        return self
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        """Fill with samples of N(mean, std²) from the backend's generator, in place."""
+        return self._fill_random('normal_', lambda gen: gen.standard_normal(
+            self.shape, dtype=self.dtype) * std + mean, std, 'std')
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        """Fill with samples of U(a, b) from the backend's generator, in place."""
+        return self._fill_random('uniform_', lambda gen: gen.random(
+            self.shape, dtype=self.dtype) * (b - a) + a, b - a, 'b - a')
+
+    def _fill_random(self, op_name, draw, spread, spread_name):
+        self._check_writable(op_name)
+        if not backend.is_floating(self.dtype):
+            raise TypeError(f"{op_name}: fills floating-point tensors; this one is {self.dtype}")
+        if not spread >= 0:
+            raise ValueError(f"{op_name}: {spread_name} must be ≥ 0; got {spread}")
+        self.data[...] = draw(backend.generator(backend.array_module(self.data)))
         self._bump_version()
         return self
 

@@ -37,6 +37,17 @@ class Parameter(Tensor):
         return 'Parameter containing:\n' + super().__repr__()
 
 
+class _RemovableHandle:
+    """What register_forward_hook and register_forward_pre_hook return."""
+
+    def __init__(self, hooks, hook):
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self) -> None:
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
+
+
 IncompatibleKeys = namedtuple('IncompatibleKeys', 'missing_keys unexpected_keys')
 
 
@@ -93,8 +104,51 @@ class Module:
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__}.forward is not written")
 
+    # Hooks (PyTorch's): empty tuples on the class until one is registered on an instance.
+    _forward_pre_hooks: Any = ()
+    _forward_hooks: Any = ()
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        if not (self._forward_pre_hooks or self._forward_hooks):
+            return self.forward(*args, **kwargs)
+        for hook in list(self._forward_pre_hooks):
+            changed = hook(self, args)
+            if changed is not None:
+                args = changed if isinstance(changed, tuple) else (changed,)
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks):
+            changed = hook(self, args, output)
+            if changed is not None:
+                output = changed
+        return output
+
+    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> Any:
+        """Call ``hook(module, args)`` before each forward; it may return new args (a tuple,
+        or one value). Returns a handle whose ``remove()`` takes it off."""
+        return self._add_hook('_forward_pre_hooks', hook)
+
+    def register_forward_hook(self, hook: Callable[..., Any]) -> Any:
+        """Call ``hook(module, args, output)`` after each forward; it may return a new
+        output. Returns a handle whose ``remove()`` takes it off."""
+        return self._add_hook('_forward_hooks', hook)
+
+    def _add_hook(self, kind, hook):
+        if not callable(hook):
+            raise TypeError(f"{type(self).__name__}.register_{kind[1:-1]}: the hook must be "
+                            f"callable; got {type(hook).__name__}")
+        if kind not in self.__dict__:
+            object.__setattr__(self, kind, [])
+        hooks = self.__dict__[kind]
+        hooks.append(hook)
+        return _RemovableHandle(hooks, hook)
+
+    def apply(self, fn: Callable[[Module], Any]) -> Self:
+        """Call ``fn`` on every sub-module, then on this one (PyTorch's order), e.g. to
+        initialise: ``model.apply(init_weights)``. Returns the module."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
 
     # ------------------------------------------------------------------ the tree
     def named_children(self) -> Iterator[tuple[str, Module]]:
