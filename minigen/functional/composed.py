@@ -8,10 +8,14 @@ kernel's arguments; a comment above it names the kernel, and the kernel's docstr
 from __future__ import annotations
 
 from .. import ops
+from ..core import backend
 from ..ops import xp as graph_xp
 from ..core.tensor import ArrayLike, Tensor
 from ..core.creation import arange
 from ._checks import check_reduction, target_like
+from .cross_entropy import (check_weight_is_not_a_reduction, class_targets, classes_last,
+                            is_probability_target, soft_cross_entropy, target_shape,
+                            target_tensor)
 from .gaussian_kl import expm1_minus_x
 from .rnn import check_rnn_inputs
 
@@ -62,7 +66,8 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 
 # twin of F.bce_with_logits (losses.py, BCEWithLogits)
 def bce_with_logits_composed(logits: Tensor, targets: Tensor | ArrayLike,
-                             reduction: str = 'mean') -> Tensor:
+                             reduction: str = 'mean',
+                             pos_weight: Tensor | ArrayLike | None = None) -> Tensor:
     """(1 − t) softplus(x) + t softplus(−x), reduced: terms ≥ 0, and a gradient (1 − t) σ(x) −
     t σ(−x) with one term for a hard target, accurate as the fused kernel's (softplus(x) − x·t
     would give σ(x) − t, 0 in float32 for t = 1 once x > 17). Written with the smooth softplus:
@@ -70,20 +75,49 @@ def bce_with_logits_composed(logits: Tensor, targets: Tensor | ArrayLike,
     conventions (gradient 0) do not cancel."""
     check_reduction('bce_with_logits', reduction)
     t = target_like(targets, logits)
-    return _reduce((1 - t) * ops.softplus(logits) + t * ops.softplus(-logits), reduction)
+    positive = t if pos_weight is None else t * target_like(pos_weight, t)   # w t
+    return _reduce((1 - t) * ops.softplus(logits) + positive * ops.softplus(-logits),
+                   reduction)
 
 
-# twin of F.cross_entropy (losses.py, CrossEntropy)
-def cross_entropy_composed(logits: Tensor, targets: Tensor | ArrayLike,
-                           reduction: str = 'mean') -> Tensor:
-    """−log_softmax(z)_c over the last axis, reduced (logsumexp(z) − z_c is the same number, but
-    a difference: in float32 it loses a loss below z's spacing)."""
+# twin of F.cross_entropy (cross_entropy.py, CrossEntropy)
+def cross_entropy_composed(input: Tensor, target: Tensor | ArrayLike, weight: None = None,
+                           ignore_index: int = -100, reduction: str = 'mean',
+                           label_smoothing: float = 0.0) -> Tensor:
+    """−Σ_j q_j log_softmax(z)_j over dim 1, q = (1 − ε) onehot(c) + ε/C, 0 for ignored
+    targets, reduced ('mean' over the targets kept). log_softmax keeps a small loss that
+    logsumexp(z) − z_c, a difference, would lose in float32. Probability targets take the
+    same (composed) path as in F.cross_entropy."""
     check_reduction('cross_entropy', reduction)
-    classes = targets.data if isinstance(targets, Tensor) else targets
-    V = logits.shape[-1]
-    log_p = ops.log_softmax(ops.reshape(logits, (-1, V)), axis=1)           # (M, V)
-    loss = -log_p[arange(log_p.shape[0]), Tensor(classes).reshape(-1)]      # (M,)
-    return _reduce(ops.reshape(loss, logits.shape[:-1]), reduction)
+    check_weight_is_not_a_reduction('cross_entropy', weight)
+    if is_probability_target(target, input):
+        return soft_cross_entropy(input, target_tensor(target, input), ignore_index,
+                                  reduction, label_smoothing)
+    classes = class_targets('cross_entropy', input, target, ignore_index).reshape(-1)   # (M,)
+    log_p = ops.log_softmax(classes_last(input), axis=1)                     # (M, C)
+    keep = classes != ignore_index                                            # (M,)
+    picked = log_p[arange(log_p.shape[0]), Tensor(backend.array_module(keep).where(keep, classes, 0))]   # (M,)
+    loss = -(1 - label_smoothing) * picked                                   # (M,)
+    if label_smoothing:
+        loss = loss - label_smoothing * ops.mean(log_p, axis=1)
+    loss = ops.where(Tensor(keep), loss, 0.0)                                 # (M,)
+    if reduction == 'sum':
+        return ops.sum(loss)
+    if reduction == 'mean':
+        return ops.sum(loss) / int(keep.sum()) if keep.any() else ops.sum(loss) * float('nan')
+    return ops.reshape(loss, target_shape(input.shape))
+
+
+# twin of F.binary_cross_entropy (losses.py, BCE)
+def binary_cross_entropy_composed(input: Tensor, target: Tensor | ArrayLike,
+                                  reduction: str = 'mean') -> Tensor:
+    """−(t · max(log x, −100) + (1 − t) · max(log1p(−x), −100)), reduced: the kernel's value
+    and, inside (0, 1) where no clamp is reached, its gradient."""
+    check_reduction('binary_cross_entropy', reduction)
+    t = target_like(target, input)
+    log_x = ops.clamp(ops.log(input), min=-100.0)
+    log_1mx = ops.clamp(ops.log1p(-input), min=-100.0)
+    return _reduce(-(t * log_x + (1 - t) * log_1mx), reduction)
 
 
 # twin of F.mse_loss (losses.py, MSE)
