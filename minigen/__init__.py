@@ -9,7 +9,7 @@
 
 The package's folders are the book's chapters, in the order they build on each other:
 core/ (Tensor, Function, the backward walk), ops/ (the primitive ops), functional/ (fused
-kernels and losses), nn/ and optim/, check/ (gradient checking), viz, io, data/, models/,
+kernels and losses), nn/ and optim/, distributions/, check/ (gradient checking), viz, io, data/, models/,
 train/ (the ``minigen`` command). ``__all__`` below is the public API; tests/test_public_api.py
 keeps a snapshot of it, so that additions are deliberate.
 """
@@ -25,6 +25,7 @@ from .core.creation import (arange, full, get_rng_state, manual_seed, ones, ones
 from . import ops
 from .ops import *  # noqa: F401,F403  (every name of ops.__all__)
 from . import functional, nn, optim
+from . import distributions
 from . import data, io, models, viz
 from .check import (check_op, detect_anomaly, gradcheck, gradcheck_sweep, gradgradcheck,
                     localize, taylor_test)
@@ -55,4 +56,5 @@ __all__ = [
     'AnomalyError', 'CheckpointError',
     # the chapters a user imports from
     'backend', 'functional', 'nn', 'optim', 'data', 'io', 'models', 'viz',
+    'distributions',
 ]

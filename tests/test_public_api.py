@@ -16,6 +16,7 @@ neg nn no_grad one_hot ones ones_like optim permute pow promote_types rand randn
 reshape result_type save set_rng_state sigmoid sign sin softmax softplus split sqrt squeeze stack std sub
 sum swapaxes tanh taylor_test tensor to_device to_dot trace transpose unsqueeze var viz
 where zeros zeros_like
+distributions
 '''.split()
 
 NN = '''
@@ -41,7 +42,7 @@ nll_loss
 # packages appear once something imports them: the command line, the trainer, the bench).
 
 CHAPTERS = {'core', 'ops', 'check', 'functional', 'nn', 'optim', 'data', 'io', 'models', 'viz',
-            'backend', 'train', 'bench', 'cli'}
+            'backend', 'train', 'bench', 'cli', 'distributions'}
 
 
 def test_the_public_names_are_the_snapshot():
