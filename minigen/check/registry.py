@@ -14,6 +14,8 @@ from typing import Callable
 from ..core import backend
 from .. import functional as F
 from .. import ops
+from .. import distributions as D
+from ..core.creation import get_rng_state, manual_seed, set_rng_state
 from ..core.tensor import Tensor
 
 
@@ -112,6 +114,26 @@ def _ce_options(fn):
 
 def _pos_weight(like):
     return Tensor(backend.as_array([0.5, 2.0, 1.0, 3.0], dtype=like.dtype, device=like.device))
+
+
+def _rsample_seeded(loc, log_scale):
+    """Normal(loc, e^log_scale).rsample((2,)) with the same noise at every call (the generator
+    seeded, and its state restored after), so finite differences see one function."""
+    state = get_rng_state()
+    manual_seed(3)
+    try:
+        return D.Normal(loc, ops.exp(log_scale)).rsample((2,))
+    finally:
+        set_rng_state(state)
+
+
+def _bits(like):
+    return Tensor(backend.as_array([[1.0, 0.0, 0.0, 1.0]] * 3, dtype=like.dtype,
+                                   device=like.device))
+
+
+def _categories(like):
+    return Tensor(backend.as_array([0, 3, 1], device=like.device))
 
 
 def _one_hot_rows(like):
@@ -259,6 +281,37 @@ CASES = [
     OpCase('F.mse_loss_composed', lambda a, b: F.mse_loss_composed(a, b), ((3, 4), (3, 4))),
     OpCase('F.discriminator_loss', F.discriminator_loss, ((5,), (5,))),
     OpCase('F.generator_loss', F.generator_loss, ((5,),)),
+    # distributions: scales as e^(log scale), probabilities as σ or softmax of free numbers
+    OpCase('Normal.rsample', _rsample_seeded, ((3, 4), (3, 4))),
+    OpCase('Normal.log_prob', lambda loc, s, x: D.Normal(loc, ops.exp(s)).log_prob(x),
+           ((3, 4), (3, 4), (3, 4))),
+    OpCase('Normal.entropy', lambda s: D.Normal(0.0, ops.exp(s)).entropy(), ((3, 4),)),
+    OpCase('kl_divergence (Normal, Normal)',
+           lambda a, s, b, t: D.kl_divergence(D.Normal(a, ops.exp(s)), D.Normal(b, ops.exp(t))),
+           ((3, 4), (3, 4), (3, 4), (3, 4))),
+    OpCase('Bernoulli.log_prob (logits)',
+           lambda l: D.Bernoulli(logits=l).log_prob(_bits(l)), ((3, 4),)),
+    OpCase('Bernoulli.log_prob (probs)',
+           lambda l: D.Bernoulli(probs=ops.sigmoid(l)).log_prob(_bits(l)), ((3, 4),)),
+    OpCase('Bernoulli.entropy', lambda l: D.Bernoulli(logits=l).entropy(), ((3, 4),)),
+    OpCase('kl_divergence (Bernoulli, Bernoulli)',
+           lambda a, b: D.kl_divergence(D.Bernoulli(logits=a), D.Bernoulli(probs=ops.sigmoid(b))),
+           ((3, 4), (3, 4))),
+    OpCase('Categorical.log_prob (logits)',
+           lambda l: D.Categorical(logits=l).log_prob(_categories(l)), ((3, 4),)),
+    OpCase('Categorical.log_prob (probs)',
+           lambda l: D.Categorical(probs=ops.exp(l)).log_prob(_categories(l)), ((3, 4),)),
+    OpCase('Categorical.entropy', lambda l: D.Categorical(logits=l).entropy(), ((3, 4),)),
+    OpCase('kl_divergence (Categorical, Categorical)',
+           lambda a, b: D.kl_divergence(D.Categorical(logits=a), D.Categorical(probs=ops.exp(b))),
+           ((3, 4), (3, 4))),
+    OpCase('Independent.log_prob',
+           lambda loc, s, x: D.Independent(D.Normal(loc, ops.exp(s)), 1).log_prob(x),
+           ((3, 4), (3, 4), (3, 4))),
+    OpCase('kl_divergence (Independent, Independent)',
+           lambda a, s: D.kl_divergence(D.Independent(D.Normal(a, ops.exp(s)), 2),
+                                        D.Independent(D.Normal(0.0, 1.0 + 0 * s), 2)),
+           ((3, 4), (3, 4))),
     # whole (tiny) models written with F; mg.models' own losses: models/gradcheck_cases.py
     OpCase('model: tiny VAE loss', tiny_vae_loss,
            ((2, 6), (6, 5), (5,), (5, 3), (5, 3), (3, 6), (6,))),
