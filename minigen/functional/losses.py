@@ -173,11 +173,11 @@ class BCE(_Loss):
 
         l = −(t · max(log x, −100) + (1 − t) · max(log(1 − x), −100))
 
-        gx = gl · (x − t) / max(x (1 − x), 1e-12),    gt = gl · (max(log(1 − x), −100)
-                                                              − max(log x, −100))
+        gx = gl · (x − t) / max(x (1 − x), 1e-12),    gt = gl · (log(1 − x) − log x)
 
-    gx is PyTorch's formula: the derivative of the unclamped loss, its denominator kept from
-    0 (at x = 0 with t = 1 it is −1e12, not 0 as the clamp's own derivative would give).
+    Both are PyTorch's formulas, the derivatives of the unclamped loss: gx with its
+    denominator kept from 0 (at x = 0 with t = 1 it is −1e12, not 0 as the clamp's own
+    derivative would give), gt unclamped (+∞ at x = 0, −∞ at x = 1, as PyTorch).
     log(1 − x) is computed as log1p(−x), accurate for small x. Derivation:
     docs/derivations.md, section 'binary_cross_entropy'. Composed twin:
     ``binary_cross_entropy_composed`` (composed.py), equal inside (0, 1).
@@ -202,8 +202,10 @@ class BCE(_Loss):
         gx = g * (x - t) / xp.maximum(x * (1 - x), 1e-12)          # (...)
         if not self.needs_grad(1):
             return gx, None
-        log_x, log_1mx = self.clamped_logs(xp, x)
-        return gx, g * (log_1mx - log_x)                           # (...) each
+        inside = xp.where(x > 0, xp.where(x < 1, x, 0.5), 0.5)    # (...), logs of these only
+        log_odds = xp.log1p(-inside) - xp.log(inside)              # log(1 − x) − log x
+        edges = xp.where(x > 0, -math.inf, math.inf)               # x = 1: −∞, x = 0: +∞
+        return gx, g * xp.where(x > 0, xp.where(x < 1, log_odds, edges), edges)
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor | ArrayLike, weight: None = None,
