@@ -51,7 +51,9 @@ class _Loss(Function):
     def spread(self, gy):
         """gl, the gradient of the reduced loss with respect to each element of l: () for
         'mean' and 'sum' (it broadcasts over l), l's shape for 'none'."""
-        return gy / self.count if self.reduction == 'mean' else gy
+        if self.reduction != 'mean':
+            return gy
+        return gy / self.count if self.count else gy * 0.0    # nothing counted: no gradient
 
 
 # ----------------------------------------------------------------------------- bce_with_logits
