@@ -58,7 +58,7 @@ class Bernoulli(Distribution):
         return Tensor((u < self.probs.data).astype(self.probs.dtype))
 
     def log_prob(self, value: Tensor | ArrayLike) -> Tensor:
-        value = as_parameter(value)
+        value = as_parameter(value, self.logits)
         self.check_value_shape(value)
         if self.validate_args:
             ok = (value.data == 0) | (value.data == 1)

@@ -62,13 +62,23 @@ class Distribution:
                 f'event_shape={self.event_shape})')
 
 
-def as_parameter(value: Tensor | ArrayLike) -> Tensor:
-    """A Tensor as it is; numbers, lists and arrays as float32 Tensors (PyTorch's default)."""
+def as_parameter(value: Tensor | ArrayLike, like: Tensor | None = None) -> Tensor:
+    """A Tensor as it is; an array as a Tensor of its dtype; numbers and lists in ``like``'s
+    dtype and device when it is given (Normal(0.0, scale) on scale's), else float32 (PyTorch's
+    default)."""
     if isinstance(value, Tensor):
         return value
     if backend.is_array(value):
         return tensor(value)
+    if like is not None:
+        return tensor(value, dtype=like.dtype, device=like.device)
     return tensor(value, dtype=float32)
+
+
+def as_parameters(*values: Tensor | ArrayLike) -> list[Tensor]:
+    """Every parameter as a Tensor, numbers taking the dtype and device of the first Tensor."""
+    like = next((v for v in values if isinstance(v, Tensor)), None)
+    return [as_parameter(v, like) for v in values]
 
 
 def broadcast_all(*tensors: Tensor) -> list[Tensor]:

@@ -7,7 +7,8 @@ from typing import Any
 from ..core.creation import randn
 from ..core.tensor import ArrayLike, Tensor
 from .. import ops
-from .distribution import Distribution, as_parameter, broadcast_all, check_parameter
+from .distribution import (Distribution, as_parameter, as_parameters, broadcast_all,
+                           check_parameter)
 
 HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -30,7 +31,7 @@ class Normal(Distribution):
 
     def __init__(self, loc: Tensor | ArrayLike, scale: Tensor | ArrayLike,
                  validate_args: bool | None = None) -> None:
-        self.loc, self.scale = broadcast_all(as_parameter(loc), as_parameter(scale))
+        self.loc, self.scale = broadcast_all(*as_parameters(loc, scale))
         super().__init__(self.loc.shape, (), validate_args)
         if self.validate_args:
             check_parameter('Normal', 'scale', self.scale, self.scale.data > 0, 'positive')
@@ -41,7 +42,7 @@ class Normal(Distribution):
         return self.loc + self.scale * eps
 
     def log_prob(self, value: Tensor | ArrayLike) -> Tensor:
-        value = as_parameter(value)
+        value = as_parameter(value, self.loc)
         self.check_value_shape(value)
         z = (value - self.loc) / self.scale
         return -0.5 * (z * z) - ops.log(self.scale) - HALF_LOG_2PI
