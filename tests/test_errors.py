@@ -127,7 +127,7 @@ CASES = [
      ValueError, 'cross_entropy: target class 3 is out of range for 3 classes'),
     ('a reduction passed where PyTorch puts weight',
      lambda t: F.cross_entropy(mg.ones(2, 3), [0, 1], 'sum'), TypeError,
-     "cross_entropy: class weights (weight=) are not supported; got 'sum' (did you mean "),
+     "cross_entropy: weight must be one weight per class (C,); got 'sum' (did you mean "),
     ('label smoothing outside [0, 1]',
      lambda t: F.cross_entropy(mg.ones(2, 3), [0, 1], label_smoothing=1.5), ValueError,
      'cross_entropy: label_smoothing must be in [0, 1]; got 1.5'),

@@ -112,6 +112,10 @@ def _ce_options(fn):
     return lambda z: fn(z, _classes_ignored(z), reduction='mean', label_smoothing=0.2)
 
 
+def _class_weights(like):
+    return Tensor(backend.as_array([0.5, 2.0, 1.0, 1.5], dtype=like.dtype, device=like.device))
+
+
 def _pos_weight(like):
     return Tensor(backend.as_array([0.5, 2.0, 1.0, 3.0], dtype=like.dtype, device=like.device))
 
@@ -254,10 +258,18 @@ CASES = [
     OpCase('F.cross_entropy (fused, 2-D, label_smoothing, none)',
            lambda z: F.cross_entropy(z, _classes(z)[0], reduction='none', label_smoothing=0.1),
            ((3, 4),)),
+    OpCase('F.cross_entropy (fused, weight, ignore_index, label_smoothing)',
+           lambda z: F.cross_entropy(z, _classes_ignored(z), _class_weights(z),
+                                     label_smoothing=0.2), ((2, 4, 3),)),
+    OpCase('F.cross_entropy_composed (weight, ignore_index, label_smoothing)',
+           lambda z: F.cross_entropy_composed(z, _classes_ignored(z), _class_weights(z),
+                                              label_smoothing=0.2), ((2, 4, 3),)),
     OpCase('F.cross_entropy (probability targets)',
            lambda z, t: F.cross_entropy(z, ops.softmax(t, axis=1), label_smoothing=0.1),
            ((2, 4, 3), (2, 4, 3))),
     OpCase('F.nll_loss', lambda x: F.nll_loss(x, _classes_ignored(x)), ((2, 4, 3),)),
+    OpCase('F.nll_loss (weight)',
+           lambda x: F.nll_loss(x, _classes_ignored(x), _class_weights(x)), ((2, 4, 3),)),
     OpCase('F.nll_loss (none)',
            lambda x: F.nll_loss(x, _classes(x)[0], reduction='none'), ((3, 4),)),
     OpCase('F.binary_cross_entropy (fused)',

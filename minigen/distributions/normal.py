@@ -38,7 +38,8 @@ class Normal(Distribution):
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         shape = self.extended_shape(sample_shape)
-        eps = randn(*shape, dtype=self.loc.dtype, device=self.loc.device)  # sample + batch
+        real = self.loc.data.real.dtype            # (a complex-step check's loc: real noise)
+        eps = randn(*shape, dtype=real, device=self.loc.device)          # sample + batch
         return self.loc + self.scale * eps
 
     def log_prob(self, value: Tensor | ArrayLike) -> Tensor:

@@ -8,14 +8,11 @@ kernel's arguments; a comment above it names the kernel, and the kernel's docstr
 from __future__ import annotations
 
 from .. import ops
-from ..core import backend
 from ..ops import xp as graph_xp
 from ..core.tensor import ArrayLike, Tensor
-from ..core.creation import arange
 from ._checks import check_reduction, target_like
-from .cross_entropy import (check_weight_is_not_a_reduction, class_targets, classes_last,
-                            is_probability_target, soft_cross_entropy, target_shape,
-                            target_tensor)
+from .cross_entropy import (class_targets, class_weight, classes_last, is_probability_target,
+                            pick_targets, reduce_rows, soft_cross_entropy, target_tensor)
 from .gaussian_kl import expm1_minus_x
 from .rnn import check_rnn_inputs
 
@@ -81,31 +78,28 @@ def bce_with_logits_composed(logits: Tensor, targets: Tensor | ArrayLike,
 
 
 # twin of F.cross_entropy (cross_entropy.py, CrossEntropy)
-def cross_entropy_composed(input: Tensor, target: Tensor | ArrayLike, weight: None = None,
-                           ignore_index: int = -100, reduction: str = 'mean',
-                           label_smoothing: float = 0.0) -> Tensor:
-    """−Σ_j q_j log_softmax(z)_j over dim 1, q = (1 − ε) onehot(c) + ε/C, 0 for ignored
-    targets, reduced ('mean' over the targets kept). log_softmax keeps a small loss that
-    logsumexp(z) − z_c, a difference, would lose in float32. Probability targets take the
-    same (composed) path as in F.cross_entropy."""
+def cross_entropy_composed(input: Tensor, target: Tensor | ArrayLike,
+                           weight: Tensor | ArrayLike | None = None, ignore_index: int = -100,
+                           reduction: str = 'mean', label_smoothing: float = 0.0) -> Tensor:
+    """−(1 − ε) w_c log_softmax(z)_c − (ε/C) Σ_j w_j log_softmax(z)_j over dim 1 (w = 1
+    without weights), 0 for ignored targets, reduced ('mean' over Σ w_c kept). log_softmax
+    keeps a small loss that logsumexp(z) − z_c, a difference, would lose in float32.
+    Probability targets take the same (composed) path as in F.cross_entropy."""
     check_reduction('cross_entropy', reduction)
-    check_weight_is_not_a_reduction('cross_entropy', weight)
+    weight = class_weight('cross_entropy', weight, input)
     if is_probability_target(target, input):
-        return soft_cross_entropy(input, target_tensor(target, input), ignore_index,
+        return soft_cross_entropy(input, target_tensor(target, input), weight, ignore_index,
                                   reduction, label_smoothing)
-    classes = class_targets('cross_entropy', input, target, ignore_index).reshape(-1)   # (M,)
+    classes = class_targets('cross_entropy', input, target, ignore_index)
+    flat = classes.reshape(-1)                                                # (M,)
     log_p = ops.log_softmax(classes_last(input), axis=1)                     # (M, C)
-    keep = classes != ignore_index                                            # (M,)
-    picked = log_p[arange(log_p.shape[0]), Tensor(backend.array_module(keep).where(keep, classes, 0))]   # (M,)
-    loss = -(1 - label_smoothing) * picked                                   # (M,)
+    picked, w_c = pick_targets(log_p, flat, weight, ignore_index)            # (M,) each
+    loss = -(1 - label_smoothing) * picked * Tensor(w_c)                     # (M,)
     if label_smoothing:
-        loss = loss - label_smoothing * ops.mean(log_p, axis=1)
-    loss = ops.where(Tensor(keep), loss, 0.0)                                 # (M,)
-    if reduction == 'sum':
-        return ops.sum(loss)
-    if reduction == 'mean':
-        return ops.sum(loss) / int(keep.sum()) if keep.any() else ops.sum(loss) * float('nan')
-    return ops.reshape(loss, target_shape(input.shape))
+        w = 1.0 if weight is None else Tensor(weight)
+        smooth = ops.sum(log_p * w, axis=1) * (label_smoothing / log_p.shape[1])   # (M,)
+        loss = loss - ops.where(Tensor(flat != ignore_index), smooth, 0.0)
+    return reduce_rows(loss, reduction, classes.shape, float(w_c.sum().real))
 
 
 # twin of F.binary_cross_entropy (losses.py, BCE)

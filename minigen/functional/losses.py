@@ -141,14 +141,25 @@ def bce_with_logits(logits: Tensor, targets: Tensor | ArrayLike, reduction: str 
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor | ArrayLike,
-                                     weight: None = None, reduction: str = 'mean',
+                                     weight: Tensor | ArrayLike | None = None,
+                                     reduction: str = 'mean',
                                      pos_weight: Tensor | ArrayLike | None = None) -> Tensor:
-    """``bce_with_logits`` under PyTorch's name and argument order (``weight``, PyTorch's
-    per-element rescaling, is not supported: multiply a reduction='none' loss instead)."""
-    if weight is not None:
-        raise TypeError("binary_cross_entropy_with_logits: weight= is not supported; multiply "
-                        "the reduction='none' loss by it instead")
-    return bce_with_logits(input, target, reduction, pos_weight)
+    """``bce_with_logits`` under PyTorch's name and argument order; ``weight`` (a constant
+    broadcasting to the input) rescales each element's loss before the reduction."""
+    if weight is None:
+        return bce_with_logits(input, target, reduction, pos_weight)
+    check_reduction('binary_cross_entropy_with_logits', reduction)
+    w = broadcast_weight('binary_cross_entropy_with_logits', weight, input, 'weight')
+    return reduce_weighted(bce_with_logits(input, target, 'none', pos_weight), w, reduction)
+
+
+def reduce_weighted(loss: Tensor, weight, reduction: str) -> Tensor:
+    """PyTorch's ``weight`` of the binary losses: each element's loss times its weight, then
+    the reduction ('mean' over every element, weights or not, as PyTorch)."""
+    loss = loss * Tensor(weight)
+    if reduction == 'sum':
+        return ops.sum(loss)
+    return ops.mean(loss) if reduction == 'mean' else loss
 
 
 def broadcast_weight(op_name: str, weight, like: Tensor, what: str):
@@ -210,10 +221,12 @@ class BCE(_Loss):
         return gx, g * xp.where(x > 0, xp.where(x < 1, log_odds, edges), edges)
 
 
-def binary_cross_entropy(input: Tensor, target: Tensor | ArrayLike, weight: None = None,
+def binary_cross_entropy(input: Tensor, target: Tensor | ArrayLike,
+                         weight: Tensor | ArrayLike | None = None,
                          reduction: str = 'mean') -> Tensor:
     """Binary cross-entropy of probabilities, as ``torch.nn.functional.binary_cross_entropy``
-    (logs clamped at −100). Prefer bce_with_logits on logits: σ then log loses accuracy.
+    (logs clamped at −100); ``weight`` (a constant broadcasting to the input) rescales each
+    element's loss. Prefer bce_with_logits on logits: σ then log loses accuracy.
 
     >>> round(F.binary_cross_entropy(mg.tensor([0.5]), mg.tensor([0.0])).item(), 4)  # −log ½
     0.6931
@@ -221,14 +234,14 @@ def binary_cross_entropy(input: Tensor, target: Tensor | ArrayLike, weight: None
     100.0
     """
     check_reduction('binary_cross_entropy', reduction)
-    if weight is not None:
-        raise TypeError("binary_cross_entropy: weight= is not supported; multiply the "
-                        "reduction='none' loss by it instead")
     target = target_like(target, input)
     check_same_shape('binary_cross_entropy', input, target, 'input', 'target')
     check_not_empty('binary_cross_entropy', input=input)
     check_probabilities('binary_cross_entropy', input)
-    return BCE(reduction).apply(input, target)
+    if weight is None:
+        return BCE(reduction).apply(input, target)
+    w = broadcast_weight('binary_cross_entropy', weight, input, 'weight')
+    return reduce_weighted(BCE('none').apply(input, target), w, reduction)
 
 
 def check_probabilities(op_name: str, input: Tensor) -> None:

@@ -10,7 +10,8 @@ minigen.functional, so ``nn.CrossEntropyLoss(label_smoothing=0.1)(logits, target
     NLLLoss              F.nll_loss
     KLDivLoss            F.kl_div (reduction 'batchmean' for the true KL, log_target)
 
-Class weights (PyTorch's ``weight=``) are not supported: a loss given one raises, naming it.
+``weight`` (class weights for CrossEntropyLoss and NLLLoss, elementwise ones for BCELoss and
+BCEWithLogitsLoss) and ``pos_weight`` are buffers: saved in state_dict, moved by ``to``.
 """
 from __future__ import annotations
 
@@ -20,10 +21,8 @@ from ..core.creation import tensor
 from .module import Module
 
 
-def _refuse_weight(name: str, weight) -> None:
-    if weight is not None:
-        raise TypeError(f"{name}: weight= (class weights) is not supported; multiply the "
-                        "reduction='none' loss by the weights instead")
+def _as_buffer(value: Tensor | ArrayLike | None) -> Tensor | None:
+    return value if value is None or isinstance(value, Tensor) else tensor(value)
 
 
 class _Loss(Module):
@@ -37,6 +36,14 @@ class _Loss(Module):
         return f'reduction={self.reduction!r}'
 
 
+class _WeightedLoss(_Loss):
+    """A loss with PyTorch's ``weight``, kept as a buffer (None: no weights)."""
+
+    def __init__(self, reduction: str = 'mean', weight: Tensor | ArrayLike | None = None) -> None:
+        super().__init__(reduction)
+        self.register_buffer('weight', _as_buffer(weight))
+
+
 class MSELoss(_Loss):
     """Mean squared error: (input − target)², reduced."""
 
@@ -44,65 +51,58 @@ class MSELoss(_Loss):
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
-class BCEWithLogitsLoss(_Loss):
+class BCEWithLogitsLoss(_WeightedLoss):
     """Binary cross-entropy on logits, stable for any logit; ``pos_weight`` (broadcasting to
     the logits, one per class on the last axis, say) weighs the positive term."""
 
-    def __init__(self, weight: None = None, reduction: str = 'mean',
+    def __init__(self, weight: Tensor | ArrayLike | None = None, reduction: str = 'mean',
                  pos_weight: Tensor | ArrayLike | None = None) -> None:
-        super().__init__(reduction)
-        _refuse_weight('BCEWithLogitsLoss', weight)
-        if pos_weight is not None and not isinstance(pos_weight, Tensor):
-            pos_weight = tensor(pos_weight)
-        self.register_buffer('pos_weight', pos_weight)
+        super().__init__(reduction, weight)
+        self.register_buffer('pos_weight', _as_buffer(pos_weight))
 
     def forward(self, input: Tensor, target: Tensor | ArrayLike) -> Tensor:
-        return F.binary_cross_entropy_with_logits(input, target, reduction=self.reduction,
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction,
                                                   pos_weight=self.pos_weight)
 
 
-class BCELoss(_Loss):
+class BCELoss(_WeightedLoss):
     """Binary cross-entropy on probabilities in [0, 1], logs clamped at −100 (as PyTorch)."""
 
-    def __init__(self, weight: None = None, reduction: str = 'mean') -> None:
-        super().__init__(reduction)
-        _refuse_weight('BCELoss', weight)
+    def __init__(self, weight: Tensor | ArrayLike | None = None, reduction: str = 'mean') -> None:
+        super().__init__(reduction, weight)
 
     def forward(self, input: Tensor, target: Tensor | ArrayLike) -> Tensor:
-        return F.binary_cross_entropy(input, target, reduction=self.reduction)
+        return F.binary_cross_entropy(input, target, self.weight, self.reduction)
 
 
-class CrossEntropyLoss(_Loss):
+class CrossEntropyLoss(_WeightedLoss):
     """Softmax cross-entropy of logits with classes on dim 1 against class indices or class
     probabilities; ``ignore_index`` targets count 0 and leave the 'mean'."""
 
-    def __init__(self, weight: None = None, ignore_index: int = -100, reduction: str = 'mean',
-                 label_smoothing: float = 0.0) -> None:
-        super().__init__(reduction)
-        _refuse_weight('CrossEntropyLoss', weight)
+    def __init__(self, weight: Tensor | ArrayLike | None = None, ignore_index: int = -100,
+                 reduction: str = 'mean', label_smoothing: float = 0.0) -> None:
+        super().__init__(reduction, weight)
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, input: Tensor, target: Tensor | ArrayLike) -> Tensor:
-        return F.cross_entropy(input, target, ignore_index=self.ignore_index,
-                               reduction=self.reduction, label_smoothing=self.label_smoothing)
+        return F.cross_entropy(input, target, self.weight, self.ignore_index, self.reduction,
+                               self.label_smoothing)
 
     def extra_repr(self) -> str:
         return (f'ignore_index={self.ignore_index}, reduction={self.reduction!r}, '
                 f'label_smoothing={self.label_smoothing}')
 
 
-class NLLLoss(_Loss):
+class NLLLoss(_WeightedLoss):
     """−input[c] for log-probabilities with classes on dim 1 (after log_softmax)."""
 
-    def __init__(self, weight: None = None, ignore_index: int = -100,
+    def __init__(self, weight: Tensor | ArrayLike | None = None, ignore_index: int = -100,
                  reduction: str = 'mean') -> None:
-        super().__init__(reduction)
-        _refuse_weight('NLLLoss', weight)
+        super().__init__(reduction, weight)
         self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Tensor | ArrayLike) -> Tensor:
-        return F.nll_loss(input, target, ignore_index=self.ignore_index,
-                          reduction=self.reduction)
+        return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
 
 
 class KLDivLoss(_Loss):

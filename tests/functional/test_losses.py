@@ -107,6 +107,60 @@ def test_binary_cross_entropy_clamps_its_logs_and_has_pytorchs_gradients():
         pytest.approx(-math.log(1e-30), rel=1e-6)                       # float32, unclamped
 
 
+ZW = [[1.0, 2.0, 3.0], [1.0, 1.0, 1.0], [0.5, -1.0, 2.0], [0.0, 1.0, -1.0]]
+CW, W = [2, -100, 0, 1], [0.5, 2.0, 1.5]
+
+
+def test_class_weights_by_hand_give_the_weighted_mean():
+    z, w = t64(ZW), mg.tensor(W, dtype=mg.float64)
+    hard = host(F.cross_entropy(z, CW, reduction='none'))           # unweighted, 0 if ignored
+    weighted = host(F.cross_entropy(z, CW, w, reduction='none'))
+    np.testing.assert_allclose(weighted, hard * [1.5, 0, 0.5, 2.0], rtol=1e-12)
+    assert F.cross_entropy(z, CW, w).item() == pytest.approx(weighted.sum() / (1.5 + 0.5 + 2.0),
+                                                             rel=1e-12)
+    x = t64([[-1.0, -2.0, -0.5], [-3.0, -4.0, -0.1]])
+    assert F.nll_loss(x, [1, 2], [1.0, 3.0, 0.5]).item() == pytest.approx(
+        (3.0 * 2 + 0.5 * 0.1) / 3.5)
+
+
+@pytest.mark.parametrize('smoothing, mean, row0_grad', [
+    (0.0, 0.5743191309709774, [0.03376146493889266, 0.09177317664554911, -0.12553464158444183]),
+    (0.3, 0.8389257142342759, [0.020136082774262903, 0.03871407075736413, -0.05885015353162708]),
+])
+def test_class_weights_match_pytorchs_numbers(smoothing, mean, row0_grad):
+    for fn in (F.cross_entropy, F.cross_entropy_composed):
+        z = t64(ZW)
+        loss = fn(z, CW, weight=W, label_smoothing=smoothing)
+        loss.backward()
+        assert loss.item() == pytest.approx(mean, rel=1e-12)
+        np.testing.assert_allclose(host(z.grad)[0], row0_grad, rtol=1e-10)
+    assert F.nll_loss(t64(ZW), CW, weight=W).item() == pytest.approx(-1.6875)
+    t = mg.softmax(t64([[0.1, 0.2, 0.3], [1.0, 0.0, -1.0], [0.0, 0.0, 0.0], [2.0, 1.0, 0.0]]),
+                   dim=1)
+    assert F.cross_entropy(t64(ZW), t, weight=W, label_smoothing=0.2).item() == pytest.approx(
+        1.5920578068431799, rel=1e-12)
+
+
+def test_binary_losses_weight_each_element_before_the_mean():
+    x, t, w = mg.tensor([0.5, 0.25]), mg.tensor([1.0, 0.0]), mg.tensor([2.0, 4.0])
+    want = (2.0 * math.log(2) + 4.0 * -math.log(0.75)) / 2
+    assert F.binary_cross_entropy(x, t, weight=w).item() == pytest.approx(want, rel=1e-6)
+    logits = mg.log(x / (1 - x))
+    got = F.binary_cross_entropy_with_logits(logits, t, weight=w, reduction='sum').item()
+    assert got == pytest.approx(2 * want, rel=1e-6)
+
+
+@pytest.mark.parametrize('reduction', ['mean', 'sum', 'none'])
+def test_weighted_binary_losses_pass_gradchecks(reduction):
+    rng = np.random.default_rng(4)
+    x, t, w = t64(rng.uniform(0.1, 0.9, (3, 4))), t64(rng.random((3, 4))), rng.random(4)
+    assert mg.gradcheck(lambda x, t: F.binary_cross_entropy(x, t, w, reduction), [x, t])
+    z = rand64(3, 4, seed=5)
+    fn = lambda z, t: F.binary_cross_entropy_with_logits(z, t, w, reduction,   # noqa: E731
+                                                         pos_weight=[2.0])
+    assert mg.gradcheck(fn, [z, t]) and mg.gradgradcheck(fn, [z, t])
+
+
 def test_bce_with_logits_pos_weight_by_hand_and_pytorchs_numbers():
     # x = 0: l = (1 − t) log 2 + w t log 2
     loss = F.bce_with_logits(mg.zeros(3), mg.tensor([1.0, 0.0, 0.5]), reduction='none',
@@ -155,8 +209,9 @@ def test_kl_div_by_hand_for_every_reduction_and_log_target():
 
 # ----------------------------------------------------------------------------- twins, gradients
 
-CE_OPTIONS = [dict(reduction=r, ignore_index=i, label_smoothing=s)
-              for r, i, s in itertools.product(['mean', 'sum', 'none'], [-100, 1], [0.0, 0.25])]
+CE_OPTIONS = [dict(reduction=r, ignore_index=i, label_smoothing=s, weight=w)
+              for r, i, s, w in itertools.product(['mean', 'sum', 'none'], [-100, 1], [0.0, 0.25],
+                                                  [None, [0.5, 2.0, 1.5]])]
 CE_SHAPES = [((4, 3), (4,)), ((2, 3, 4), (2, 4)), ((2, 3, 2, 2), (2, 2, 2)), ((3,), ())]
 
 
@@ -262,8 +317,12 @@ BAD = [
      'input must have a class dimension'),
     ('nll_loss of float targets', lambda: F.nll_loss(mg.ones(2, 3), [0.5, 1.0]), TypeError,
      'nll_loss: targets must be integer class indices'),
-    ('nll_loss with weights', lambda: F.nll_loss(mg.ones(2, 3), [0, 1], mg.ones(3)),
-     TypeError, 'nll_loss: class weights'),
+    ('class weights of the wrong shape', lambda: F.nll_loss(mg.ones(2, 3), [0, 1], mg.ones(4)),
+     mg.ShapeError, r'nll_loss: weight must have one entry per class, \(3,\), for input '
+     r'\(2, 3\) float32; got \(4,\) float32'),
+    ('an elementwise weight too wide', lambda: F.binary_cross_entropy(
+        mg.ones(3) / 2, mg.ones(3), weight=mg.ones(2, 3)), mg.ShapeError,
+     "binary_cross_entropy: weight must broadcast to the input's shape"),
     ('bce on values outside [0, 1]', lambda: F.binary_cross_entropy(mg.tensor([-0.1, 0.5]),
                                                                    mg.ones(2)),
      ValueError, 'binary_cross_entropy: input must hold probabilities in'),
