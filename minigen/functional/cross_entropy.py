@@ -68,13 +68,11 @@ class CrossEntropy(_Loss):
 
     def keep_rows(self, xp, classes):
         """The mask (M,) of rows counted, and the classes with ignored ones read as 0 (any
-        valid index: their loss and gradient are zeroed). (None, classes) when none is
-        ignored, so the common path stays as it was."""
+        valid index: their loss and gradient are zeroed). (None, classes) when ignore_index
+        is None (cross_entropy passes None when no target holds it): the common path."""
         if self.ignore_index is None:
             return None, classes
         keep = classes != self.ignore_index                        # (M,)
-        if bool(keep.all()):
-            return None, classes
         return keep, xp.where(keep, classes, 0)                    # (M,), (M,)
 
     def forward(self, xp, z, classes):
@@ -191,12 +189,21 @@ def class_targets(op_name: str, input: Tensor, target, ignore_index: int):
                          f"(classes on dim 1, as PyTorch): input {describe(input)}, targets "
                          f"{describe(classes)}; expected {target_shape(input.shape)}")
     C = input.shape[0] if input.ndim == 1 else input.shape[1]
-    counted = classes[classes != ignore_index]
-    if counted.size and (int(counted.min()) < 0 or int(counted.max()) >= C):
-        bad = int(counted.min()) if int(counted.min()) < 0 else int(counted.max())
-        raise ValueError(f"{op_name}: target class {bad} is out of range for {C} classes "
-                         f"(ignore_index={ignore_index})")
+    lo, hi = (int(classes.min()), int(classes.max())) if classes.size else (0, 0)
+    if lo < 0 or hi >= C:                        # out of range, unless ignored: look closer
+        counted = classes[classes != ignore_index]
+        if counted.size and (int(counted.min()) < 0 or int(counted.max()) >= C):
+            bad = int(counted.min()) if int(counted.min()) < 0 else int(counted.max())
+            raise ValueError(f"{op_name}: target class {bad} is out of range for {C} classes "
+                             f"(ignore_index={ignore_index})")
     return classes
+
+
+def ignored_here(classes, ignore_index: int):
+    """ignore_index when some target holds it, else None: the kernel then skips its mask."""
+    if classes.size == 0 or not int(classes.min()) <= ignore_index <= int(classes.max()):
+        return None
+    return ignore_index if bool((classes == ignore_index).any()) else None
 
 
 def check_smoothing(op_name: str, label_smoothing: float) -> None:
@@ -265,7 +272,8 @@ def cross_entropy(input: Tensor, target: Tensor | ArrayLike,
                                   reduction, label_smoothing)
     else:
         classes = class_targets('cross_entropy', input, target, ignore_index)
-        kernel = CrossEntropy(reduction, ignore_index, label_smoothing, weight)
+        kernel = CrossEntropy(reduction, ignored_here(classes, ignore_index), label_smoothing,
+                              weight)
         loss = kernel.apply(classes_last(input), Tensor(classes.reshape(-1)))
         if reduction == 'none':
             loss = ops.reshape(loss, classes.shape)                # the targets' shape

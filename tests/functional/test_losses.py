@@ -274,10 +274,13 @@ def test_kl_div_and_nll_loss_pass_gradchecks(reduction, log_target):
 def test_the_common_path_neither_copies_2d_logits_nor_ignores_anything():
     z = mg.randn(4, 3)
     assert classes_last(z) is z                                  # (N, C): no transpose, no copy
-    from minigen.functional.cross_entropy import CrossEntropy
-    kernel = CrossEntropy('mean', -100, 0.0)
+    from minigen.functional.cross_entropy import CrossEntropy, ignored_here
+    assert ignored_here(np.array([0, 1, 2, 0]), -100) is None     # the kernel gets no index,
+    assert ignored_here(np.array([0, 2, 2, 0]), 1) is None        # so it makes no mask
+    assert ignored_here(np.array([0, -100]), -100) == -100
+    kernel = CrossEntropy('mean', None, 0.0)
     kernel.apply(z, mg.tensor([0, 1, 2, 0]))
-    assert kernel.keep is None                                   # no mask on the common path
+    assert kernel.keep is None and kernel.weight is None
 
 
 # ----------------------------------------------------------------------------- float32
