@@ -18,7 +18,7 @@ them), so the likelihood is built with validate_args=False: the Bernoulli's supp
 
 References: Kingma and Welling, "Auto-Encoding Variational Bayes", ICLR 2014.
 
-    python examples/vae_distributions.py                  # about 5 s on 2 idle cores (9 s on busy ones)
+    python examples/vae_distributions.py        # about 5 s on 2 idle cores (9 s on busy ones)
     python examples/vae_distributions.py --epochs 100 --seed 1   # toward results.md's 24.5
 """
 import argparse

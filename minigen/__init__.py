@@ -10,8 +10,8 @@
 The package's folders are the book's chapters, in the order they build on each other:
 core/ (Tensor, Function, the backward walk), ops/ (the primitive ops), functional/ (fused
 kernels and losses), nn/ and optim/, distributions/, check/ (gradient checking), viz, io,
-data/, models/, train/ (the ``minigen`` command). ``__all__`` below is the public API; tests/test_public_api.py
-keeps a snapshot of it, so that additions are deliberate.
+data/, models/, train/ (the ``minigen`` command). ``__all__`` below is the public API;
+tests/test_public_api.py keeps a snapshot of it, so that additions are deliberate.
 """
 from .core import backend
 from .core.errors import (AnomalyError, BackendError, CheckpointError, GradcheckError,
