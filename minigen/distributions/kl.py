@@ -3,7 +3,7 @@ registered here, one number per distribution of the batch.
 
     Normal ‖ Normal            ½ (f(2 log(σp/σq)) + ((μp − μq)/σq)²),  f(v) = e^v − 1 − v
     Bernoulli ‖ Bernoulli      p (sp(−lq) − sp(−lp)) + (1 − p)(sp(lq) − sp(lp)),  sp = softplus
-    Categorical ‖ Categorical  Σ_k p_k (log p_k − log q_k)
+    Categorical ‖ Categorical  Σ_k p_k (log p_k − log q_k), +∞ where q_k = 0 < p_k
     Independent ‖ Independent  the base pair's KL summed over the event dimensions
 
 f is ``expm1_minus_x`` (the fused gaussian_kl's), accurate where σp ≈ σq, where the textbook
@@ -41,7 +41,8 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
     >>> round(kl_divergence(Normal(1.0, 1.0), Normal(0.0, 1.0)).item(), 4)     # ½ (μp − μq)²
     0.5
     """
-    fn = _KL.get((type(p), type(q)))
+    fn = next((_KL[a, b] for a in type(p).__mro__ for b in type(q).__mro__ if (a, b) in _KL),
+              None)                                    # a subclass uses its parent's formula
     if fn is None:
         known = ', '.join(f'{a.__name__} ‖ {b.__name__}' for a, b in _KL)
         raise NotImplementedError(f"kl_divergence: no formula for KL({type(p).__name__} ‖ "
@@ -66,7 +67,13 @@ def kl_bernoulli_bernoulli(p: Bernoulli, q: Bernoulli) -> Tensor:
 
 @register_kl(Categorical, Categorical)
 def kl_categorical_categorical(p: Categorical, q: Categorical) -> Tensor:
-    return ops.sum(p.probs * (p.logits - q.logits), axis=-1)
+    """Σ p (log p − log q); a category with p > 0 = q makes it +∞ (as PyTorch), one with p = 0
+    adds 0 (the limit of p log p)."""
+    terms = p.probs * (p.logits - q.logits)                       # (..., C)
+    impossible = (q.probs.data == 0) & (p.probs.data > 0)          # a constant mask
+    if bool(impossible.any()):
+        terms = ops.where(Tensor(impossible), float('inf'), terms)
+    return ops.sum(terms, axis=-1)
 
 
 @register_kl(Independent, Independent)

@@ -178,6 +178,20 @@ def test_kl_equals_a_monte_carlo_estimate():
     assert estimate == pytest.approx(kl_divergence(p, q).item(), abs=0.01)
 
 
+def test_kl_categorical_is_infinite_where_q_rules_out_what_p_allows():
+    kl = kl_divergence(Categorical(probs=mg.tensor([[0.5, 0.5], [1.0, 0.0]])),
+                       Categorical(probs=mg.tensor([[1.0, 0.0], [1.0, 0.0]])))
+    assert host(kl).tolist() == [np.inf, 0.0]
+
+
+def test_a_subclass_uses_its_parents_kl():
+    class Gaussian(Normal):
+        pass
+
+    kl = kl_divergence(Gaussian(1.0, 1.0), Normal(0.0, 1.0)).item()
+    assert kl == pytest.approx(0.5)
+
+
 def test_register_kl_adds_a_pair():
     class Point(Distribution):
         pass
