@@ -11,8 +11,9 @@ out as distributions instead of the fused kernels:
 
 q.rsample() is mu + std · eps with eps from minigen's generator, so gradients reach the
 encoder through z (the reparameterization trick), and kl_divergence(q, p) is the closed form.
-The script checks once that this loss equals the VAE's own, model.loss(x) (F.reparameterize,
-F.bce_with_logits, F.gaussian_kl: one fused node each), on the same noise, then trains with it.
+The script checks, before and after training with it, that this loss equals the VAE's own,
+model.loss(x) (F.reparameterize, F.bce_with_logits, F.gaussian_kl: one fused node each), on
+the same noise (tests/distributions/test_vae_elbo.py checks the gradients too).
 Pixels are intensities in [0, 1], read as soft Bernoulli targets (as bce_with_logits reads
 them), so the likelihood is built with validate_args=False: the Bernoulli's support is {0, 1}.
 

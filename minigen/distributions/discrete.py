@@ -143,7 +143,10 @@ class Categorical(Distribution):
         return ops.sum(onehot * self.logits, axis=-1)
 
     def entropy(self) -> Tensor:
-        return -ops.sum(self.probs * self.logits, axis=-1)
+        """−Σ p log p, log p clamped at the dtype's lowest number (as PyTorch), so that a
+        category of logit −∞ (p = 0) adds 0, not 0 · ∞ = NaN."""
+        lowest = float(backend.array_module(self.logits.data).finfo(self.logits.dtype).min)
+        return -ops.sum(self.probs * ops.clamp(self.logits, min=lowest), axis=-1)
 
     @property
     def mean(self) -> Tensor:

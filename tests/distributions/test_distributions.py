@@ -115,6 +115,8 @@ def test_categorical_is_stable_for_huge_logits_and_zero_probabilities():
     np.testing.assert_allclose(host(d.log_prob(mg.tensor([0]))), [0.0], atol=1e-6)
     assert host(d.log_prob(mg.tensor([2]))) == pytest.approx(-2000.0)
     assert np.isfinite(host(Categorical(probs=mg.tensor([0.0, 1.0])).entropy())).all()
+    d = Categorical(logits=mg.tensor([-np.inf, 0.0, 0.0]))
+    assert d.entropy().item() == pytest.approx(np.log(2))          # p log p = 0 at p = 0
 
 
 # ----------------------------------------------------------------------------- Independent
