@@ -81,9 +81,16 @@ def as_parameters(*values: Tensor | ArrayLike) -> list[Tensor]:
     return [as_parameter(v, like) for v in values]
 
 
-def broadcast_all(*tensors: Tensor) -> list[Tensor]:
-    """Every parameter expanded to their common shape (a view, no copy)."""
-    shape = backend.broadcast_shapes(*(t.shape for t in tensors))
+def broadcast_all(name: str, **parameters: Tensor) -> list[Tensor]:
+    """Every parameter expanded to their common shape (a view, no copy); parameters that do
+    not broadcast raise, naming the distribution and each parameter's shape."""
+    tensors = list(parameters.values())
+    try:
+        shape = backend.broadcast_shapes(*(t.shape for t in tensors))
+    except ValueError:
+        listing = ', '.join(f'{key} {describe(t)}' for key, t in parameters.items())
+        raise ShapeError(f"{name}: the parameters must broadcast to one batch shape; got "
+                         f"{listing}") from None
     return [t if t.shape == shape else ops.broadcast_to(t, shape) for t in tensors]
 
 

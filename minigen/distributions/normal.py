@@ -31,7 +31,8 @@ class Normal(Distribution):
 
     def __init__(self, loc: Tensor | ArrayLike, scale: Tensor | ArrayLike,
                  validate_args: bool | None = None) -> None:
-        self.loc, self.scale = broadcast_all(*as_parameters(loc, scale))
+        loc, scale = as_parameters(loc, scale)
+        self.loc, self.scale = broadcast_all('Normal', loc=loc, scale=scale)
         super().__init__(self.loc.shape, (), validate_args)
         if self.validate_args:
             check_parameter('Normal', 'scale', self.scale, self.scale.data > 0, 'positive')

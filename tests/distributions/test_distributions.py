@@ -214,6 +214,9 @@ BAD = [
      'Normal: scale must be positive'),
     ('a NaN scale', lambda: Normal(0.0, float('nan')), ValueError,
      'Normal: scale must be positive'),
+    ('parameters that do not broadcast', lambda: Normal(mg.zeros(2), mg.ones(3)),
+     mg.ShapeError, r'Normal: the parameters must broadcast to one batch shape; got loc '
+     r'\(2,\) float32, scale \(3,\) float32'),
     ('probs above 1', lambda: Bernoulli(probs=mg.tensor([0.5, 1.5])), ValueError,
      r'Bernoulli: probs must be in \[0, 1\]; .* e.g. 1.5'),
     ('probs and logits', lambda: Bernoulli(probs=0.5, logits=0.0), ValueError,
