@@ -107,10 +107,13 @@ class BCEWithLogits(_Loss):
         return gx, gt
 
     def _backward_weighted(self, xp, g, x, t, E):
-        """gx = gl ((1 − t) E − w t) / (1 + E);  gt = gl (w sp(−x) − sp(x)) = gl ((w − 1)
-        sp(x) − w x), sp(x) = softplus(x) = max(x, 0) + log1p(e^(−|x|))."""
+        """gx = gl ((1 − t) σ(x) − w t σ(−x));  gt = gl (w sp(−x) − sp(x)) = gl ((w − 1)
+        sp(x) − w x), sp(x) = softplus(x) = max(x, 0) + log1p(e^(−|x|)). σ(−x) is 1/(1 + E)
+        but e^(−x) beyond the clip of E, where w > 1 can lift w σ(−x) into the normal range."""
         w = self.pos_weight
-        gx = g * (((1 - t) * E - w * t) / (1 + E))                 # (...)
+        beyond = xp.exp(-xp.maximum(x, self.limit))               # e^(−x) where x > the clip
+        sigmoid_neg = xp.where(x > self.limit, beyond, 1 / (1 + E))          # σ(−x), (...)
+        gx = g * ((1 - t) * (E / (1 + E)) - w * t * sigmoid_neg)   # (...)
         if not self.needs_grad(1):
             return gx, None
         softplus = xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))     # (...)

@@ -347,3 +347,26 @@ BAD = [
 def test_each_bad_input_gets_a_clear_error_naming_the_loss(what, call, kind, message):
     with pytest.raises(kind, match=message):
         call()
+
+
+# ----------------------------------------------------------------------------- float32, any logit
+
+from hypothesis import given, strategies as st                        # noqa: E402
+from test_float32_accuracy import (ULPS, assert_close, logits_1d, run,  # noqa: E402
+                                   sigmoid64, softplus64)
+
+
+@given(logits_1d, st.data())
+def test_pos_weight_keeps_float32_accuracy_for_any_logit(x, data):
+    """(1 − t) softplus(x) + w t softplus(−x), two terms ≥ 0, and for hard targets a gradient
+    of one term, (1 − t) σ(x) − w t σ(−x): within a few float32 ulps of float64."""
+    t = np.array(data.draw(st.lists(st.sampled_from([0.0, 1.0]), min_size=x.size,
+                                    max_size=x.size)), dtype=np.float32)
+    w = np.float32(data.draw(st.sampled_from([0.25, 3.0])))
+    w64 = float(w)
+    want = (1 - t) * softplus64(x) + w64 * t * softplus64(-x)
+    grad = (1 - t) * sigmoid64(x) - w64 * t * sigmoid64(-x)
+    loss = lambda a, b: F.bce_with_logits(a, b, 'none', pos_weight=[w])   # noqa: E731
+    y, gx = run(loss, x, t)
+    assert_close(y, want, 'bce_with_logits (pos_weight)', ulps=ULPS + 2)
+    assert_close(gx, grad, "bce_with_logits' (pos_weight)", ulps=ULPS + 2)
