@@ -14,7 +14,8 @@ from ..core.errors import describe
 from ..core.tensor import ArrayLike, Tensor
 from .. import functional as F
 from .. import ops
-from .distribution import Distribution, as_parameter, check_parameter, exactly_one
+from .distribution import (Distribution, as_parameter, check_parameter, exactly_one,
+                           validates)
 
 
 def clamp_probs(probs: Tensor) -> Tensor:
@@ -41,7 +42,7 @@ class Bernoulli(Distribution):
         exactly_one('Bernoulli', probs, logits)
         if probs is not None:
             self.probs = as_parameter(probs)
-            if validate_args is not False:
+            if validates(validate_args):
                 inside = (self.probs.data >= 0) & (self.probs.data <= 1)
                 check_parameter('Bernoulli', 'probs', self.probs, inside, 'in [0, 1]')
             p = clamp_probs(self.probs)
@@ -106,7 +107,7 @@ class Categorical(Distribution):
             raise ValueError(f"Categorical: {'probs' if probs is not None else 'logits'} must "
                              f"have a last axis of categories (..., C); got {describe(param)}")
         if probs is not None:
-            if validate_args is not False:
+            if validates(validate_args):
                 ok = (param.data >= 0) & (param.data < float('inf'))
                 check_parameter('Categorical', 'probs', param, ok, 'non-negative and finite')
             self.probs = param / ops.sum(param, axis=-1, keepdims=True)

@@ -5,7 +5,9 @@ that batch's shape, ``event_shape`` the shape of one draw (() for a scalar draw,
 vector). ``sample(sample_shape)`` returns sample_shape + batch_shape + event_shape;
 ``log_prob(value)`` and ``entropy()`` return one number per distribution of the batch
 (sample_shape + batch_shape). As in PyTorch, arguments are validated by default
-(``validate_args=False`` turns it off): a scale ≤ 0 or a probability outside [0, 1] raises.
+(``validate_args=False`` turns it off for one distribution,
+``Distribution.set_default_validate_args(False)`` for all): a scale ≤ 0 or a probability
+outside [0, 1] raises.
 """
 from __future__ import annotations
 
@@ -24,11 +26,18 @@ class Distribution:
     """Parameters are Tensors (gradients flow through log_prob, entropy, rsample and
     kl_divergence to them); numbers and lists become float32 Tensors."""
     has_rsample = False
+    _validate_default = True                 # PyTorch's default: arguments are checked
 
     def __init__(self, batch_shape: tuple = (), event_shape: tuple = (),
                  validate_args: bool | None = None) -> None:
         self.batch_shape, self.event_shape = tuple(batch_shape), tuple(event_shape)
-        self.validate_args = True if validate_args is None else validate_args
+        self.validate_args = validates(validate_args)
+
+    @staticmethod
+    def set_default_validate_args(value: bool) -> None:
+        """Whether distributions made without ``validate_args`` check their arguments (True
+        by default, as PyTorch's ``Distribution.set_default_validate_args``)."""
+        Distribution._validate_default = bool(value)
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
         """A draw with no gradient: sample_shape + batch_shape + event_shape."""
@@ -102,6 +111,11 @@ def check_parameter(name: str, what: str, values: Tensor, ok: Any, rule: str) ->
     bad = values.data[~ok]
     raise ValueError(f"{name}: {what} must be {rule}; {describe(values)} has {bad.size} values "
                      f"that are not, e.g. {float(bad.reshape(-1)[0])}")
+
+
+def validates(validate_args: bool | None) -> bool:
+    """validate_args as given, or the default when None."""
+    return Distribution._validate_default if validate_args is None else bool(validate_args)
 
 
 def exactly_one(name: str, probs: Any, logits: Any) -> None:

@@ -256,6 +256,16 @@ def test_validate_args_false_skips_the_checks_as_pytorch():
     Bernoulli(probs=mg.tensor([1.5]), validate_args=False)
     assert Bernoulli(logits=mg.zeros(1), validate_args=False).log_prob(
         mg.tensor([0.5])).shape == (1,)
+    Distribution.set_default_validate_args(False)
+    try:
+        Normal(0.0, -1.0)
+        Categorical(probs=mg.tensor([-1.0, 2.0]))
+        with pytest.raises(ValueError, match='scale must be positive'):
+            Normal(0.0, -1.0, validate_args=True)              # asked for, still checked
+    finally:
+        Distribution.set_default_validate_args(True)
+    with pytest.raises(ValueError, match='scale must be positive'):
+        Normal(0.0, -1.0)
 
 
 def test_the_docstring_examples_print_what_they_show():
