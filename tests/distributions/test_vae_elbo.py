@@ -2,9 +2,13 @@
 kernels' ELBO (model.loss: F.reparameterize, F.bce_with_logits, F.gaussian_kl), in value and in
 every parameter's gradient, on the same noise."""
 import importlib.util
+import os
 import pathlib
+import subprocess
+import sys
 
 import numpy as np
+import pytest
 
 import minigen as mg
 import minigen.functional as F
@@ -51,3 +55,18 @@ def test_kl_of_the_diagonal_posterior_to_the_prior_is_gaussian_kl():
     prior = Independent(Normal(mg.zeros_like(mu), mg.ones_like(mu)), 1)
     np.testing.assert_allclose(host(kl_divergence(q, prior)), host(F.gaussian_kl(mu, log_var)),
                                rtol=1e-12)
+
+
+@pytest.mark.slow
+def test_the_example_runs_and_reports_equal_losses():
+    pytest.importorskip('sklearn')                          # the digits come from scikit-learn
+    done = subprocess.run([sys.executable, str(EXAMPLE), '--epochs', '1'], capture_output=True,
+                          text=True, timeout=300,
+                          env={**os.environ, 'PYTHONPATH': str(EXAMPLE.parents[1])})
+    assert done.returncode == 0, done.stderr
+    checks = [line for line in done.stdout.splitlines() if 'with the fused kernels' in line]
+    assert len(checks) == 2
+    for line in checks:
+        difference = float(line.rsplit('difference ', 1)[1].rstrip(')'))
+        assert difference < 1e-3, line
+    assert 'epoch    1  train −ELBO' in done.stdout
