@@ -9,9 +9,9 @@
 
 The package's folders are the book's chapters, in the order they build on each other:
 core/ (Tensor, Function, the backward walk), ops/ (the primitive ops), functional/ (fused
-kernels and losses), nn/ and optim/, check/ (gradient checking), viz, io, data/, models/,
-train/ (the ``minigen`` command). ``__all__`` below is the public API; tests/test_public_api.py
-keeps a snapshot of it, so that additions are deliberate.
+kernels and losses), nn/ and optim/, distributions/, check/ (gradient checking), viz, io,
+data/, models/, train/ (the ``minigen`` command). ``__all__`` below is the public API;
+tests/test_public_api.py keeps a snapshot of it, so that additions are deliberate.
 """
 from .core import backend
 from .core.errors import (AnomalyError, BackendError, CheckpointError, GradcheckError,
@@ -27,6 +27,7 @@ from .core.creation import (arange, as_tensor, from_numpy, full, get_rng_state, 
 from . import ops
 from .ops import *  # noqa: F401,F403  (every name of ops.__all__)
 from . import functional, nn, optim
+from . import distributions
 from . import data, io, models, viz
 from .check import (check_op, detect_anomaly, gradcheck, gradcheck_sweep, gradgradcheck,
                     localize, taylor_test)
@@ -60,6 +61,7 @@ __all__ = [
     'AnomalyError', 'CheckpointError',
     # the chapters a user imports from
     'backend', 'functional', 'nn', 'optim', 'data', 'io', 'models', 'viz',
+    'distributions',
 ]
 
 # PyTorch's dtype names that are also Python's builtins: attributes (mg.float, mg.int, mg.bool),

@@ -19,6 +19,7 @@ where zeros zeros_like
 cumsum einsum gather gelu lerp masked_fill norm repeat scatter scatter_add sort topk
 randn_like rand_like randint normal multinomial from_numpy as_tensor double long int32 bool_
 device cuda set_grad_enabled inference_mode
+distributions
 '''.split()
 
 NN = '''
@@ -26,6 +27,7 @@ Dropout ELU Embedding IncompatibleKeys LeakyReLU Linear Module ModuleList Parame
 Sequential Sigmoid Softplus StateDictError Tanh functional_call init
 Flatten GELU Identity LayerNorm ModuleDict
 utils
+MSELoss BCEWithLogitsLoss BCELoss CrossEntropyLoss NLLLoss KLDivLoss
 '''.split()
 
 OPTIM = '''
@@ -39,13 +41,15 @@ discriminator_loss dropout elu gaussian_kl gaussian_kl_composed generator_loss l
 linear linear_composed log_softmax mse_loss mse_loss_composed relu reparameterize
 reparameterize_composed rnn rnn_composed sigmoid softmax softplus tanh
 embedding gelu layer_norm layer_norm_composed one_hot
+binary_cross_entropy binary_cross_entropy_composed binary_cross_entropy_with_logits kl_div
+nll_loss
 '''.split()
 
 # The chapters a reader may open as modules, beside the public names (the application's
 # packages appear once something imports them: the command line, the trainer, the bench).
 
 CHAPTERS = {'core', 'ops', 'check', 'functional', 'nn', 'optim', 'data', 'io', 'models', 'viz',
-            'backend', 'train', 'bench', 'cli'}
+            'backend', 'train', 'bench', 'cli', 'distributions'}
 
 
 def test_the_public_names_are_the_snapshot():

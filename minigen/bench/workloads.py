@@ -148,7 +148,7 @@ class _MinigenCharRNN(nn.Module):
 
     def loss(self, x, targets):
         hs, _ = self.rnn(x)
-        return F.cross_entropy(self.head(hs), targets)
+        return F.cross_entropy(self.head(hs).reshape(-1, 65), targets.reshape(-1))
 
 
 # ----------------------------------------------------------------------------------- NumPy (floor)

@@ -14,6 +14,8 @@ from typing import Callable
 from ..core import backend
 from .. import functional as F
 from .. import ops
+from .. import distributions as D
+from ..core.creation import get_rng_state, manual_seed, set_rng_state
 from ..core.tensor import Tensor
 
 
@@ -87,7 +89,55 @@ def tiny_char_rnn_loss(x, h0, W_xh, W_hh, b, W_out, b_out, fused=True):
     rnn = F.rnn if fused else F.rnn_composed
     hs, _ = rnn(x, h0, W_xh, W_hh, b)
     logits = F.linear(hs, W_out, b_out)                              # (N, T, V)
-    return F.cross_entropy(logits, _classes(x))
+    V = logits.shape[-1]
+    return F.cross_entropy(logits.reshape(-1, V), _classes(x).reshape(-1))    # (N·T, V), (N·T,)
+
+
+_CLASSES_IGNORED = [[0, -100, 1], [3, 3, -100]]
+
+
+def _classes_ignored(like):
+    return Tensor(backend.as_array(_CLASSES_IGNORED, device=like.device))
+
+
+def _class_probabilities(like):
+    """Rows summing to 1 over dim 1 of a (2, 4, 3) input: a softmax of fixed numbers."""
+    values = backend.numpy_rng(9).standard_normal((2, 4, 3))
+    return ops.softmax(Tensor(backend.as_array(values, dtype=like.dtype, device=like.device)),
+                       axis=1)
+
+
+def _ce_options(fn):
+    """cross_entropy with an ignored target in each row of the batch and label smoothing."""
+    return lambda z: fn(z, _classes_ignored(z), reduction='mean', label_smoothing=0.2)
+
+
+def _class_weights(like):
+    return Tensor(backend.as_array([0.5, 2.0, 1.0, 1.5], dtype=like.dtype, device=like.device))
+
+
+def _pos_weight(like):
+    return Tensor(backend.as_array([0.5, 2.0, 1.0, 3.0], dtype=like.dtype, device=like.device))
+
+
+def _rsample_seeded(loc, log_scale):
+    """Normal(loc, e^log_scale).rsample((2,)) with the same noise at every call (the generator
+    seeded, and its state restored after), so finite differences see one function."""
+    state = get_rng_state()
+    manual_seed(3)
+    try:
+        return D.Normal(loc, ops.exp(log_scale)).rsample((2,))
+    finally:
+        set_rng_state(state)
+
+
+def _bits(like):
+    return Tensor(backend.as_array([[1.0, 0.0, 0.0, 1.0]] * 3, dtype=like.dtype,
+                                   device=like.device))
+
+
+def _categories(like):
+    return Tensor(backend.as_array([0, 3, 1], device=like.device))
 
 
 def _one_hot_rows(like):
@@ -255,14 +305,84 @@ CASES = [
            ((3, 4),)),
     OpCase('F.bce_with_logits_composed',
            lambda x: F.bce_with_logits_composed(x, _soft_targets(x)), ((3, 4),)),
-    OpCase('F.cross_entropy (fused)', lambda z: F.cross_entropy(z, _classes(z), 'sum'),
-           ((2, 3, 4),)),
+    # logits (N, C, d) = (2, 4, 3): classes on dim 1, targets (2, 3), as PyTorch
+    OpCase('F.cross_entropy (fused)',
+           lambda z: F.cross_entropy(z, _classes(z), reduction='sum'), ((2, 4, 3),)),
     OpCase('F.cross_entropy_composed',
-           lambda z: F.cross_entropy_composed(z, _classes(z), 'sum'), ((2, 3, 4),)),
+           lambda z: F.cross_entropy_composed(z, _classes(z), reduction='sum'), ((2, 4, 3),)),
+    OpCase('F.cross_entropy (fused, ignore_index, label_smoothing)',
+           _ce_options(F.cross_entropy), ((2, 4, 3),)),
+    OpCase('F.cross_entropy_composed (ignore_index, label_smoothing)',
+           _ce_options(F.cross_entropy_composed), ((2, 4, 3),)),
+    OpCase('F.cross_entropy (fused, 2-D, label_smoothing, none)',
+           lambda z: F.cross_entropy(z, _classes(z)[0], reduction='none', label_smoothing=0.1),
+           ((3, 4),)),
+    OpCase('F.cross_entropy (fused, weight, ignore_index, label_smoothing)',
+           lambda z: F.cross_entropy(z, _classes_ignored(z), _class_weights(z),
+                                     label_smoothing=0.2), ((2, 4, 3),)),
+    OpCase('F.cross_entropy_composed (weight, ignore_index, label_smoothing)',
+           lambda z: F.cross_entropy_composed(z, _classes_ignored(z), _class_weights(z),
+                                              label_smoothing=0.2), ((2, 4, 3),)),
+    OpCase('F.cross_entropy (probability targets)',
+           lambda z, t: F.cross_entropy(z, ops.softmax(t, axis=1), label_smoothing=0.1),
+           ((2, 4, 3), (2, 4, 3))),
+    OpCase('F.nll_loss', lambda x: F.nll_loss(x, _classes_ignored(x)), ((2, 4, 3),)),
+    OpCase('F.nll_loss (weight)',
+           lambda x: F.nll_loss(x, _classes_ignored(x), _class_weights(x)), ((2, 4, 3),)),
+    OpCase('F.nll_loss (none)',
+           lambda x: F.nll_loss(x, _classes(x)[0], reduction='none'), ((3, 4),)),
+    OpCase('F.binary_cross_entropy (fused)',
+           lambda x, t: F.binary_cross_entropy(ops.sigmoid(x), ops.sigmoid(t), reduction='sum'),
+           ((3, 4), (3, 4))),
+    OpCase('F.binary_cross_entropy_composed',
+           lambda x, t: F.binary_cross_entropy_composed(ops.sigmoid(x), ops.sigmoid(t)),
+           ((3, 4), (3, 4))),
+    OpCase('F.bce_with_logits (fused, pos_weight)',
+           lambda x, t: F.bce_with_logits(x, ops.sigmoid(t), pos_weight=_pos_weight(x)),
+           ((3, 4), (3, 4))),
+    OpCase('F.bce_with_logits_composed (pos_weight)',
+           lambda x, t: F.bce_with_logits_composed(x, ops.sigmoid(t), pos_weight=_pos_weight(x)),
+           ((3, 4), (3, 4))),
+    OpCase('F.kl_div', lambda x, t: F.kl_div(x, ops.softmax(t, axis=1), 'batchmean'),
+           ((3, 4), (3, 4))),
+    OpCase('F.kl_div (log_target)',
+           lambda x, t: F.kl_div(x, ops.log_softmax(t, axis=1), 'none', log_target=True),
+           ((3, 4), (3, 4))),
     OpCase('F.mse_loss (fused)', lambda a, b: F.mse_loss(a, b), ((3, 4), (3, 4))),
     OpCase('F.mse_loss_composed', lambda a, b: F.mse_loss_composed(a, b), ((3, 4), (3, 4))),
     OpCase('F.discriminator_loss', F.discriminator_loss, ((5,), (5,))),
     OpCase('F.generator_loss', F.generator_loss, ((5,),)),
+    # distributions: scales as e^(log scale), probabilities as σ or softmax of free numbers
+    OpCase('Normal.rsample', _rsample_seeded, ((3, 4), (3, 4))),
+    OpCase('Normal.log_prob', lambda loc, s, x: D.Normal(loc, ops.exp(s)).log_prob(x),
+           ((3, 4), (3, 4), (3, 4))),
+    OpCase('Normal.entropy', lambda s: D.Normal(0.0, ops.exp(s)).entropy(), ((3, 4),)),
+    OpCase('kl_divergence (Normal, Normal)',
+           lambda a, s, b, t: D.kl_divergence(D.Normal(a, ops.exp(s)), D.Normal(b, ops.exp(t))),
+           ((3, 4), (3, 4), (3, 4), (3, 4))),
+    OpCase('Bernoulli.log_prob (logits)',
+           lambda l: D.Bernoulli(logits=l).log_prob(_bits(l)), ((3, 4),)),
+    OpCase('Bernoulli.log_prob (probs)',
+           lambda l: D.Bernoulli(probs=ops.sigmoid(l)).log_prob(_bits(l)), ((3, 4),)),
+    OpCase('Bernoulli.entropy', lambda l: D.Bernoulli(logits=l).entropy(), ((3, 4),)),
+    OpCase('kl_divergence (Bernoulli, Bernoulli)',
+           lambda a, b: D.kl_divergence(D.Bernoulli(logits=a), D.Bernoulli(probs=ops.sigmoid(b))),
+           ((3, 4), (3, 4))),
+    OpCase('Categorical.log_prob (logits)',
+           lambda l: D.Categorical(logits=l).log_prob(_categories(l)), ((3, 4),)),
+    OpCase('Categorical.log_prob (probs)',
+           lambda l: D.Categorical(probs=ops.exp(l)).log_prob(_categories(l)), ((3, 4),)),
+    OpCase('Categorical.entropy', lambda l: D.Categorical(logits=l).entropy(), ((3, 4),)),
+    OpCase('kl_divergence (Categorical, Categorical)',
+           lambda a, b: D.kl_divergence(D.Categorical(logits=a), D.Categorical(probs=ops.exp(b))),
+           ((3, 4), (3, 4))),
+    OpCase('Independent.log_prob',
+           lambda loc, s, x: D.Independent(D.Normal(loc, ops.exp(s)), 1).log_prob(x),
+           ((3, 4), (3, 4), (3, 4))),
+    OpCase('kl_divergence (Independent, Independent)',
+           lambda a, s: D.kl_divergence(D.Independent(D.Normal(a, ops.exp(s)), 2),
+                                        D.Independent(D.Normal(0.0, 1.0 + 0 * s), 2)),
+           ((3, 4), (3, 4))),
     # whole (tiny) models written with F; mg.models' own losses: models/gradcheck_cases.py
     OpCase('model: tiny VAE loss', tiny_vae_loss,
            ((2, 6), (6, 5), (5,), (5, 3), (5, 3), (3, 6), (6,))),

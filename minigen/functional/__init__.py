@@ -12,9 +12,13 @@ computes the same from primitive ops (slower, but differentiable to any order):
     gaussian_kl.py      gaussian_kl             GaussianKL        KL(N(mu, σ²) ‖ N(0, I))
     layer_norm.py       layer_norm              LayerNormFunction normalise the last axes
     losses.py           bce_with_logits         BCEWithLogits     binary cross-entropy on logits
-                        cross_entropy           CrossEntropy      softmax cross-entropy
+                        (binary_cross_entropy_with_logits, its PyTorch name)
+                        binary_cross_entropy    BCE               ... on probabilities
                         mse_loss                MSE               squared error
+                        kl_div                                    KL(p ‖ q), composed
                         discriminator_loss, generator_loss        the GAN's, built on bce
+    cross_entropy.py    cross_entropy           CrossEntropy      softmax cross-entropy
+                        nll_loss                                  −log p[c], composed
     composed.py         <kernel>_composed                         the twins, from primitives
     dropout.py          dropout                                   inverted dropout (composed)
     _checks.py          the input checks several kernels share
@@ -29,10 +33,12 @@ from .rnn import rnn
 from .reparameterize import reparameterize
 from .gaussian_kl import gaussian_kl
 from .layer_norm import layer_norm
-from .losses import bce_with_logits, cross_entropy, discriminator_loss, generator_loss, mse_loss
-from .composed import (bce_with_logits_composed, cross_entropy_composed, gaussian_kl_composed,
-                       layer_norm_composed, linear_composed, mse_loss_composed,
-                       reparameterize_composed, rnn_composed)
+from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, bce_with_logits,
+                     discriminator_loss, generator_loss, kl_div, mse_loss)
+from .cross_entropy import cross_entropy, nll_loss
+from .composed import (bce_with_logits_composed, binary_cross_entropy_composed,
+                       cross_entropy_composed, gaussian_kl_composed, layer_norm_composed,
+                       linear_composed, mse_loss_composed, reparameterize_composed, rnn_composed)
 from .dropout import dropout
 
 __all__ = [
@@ -45,10 +51,12 @@ __all__ = [
     'linear', 'rnn', 'reparameterize', 'gaussian_kl', 'layer_norm',
     # losses (fused), and the GAN losses built on them
     'bce_with_logits', 'cross_entropy', 'mse_loss', 'discriminator_loss', 'generator_loss',
+    'binary_cross_entropy', 'binary_cross_entropy_with_logits', 'nll_loss', 'kl_div',
     # the composed twins
     'linear_composed', 'rnn_composed', 'reparameterize_composed', 'gaussian_kl_composed',
     'bce_with_logits_composed', 'cross_entropy_composed', 'mse_loss_composed',
     'layer_norm_composed',
+    'binary_cross_entropy_composed',
     # regularisation
     'dropout',
 ]

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from .. import ops
 from ..ops import xp as graph_xp
 from ..core.tensor import ArrayLike, Tensor
-from ..core.creation import arange
 from ._checks import check_reduction, target_like
+from .cross_entropy import (class_targets, class_weight, classes_last, is_probability_target,
+                            pick_targets, reduce_rows, soft_cross_entropy, target_tensor)
 from .gaussian_kl import expm1_minus_x
 from .layer_norm import check_layer_norm_inputs
 from .rnn import check_rnn_inputs
@@ -65,7 +66,8 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 
 # twin of F.bce_with_logits (losses.py, BCEWithLogits)
 def bce_with_logits_composed(logits: Tensor, targets: Tensor | ArrayLike,
-                             reduction: str = 'mean') -> Tensor:
+                             reduction: str = 'mean',
+                             pos_weight: Tensor | ArrayLike | None = None) -> Tensor:
     """(1 − t) softplus(x) + t softplus(−x), reduced: terms ≥ 0, and a gradient (1 − t) σ(x) −
     t σ(−x) with one term for a hard target, accurate as the fused kernel's (softplus(x) − x·t
     would give σ(x) − t, 0 in float32 for t = 1 once x > 17). Written with the smooth softplus:
@@ -73,20 +75,46 @@ def bce_with_logits_composed(logits: Tensor, targets: Tensor | ArrayLike,
     conventions (gradient 0) do not cancel."""
     check_reduction('bce_with_logits', reduction)
     t = target_like(targets, logits)
-    return _reduce((1 - t) * ops.softplus(logits) + t * ops.softplus(-logits), reduction)
+    positive = t if pos_weight is None else t * target_like(pos_weight, t)   # w t
+    return _reduce((1 - t) * ops.softplus(logits) + positive * ops.softplus(-logits),
+                   reduction)
 
 
-# twin of F.cross_entropy (losses.py, CrossEntropy)
-def cross_entropy_composed(logits: Tensor, targets: Tensor | ArrayLike,
-                           reduction: str = 'mean') -> Tensor:
-    """−log_softmax(z)_c over the last axis, reduced (logsumexp(z) − z_c is the same number, but
-    a difference: in float32 it loses a loss below z's spacing)."""
+# twin of F.cross_entropy (cross_entropy.py, CrossEntropy)
+def cross_entropy_composed(input: Tensor, target: Tensor | ArrayLike,
+                           weight: Tensor | ArrayLike | None = None, ignore_index: int = -100,
+                           reduction: str = 'mean', label_smoothing: float = 0.0) -> Tensor:
+    """−(1 − ε) w_c log_softmax(z)_c − (ε/C) Σ_j w_j log_softmax(z)_j over dim 1 (w = 1
+    without weights), 0 for ignored targets, reduced ('mean' over Σ w_c kept). log_softmax
+    keeps a small loss that logsumexp(z) − z_c, a difference, would lose in float32.
+    Probability targets take the same (composed) path as in F.cross_entropy."""
     check_reduction('cross_entropy', reduction)
-    classes = targets.data if isinstance(targets, Tensor) else targets
-    V = logits.shape[-1]
-    log_p = ops.log_softmax(ops.reshape(logits, (-1, V)), axis=1)           # (M, V)
-    loss = -log_p[arange(log_p.shape[0]), Tensor(classes).reshape(-1)]      # (M,)
-    return _reduce(ops.reshape(loss, logits.shape[:-1]), reduction)
+    weight = class_weight('cross_entropy', weight, input)
+    if is_probability_target(target, input):
+        return soft_cross_entropy(input, target_tensor(target, input), weight, ignore_index,
+                                  reduction, label_smoothing)
+    classes = class_targets('cross_entropy', input, target, ignore_index)
+    flat = classes.reshape(-1)                                                # (M,)
+    log_p = ops.log_softmax(classes_last(input), axis=1)                     # (M, C)
+    picked, w_c = pick_targets(log_p, flat, weight, ignore_index)            # (M,) each
+    loss = -(1 - label_smoothing) * picked * Tensor(w_c)                     # (M,)
+    if label_smoothing:
+        w = 1.0 if weight is None else Tensor(weight)
+        smooth = ops.sum(log_p * w, axis=1) * (label_smoothing / log_p.shape[1])   # (M,)
+        loss = loss - ops.where(Tensor(flat != ignore_index), smooth, 0.0)
+    return reduce_rows(loss, reduction, classes.shape, float(w_c.sum().real))
+
+
+# twin of F.binary_cross_entropy (losses.py, BCE)
+def binary_cross_entropy_composed(input: Tensor, target: Tensor | ArrayLike,
+                                  reduction: str = 'mean') -> Tensor:
+    """−(t · max(log x, −100) + (1 − t) · max(log1p(−x), −100)), reduced: the kernel's value
+    and, inside (0, 1) where no clamp is reached, its gradient."""
+    check_reduction('binary_cross_entropy', reduction)
+    t = target_like(target, input)
+    log_x = ops.clamp(ops.log(input), min=-100.0)
+    log_1mx = ops.clamp(ops.log1p(-input), min=-100.0)
+    return _reduce(-(t * log_x + (1 - t) * log_1mx), reduction)
 
 
 # twin of F.mse_loss (losses.py, MSE)

@@ -1,17 +1,19 @@
-"""Losses as fused kernels (one node, hand-written backward each), and the GAN losses built on
-them. Each kernel: its Function class, then its public function right under it.
+"""Losses as fused kernels (one node, hand-written backward each), the losses composed of
+primitives, and the GAN losses. Each kernel: its Function class, then its public function right
+under it. Cross-entropy and nll_loss have a page of their own (cross_entropy.py).
 
     _Loss                 the reduction every loss shares, and its gradient
-    bce_with_logits       binary cross-entropy on logits (BCEWithLogits)
-    cross_entropy         softmax cross-entropy with integer classes (CrossEntropy)
+    bce_with_logits       binary cross-entropy on logits, with pos_weight (BCEWithLogits);
+                          binary_cross_entropy_with_logits is its PyTorch name
+    binary_cross_entropy  binary cross-entropy on probabilities, logs clamped at −100 (BCE)
     mse_loss              squared error (MSE)
+    kl_div                KL(p ‖ q) pointwise from log q, composed of primitives
     discriminator_loss    the GAN's two losses, composed of bce_with_logits
     generator_loss
 
 ``reduction`` is 'mean' (the default, over every element), 'sum' or 'none' (elementwise).
-Shapes: an elementwise loss takes x and t of one shape (...); cross_entropy takes logits
-(..., V) and classes (...), with M = the number of (...) positions. gy, the gradient of the
-reduced loss, is () for 'mean' and 'sum', the loss's own shape for 'none'.
+Shapes: an elementwise loss takes x and t of one shape (...). gy, the gradient of the reduced
+loss, is () for 'mean' and 'sum', the loss's own shape for 'none'.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from ..core import backend
 from ..core.errors import ShapeError, describe
 from ..core.function import Function
 from ..core.tensor import ArrayLike, Tensor
+from .. import ops
 from ..ops.activations import exp_minus_abs
 from ._checks import (check_finite_loss, check_not_empty, check_reduction, check_same_shape,
                       target_like)
@@ -35,18 +38,22 @@ class _Loss(Function):
     def __init__(self, reduction):
         self.reduction = reduction
 
-    def reduce(self, xp, loss):
-        self.count = loss.size                 # saved: backward code avoids .size, which is
-        if self.reduction == 'sum':            # a method on Tensors (PyTorch's meaning)
+    def reduce(self, xp, loss, count=None):
+        """``count`` is what 'mean' divides by: every element by default (cross_entropy
+        passes the number of targets not ignored)."""
+        self.count = loss.size if count is None else count     # saved: backward code avoids
+        if self.reduction == 'sum':                            # .size, a method on Tensors
             return xp.sum(loss)                                    # ()
         if self.reduction == 'mean':           # an empty mean is nan, as in PyTorch
-            return xp.sum(loss) / loss.size if loss.size else xp.sum(loss) * float('nan')  # ()
+            return xp.sum(loss) / self.count if self.count else xp.sum(loss) * float('nan')
         return loss                                                # like l
 
     def spread(self, gy):
         """gl, the gradient of the reduced loss with respect to each element of l: () for
         'mean' and 'sum' (it broadcasts over l), l's shape for 'none'."""
-        return gy / self.count if self.reduction == 'mean' else gy
+        if self.reduction != 'mean':
+            return gy
+        return gy / self.count if self.count else gy * 0.0    # nothing counted: no gradient
 
 
 # ----------------------------------------------------------------------------- bce_with_logits
@@ -74,132 +81,180 @@ class BCEWithLogits(_Loss):
     analytic = False
     name = 'bce_with_logits'
 
+    def __init__(self, reduction, pos_weight=None):
+        super().__init__(reduction)
+        self.pos_weight = pos_weight            # an array broadcasting to x, or None
+
     def forward(self, xp, x, t):
         # e^a and 1 + e^a are finite for a below this (87.7 for float32), saved for backward
         self.limit = math.log(float(xp.finfo(x.dtype).max)) - 1
         loss = exp_minus_abs(xp, x)                                # e^(−|x|), (...)
         xp.log1p(loss, out=loss)                                   # log(1 + e^(−|x|)), (...)
+        if self.pos_weight is not None:                            # (1 − t) sp(x) + w t sp(−x)
+            w_t = self.pos_weight * t                              # (...)
+            return self.reduce(xp, (1 - t) * (xp.maximum(x, 0) + loss)
+                               + w_t * (xp.maximum(-x, 0) + loss))
         loss += x * ((x > 0) - t)                                  # (...), ≥ 0 for t in [0, 1]
         return self.reduce(xp, loss)                               # () or (...)
 
     def backward(self, xp, gy, x, t, y):
         g = self.spread(gy)                                        # gl, () or (...)
         E = xp.exp(xp.minimum(x, self.limit))                      # eˣ, (...), finite
+        if self.pos_weight is not None:
+            return self._backward_weighted(xp, g, x, t, E)
         gx = g * (((1 - t) * E - t) / (1 + E))                     # (...)
         gt = -g * x if self.needs_grad(1) else None                # (...)
         return gx, gt
 
+    def _backward_weighted(self, xp, g, x, t, E):
+        """gx = gl ((1 − t) σ(x) − w t σ(−x));  gt = gl (w sp(−x) − sp(x)) = gl ((w − 1)
+        sp(x) − w x), sp(x) = softplus(x) = max(x, 0) + log1p(e^(−|x|)). σ(−x) is 1/(1 + E)
+        but e^(−x) beyond the clip of E, where w > 1 can lift w σ(−x) into the normal range."""
+        w = self.pos_weight
+        beyond = xp.exp(-xp.maximum(x, self.limit))               # e^(−x) where x > the clip
+        sigmoid_neg = xp.where(x > self.limit, beyond, 1 / (1 + E))          # σ(−x), (...)
+        gx = g * ((1 - t) * (E / (1 + E)) - w * t * sigmoid_neg)   # (...)
+        if not self.needs_grad(1):
+            return gx, None
+        softplus = xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))     # (...)
+        return gx, g * ((w - 1) * softplus - w * x)                # (...) each
 
-def bce_with_logits(logits: Tensor, targets: Tensor | ArrayLike,
-                    reduction: str = 'mean') -> Tensor:
+
+def bce_with_logits(logits: Tensor, targets: Tensor | ArrayLike, reduction: str = 'mean',
+                    pos_weight: Tensor | ArrayLike | None = None) -> Tensor:
     """Binary cross-entropy on logits, stable for any logit; targets may be soft (in [0, 1])
-    or a number (every target that value).
+    or a number (every target that value). ``pos_weight`` (PyTorch's), broadcasting to the
+    logits (one per class on the last axis, say), weighs the positive term:
+    l = −[w t log σ(x) + (1 − t) log(1 − σ(x))]; it is a constant (no gradient).
 
     >>> round(F.bce_with_logits(mg.zeros(4), 1.0).item(), 4)     # −log σ(0) = log 2
     0.6931
+    >>> round(F.bce_with_logits(mg.zeros(1), 1.0, pos_weight=[3.0]).item(), 4)   # 3 log 2
+    2.0794
     """
     check_reduction('bce_with_logits', reduction)
     targets = target_like(targets, logits)
     check_same_shape('bce_with_logits', logits, targets, 'logits', 'targets')
     check_not_empty('bce_with_logits', logits=logits)
-    loss = BCEWithLogits(reduction).apply(logits, targets)
+    weight = None if pos_weight is None else broadcast_weight('bce_with_logits', pos_weight,
+                                                             logits, 'pos_weight')
+    loss = BCEWithLogits(reduction, weight).apply(logits, targets)
     check_finite_loss('bce_with_logits', loss, logits=logits, targets=targets)
     return loss
 
 
-# ----------------------------------------------------------------------------- cross_entropy
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor | ArrayLike,
+                                     weight: Tensor | ArrayLike | None = None,
+                                     reduction: str = 'mean',
+                                     pos_weight: Tensor | ArrayLike | None = None) -> Tensor:
+    """``bce_with_logits`` under PyTorch's name and argument order; ``weight`` (a constant
+    broadcasting to the input) rescales each element's loss before the reduction."""
+    if weight is None:
+        return bce_with_logits(input, target, reduction, pos_weight)
+    check_reduction('binary_cross_entropy_with_logits', reduction)
+    w = broadcast_weight('binary_cross_entropy_with_logits', weight, input, 'weight')
+    return reduce_weighted(bce_with_logits(input, target, 'none', pos_weight), w, reduction)
 
 
-class CrossEntropy(_Loss):
-    """Softmax cross-entropy over the last axis with integer class targets c:
+def reduce_weighted(loss: Tensor, weight, reduction: str) -> Tensor:
+    """PyTorch's ``weight`` of the binary losses: each element's loss times its weight, then
+    the reduction ('mean' over every element, weights or not, as PyTorch)."""
+    loss = loss * Tensor(weight)
+    if reduction == 'sum':
+        return ops.sum(loss)
+    return ops.mean(loss) if reduction == 'mean' else loss
 
-        l = −log softmax(z)_c = log Σ_j e^(d_j) − d_c = log1p(S + expm1(d_c)) − d_c,
 
-    for logits z (..., V), c (...), with d = z − m (m = max z, so no exponential overflows)
-    and S = Σ_{j≠c} e^(d_j), the other classes' terms. Σ e^d − 1 is S + (e^(d_c) − 1): when c
-    is the top class (d_c = 0) that is S exactly, and log1p keeps a loss near 0 that
-    log(1 + S) would round to 0.
+def broadcast_weight(op_name: str, weight, like: Tensor, what: str):
+    """A constant weight as an array of like's dtype and device that broadcasts to like's
+    shape (and does not widen it)."""
+    data = weight.data if isinstance(weight, Tensor) else weight
+    array = backend.as_array(data, dtype=like.dtype, device=like.device)
+    try:
+        fits = backend.broadcast_shapes(array.shape, like.shape) == like.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(f"{op_name}: {what} must broadcast to the input's shape: {what} "
+                         f"{describe(array)}, input {describe(like)}")
+    return array
 
-        gz = gl · (softmax(z) − onehot(c)):   gl · e^(d_j) / Σ e^d   for j ≠ c,
-                                              −gl · S / Σ e^d        for j = c,
 
-    the target's 1 − p_c written as the sum of the others' p (a difference of numbers near 1
-    would be 0 in float32 once the loss is below 6e-8). Written on xp, the backward is itself
-    differentiable; the shift m is a constant there (the softmax does not depend on it).
+# ----------------------------------------------------------------------------- binary_cross_entropy
 
-    Derivation: docs/derivations.md, section 'cross_entropy'. Composed twin:
-    ``cross_entropy_composed`` (composed.py).
+
+class BCE(_Loss):
+    """Binary cross-entropy of probabilities x in [0, 1] against targets t, with PyTorch's
+    clamped logs (a probability of exactly 0 or 1 gives a finite loss, at most 100):
+
+        l = −(t · max(log x, −100) + (1 − t) · max(log(1 − x), −100))
+
+        gx = gl · (x − t) / max(x (1 − x), 1e-12),    gt = gl · (log(1 − x) − log x)
+
+    Both are PyTorch's formulas, the derivatives of the unclamped loss: gx with its
+    denominator kept from 0 (at x = 0 with t = 1 it is −1e12, not 0 as the clamp's own
+    derivative would give), gt unclamped (+∞ at x = 0, −∞ at x = 1, as PyTorch).
+    log(1 − x) is computed as log1p(−x), accurate for small x. Derivation:
+    docs/derivations.md, section 'binary_cross_entropy'. Composed twin:
+    ``binary_cross_entropy_composed`` (composed.py), equal inside (0, 1).
     """
     analytic = False
-    name = 'cross_entropy'
+    name = 'binary_cross_entropy'
 
-    def forward(self, xp, z, classes):
-        V = z.shape[-1]
-        z2 = xp.reshape(z, (-1, V))                                # (M, V)
-        self.classes = c = xp.reshape(classes, (-1,))              # (M,), saved
-        self.rows = rows = xp.arange(c.shape[0])                   # (M,), saved
-        self.shift = xp.max(z2, axis=1, keepdims=True)             # m (M, 1), saved
-        e = z2 - self.shift                                        # d, (M, V)
-        d_c = e[rows, c]                                           # (M,)
-        xp.exp(e, out=e)                                           # e^d, (M, V)
-        e[rows, c] = 0                                             # the other classes only
-        others = xp.sum(e, axis=1)                                 # S, (M,)
-        loss = xp.log1p(others + xp.expm1(d_c)) - d_c              # (M,)
-        return self.reduce(xp, xp.reshape(loss, z.shape[:-1]))    # () or (...)
+    def clamped_logs(self, xp, x):
+        """max(log x, −100) and max(log(1 − x), −100), (...) each, without taking log 0
+        (no warning): x is floored at 1e-45 (log < −103) and 1 − x read as 0 where x is 1."""
+        log_x = xp.maximum(xp.log(xp.maximum(x, 1e-45)), -100.0)            # (...)
+        below_one = xp.minimum(x, 0.5)             # log1p(−x) only where x < 1; −100 at x = 1
+        log_1mx = xp.where(x < 1, xp.log1p(-xp.where(x < 1, x, below_one)), -100.0)
+        return log_x, xp.maximum(log_1mx, -100.0)                            # (...)
 
-    def backward(self, xp, gy, z, classes, y):
-        """In place on the one (M, V) array it makes: e^d, then gl · softmax, then the
-        targets' entries. Under create_graph (Tensors), the same values from composed lines."""
-        if isinstance(gy, Tensor):
-            return self._backward_differentiable(xp, gy, z)
-        V, M, rows, c = z.shape[-1], self.count, self.rows, self.classes
-        e = xp.exp(xp.reshape(z, (M, V)) - self.shift)             # e^d, (M, V)
+    def forward(self, xp, x, t):
+        log_x, log_1mx = self.clamped_logs(xp, x)                  # (...) each
+        return self.reduce(xp, -(t * log_x + (1 - t) * log_1mx))   # () or (...)
+
+    def backward(self, xp, gy, x, t, y):
         g = self.spread(gy)                                        # gl, () or (...)
-        if self.reduction == 'none':
-            g = xp.reshape(g, (M, 1))                              # (M, 1)
-        xp.multiply(e, g / xp.sum(e, axis=1, keepdims=True), out=e)   # gl · softmax, (M, V)
-        e[rows, c] *= 0                                            # 0 at the targets (signed)
-        e[rows, c] -= xp.sum(e, axis=1)                            # −gl · S / Σ e^d
-        return xp.reshape(e, z.shape), None                        # (..., V); none for classes
-
-    def _backward_differentiable(self, xp, gy, z):
-        V, M = z.shape[-1], self.count
-        raw = backend.array_module(self.shift)
-        onehot = raw.zeros((M, V), dtype=bool)                     # (M, V), a constant
-        onehot[self.rows, self.classes] = True
-        e = xp.exp(xp.reshape(z, (M, V)) - self.shift)            # e^d, (M, V)
-        g = self.spread(gy)
-        if self.reduction == 'none':
-            g = xp.reshape(g, (M, 1))
-        pg = e * (g / xp.sum(e, axis=1, keepdims=True))            # gl · softmax, (M, V)
-        others = pg * ~onehot                                      # (M, V), 0 at the targets
-        gz = others - onehot * xp.sum(others, axis=1, keepdims=True)   # (M, V)
-        return xp.reshape(gz, z.shape), None
+        gx = g * (x - t) / xp.maximum(x * (1 - x), 1e-12)          # (...)
+        if not self.needs_grad(1):
+            return gx, None
+        inside = xp.where(x > 0, xp.where(x < 1, x, 0.5), 0.5)    # (...), logs of these only
+        log_odds = xp.log1p(-inside) - xp.log(inside)              # log(1 − x) − log x
+        edges = xp.where(x > 0, -math.inf, math.inf)               # x = 1: −∞, x = 0: +∞
+        return gx, g * xp.where(x > 0, xp.where(x < 1, log_odds, edges), edges)
 
 
-def cross_entropy(logits: Tensor, targets: Tensor | ArrayLike,
-                  reduction: str = 'mean') -> Tensor:
-    """Softmax cross-entropy: logits (..., V), targets (...) of integer classes in [0, V).
+def binary_cross_entropy(input: Tensor, target: Tensor | ArrayLike,
+                         weight: Tensor | ArrayLike | None = None,
+                         reduction: str = 'mean') -> Tensor:
+    """Binary cross-entropy of probabilities, as ``torch.nn.functional.binary_cross_entropy``
+    (logs clamped at −100); ``weight`` (a constant broadcasting to the input) rescales each
+    element's loss. Prefer bce_with_logits on logits: σ then log loses accuracy.
 
-    >>> round(F.cross_entropy(mg.zeros(2, 4), [0, 3]).item(), 4)     # uniform: log 4
-    1.3863
+    >>> round(F.binary_cross_entropy(mg.tensor([0.5]), mg.tensor([0.0])).item(), 4)  # −log ½
+    0.6931
+    >>> F.binary_cross_entropy(mg.tensor([0.0]), mg.tensor([1.0])).item()   # clamped
+    100.0
     """
-    check_reduction('cross_entropy', reduction)
-    classes = targets.data if isinstance(targets, Tensor) else backend.as_array(targets)
-    if classes.dtype.kind not in 'iu':
-        raise TypeError(f"cross_entropy: targets must be integer class indices; got "
-                        f"{classes.dtype}")
-    if logits.ndim < 1 or tuple(classes.shape) != logits.shape[:-1]:
-        raise ShapeError(f"cross_entropy: targets must have the logits' shape without its last "
-                         f"axis: logits {describe(logits)}, targets {describe(classes)}")
-    V = logits.shape[-1]
-    if classes.size and (int(classes.min()) < 0 or int(classes.max()) >= V):
-        bad = int(classes.min()) if int(classes.min()) < 0 else int(classes.max())
-        raise ValueError(f"cross_entropy: target class {bad} is out of range for {V} classes")
-    check_not_empty('cross_entropy', logits=logits)
-    loss = CrossEntropy(reduction).apply(logits, Tensor(classes))
-    check_finite_loss('cross_entropy', loss, logits=logits)
-    return loss
+    check_reduction('binary_cross_entropy', reduction)
+    target = target_like(target, input)
+    check_same_shape('binary_cross_entropy', input, target, 'input', 'target')
+    check_not_empty('binary_cross_entropy', input=input)
+    check_probabilities('binary_cross_entropy', input)
+    if weight is None:
+        return BCE(reduction).apply(input, target)
+    w = broadcast_weight('binary_cross_entropy', weight, input, 'weight')
+    return reduce_weighted(BCE('none').apply(input, target), w, reduction)
+
+
+def check_probabilities(op_name: str, input: Tensor) -> None:
+    xp = backend.array_module(input.data)
+    inside = (input.data >= 0) & (input.data <= 1)                 # False for NaN too
+    if not bool(xp.all(inside)):
+        outside = input.data[~inside]
+        raise ValueError(f"{op_name}: input must hold probabilities in [0, 1]; {describe(input)} "
+                         f"has {outside.size} values outside, e.g. {float(outside[0])} (for "
+                         "logits use binary_cross_entropy_with_logits)")
 
 
 # ----------------------------------------------------------------------------- mse_loss
@@ -236,6 +291,45 @@ def mse_loss(input: Tensor, target: Tensor | ArrayLike, reduction: str = 'mean')
     loss = MSE(reduction).apply(input, target)
     check_finite_loss('mse_loss', loss, input=input, target=target)
     return loss
+
+
+# ----------------------------------------------------------------------------- kl_div
+
+KL_REDUCTIONS = ('mean', 'batchmean', 'sum', 'none')
+
+
+def kl_div(input: Tensor, target: Tensor | ArrayLike, reduction: str = 'mean',
+           log_target: bool = False) -> Tensor:
+    """KL(target ‖ q) pointwise, as ``torch.nn.functional.kl_div``: ``input`` holds log q,
+    ``target`` the probabilities p (or log p with ``log_target=True``):
+
+        l = p (log p − input)           (0 where p = 0, the limit of p log p)
+        l = e^(log p) (log p − input)   with log_target
+
+    ``reduction``: 'batchmean' (Σ l / N, the true KL per example: use this one), 'mean' (over
+    every element, as PyTorch, which warns that it is not the KL), 'sum' or 'none'. Composed of
+    primitives, so the gradients are theirs: ∂l/∂input = −p, ∂l/∂p = log p + 1 − input.
+
+    >>> p = mg.tensor([[0.5, 0.5]])
+    >>> round(F.kl_div(mg.log(mg.tensor([[0.25, 0.75]])), p, 'batchmean').item(), 4)
+    0.1438
+    """
+    if reduction not in KL_REDUCTIONS:
+        raise ValueError(f"kl_div: reduction must be one of {', '.join(KL_REDUCTIONS)}; got "
+                         f"{reduction!r}")
+    target = target_like(target, input)
+    check_same_shape('kl_div', input, target, 'input', 'target')
+    if log_target:
+        loss = ops.exp(target) * (target - input)
+    else:
+        positive = target.data > 0                                 # a constant mask
+        safe = ops.where(Tensor(positive), target, 1.0)            # log 1 = 0 where p = 0
+        loss = target * (ops.log(safe) - input)
+    if reduction == 'batchmean':
+        return ops.sum(loss) / (input.shape[0] if input.ndim else 1)
+    if reduction == 'sum':
+        return ops.sum(loss)
+    return ops.mean(loss) if reduction == 'mean' else loss
 
 
 # ----------------------------------------------------------------------------- the GAN losses

@@ -32,8 +32,8 @@ class CharRNN(nn.Module):
         return self.head(hs), h
 
     def loss(self, inputs, targets, h0=None):
-        logits, _ = self.forward(inputs, h0)
-        return F.cross_entropy(logits, targets)
+        logits, _ = self.forward(inputs, h0)                         # (N, T, V)
+        return F.cross_entropy(logits.reshape(-1, self.vocab_size), targets.reshape(-1))
 
     def bits_per_character(self, ids, chunk=512):
         """Cross-entropy in bits per character over a whole text (1-D ids), read in order with
@@ -47,7 +47,8 @@ class CharRNN(nn.Module):
                     break
                 inputs, targets = Tensor(piece[None, :-1]), Tensor(piece[None, 1:])
                 logits, h = self.forward(inputs, h)
-                total += F.cross_entropy(logits, targets, reduction='sum').item()
+                total += F.cross_entropy(logits.reshape(-1, self.vocab_size), targets.reshape(-1),
+                                         reduction='sum').item()
                 count += len(piece) - 1
         return total / count / math.log(2)
 

@@ -7,6 +7,9 @@
     init.py     the initialisers (nn.init.normal_, kaiming_uniform_, ...)
     utils.py    clip_grad_norm_, clip_grad_value_ (the optimizers' clippers, at PyTorch's path)
 
+    loss.py     the loss modules (MSELoss, BCEWithLogitsLoss, BCELoss, CrossEntropyLoss,
+                NLLLoss, KLDivLoss)
+
 ``minigen.nn.functional`` is ``minigen.functional`` itself, so that PyTorch's habit
 ``import minigen.nn.functional as F`` works.
 """
@@ -18,6 +21,7 @@ from .layers import (ELU, GELU, RNN, Dropout, Embedding, Flatten, Identity, Laye
                      LeakyReLU, Linear, ReLU, Sigmoid, Softplus, Tanh)
 from .module import (IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter, Sequential,
                      functional_call)
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, KLDivLoss, MSELoss, NLLLoss
 from ..core.errors import StateDictError
 
 sys.modules[__name__ + '.functional'] = functional     # the alias: one module, two names
@@ -25,4 +29,5 @@ sys.modules[__name__ + '.functional'] = functional     # the alias: one module, 
 __all__ = ['Module', 'Parameter', 'Sequential', 'ModuleList', 'functional_call',
            'IncompatibleKeys', 'StateDictError', 'Linear', 'RNN', 'Embedding', 'Dropout', 'ReLU',
            'LeakyReLU', 'ELU', 'Sigmoid', 'Softplus', 'Tanh', 'init', 'utils',
-           'ModuleDict', 'LayerNorm', 'GELU', 'Flatten', 'Identity']
+           'ModuleDict', 'LayerNorm', 'GELU', 'Flatten', 'Identity',
+           'MSELoss', 'BCEWithLogitsLoss', 'BCELoss', 'CrossEntropyLoss', 'NLLLoss', 'KLDivLoss']
