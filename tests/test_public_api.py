@@ -18,7 +18,7 @@ sum swapaxes tanh taylor_test tensor to_device to_dot trace transpose unsqueeze 
 where zeros zeros_like
 cumsum einsum gather gelu lerp masked_fill norm repeat scatter scatter_add sort topk
 randn_like rand_like randint normal multinomial from_numpy as_tensor double long int32 bool_
-device cuda set_grad_enabled inference_mode
+device cuda set_grad_enabled inference_mode equal allclose
 distributions
 '''.split()
 

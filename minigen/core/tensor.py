@@ -741,6 +741,13 @@ class Tensor:
     def amin(self, dim: Dim = None, keepdim: bool = False, **aliases: Any) -> Tensor:
         return _ops.amin(self, dim, keepdim, **aliases)
 
+    def equal(self, other: Tensor) -> bool:
+        return _ops.equal(self, other)
+
+    def allclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+                 equal_nan: bool = False) -> bool:
+        return _ops.allclose(self, other, rtol, atol, equal_nan)
+
     def argmax(self, dim: Dim = None, keepdim: bool = False, **aliases: Any) -> Tensor:
         return _ops.argmax(self, dim, keepdim, **aliases)
 

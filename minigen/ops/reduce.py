@@ -530,5 +530,33 @@ def _last_by_default(op_name, dim, aliases):
     return -1 if dim is None else dim
 
 
+def equal(a: Tensor, b: Tensor) -> bool:
+    """Whether a and b have one shape and equal elements (PyTorch's ``torch.equal``): a bool,
+    not a Tensor, so nothing to differentiate."""
+    a, b = _tensor_pair('equal', a, b)
+    if a.shape != b.shape:
+        return False
+    return bool((a.data == b.data).all())
+
+
+def allclose(a: Tensor, b: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    """Whether |a − b| ≤ atol + rtol·|b| everywhere, broadcasting (PyTorch's
+    ``torch.allclose``): a bool."""
+    a, b = _tensor_pair('allclose', a, b)
+    xp = backend.array_module(a.data)
+    try:
+        return bool(xp.allclose(a.data, b.data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    except ValueError as exc:
+        raise ShapeError(f"allclose: {exc}; a {a.shape}, b {b.shape}") from None
+
+
+def _tensor_pair(op_name, a, b):
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError(f"{op_name}: takes two Tensors; got {type(a).__name__} and "
+                        f"{type(b).__name__}")
+    return a, b
+
+
 __all__ = ['sum', 'mean', 'var', 'std', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin',
-           'logsumexp', 'softmax', 'log_softmax', 'norm']
+           'logsumexp', 'softmax', 'log_softmax', 'norm', 'equal', 'allclose']

@@ -30,6 +30,8 @@ NO_GRADIENT = {
     'argmax': 'an integer index',
     'argmin': 'an integer index',
     'sign': 'piecewise constant: its result needs no gradient',
+    'equal': 'a bool',
+    'allclose': 'a bool',
     'result_type': 'a dtype, not a Tensor',
     'promote_types': 'a dtype, not a Tensor',
 }

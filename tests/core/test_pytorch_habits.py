@@ -334,3 +334,15 @@ def test_the_engine_style_is_untouched():
     x = leaf()
     Square().apply(x).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0, 6.0])
+
+
+def test_equal_and_allclose_answer_with_a_bool():
+    a = mg.tensor([1.0, 2.0])
+    assert mg.equal(a, mg.tensor([1.0, 2.0])) is True and a.equal(a * 1)
+    assert not mg.equal(a, mg.tensor([1.0, 2.0, 3.0]))           # shapes differ: False
+    assert mg.allclose(a, a + 1e-7) and not a.allclose(a + 1e-3)
+    assert mg.allclose(mg.tensor([float('nan')]), mg.tensor([float('nan')]), equal_nan=True)
+    with pytest.raises(mg.ShapeError, match='allclose'):
+        mg.allclose(a, mg.zeros(3))
+    with pytest.raises(TypeError, match='equal: takes two Tensors'):
+        mg.equal(a, [1.0, 2.0])
