@@ -185,7 +185,8 @@ def cross_entropy(logits: Tensor, targets: Tensor | ArrayLike,
     1.3863
     """
     check_reduction('cross_entropy', reduction)
-    classes = targets.data if isinstance(targets, Tensor) else backend.as_array(targets)
+    classes = (targets.data if isinstance(targets, Tensor)
+               else backend.as_array(targets, device=logits.device))
     if classes.dtype.kind not in 'iu':
         raise TypeError(f"cross_entropy: targets must be integer class indices; got "
                         f"{classes.dtype}")
@@ -193,8 +194,8 @@ def cross_entropy(logits: Tensor, targets: Tensor | ArrayLike,
         raise ShapeError(f"cross_entropy: targets must have the logits' shape without its last "
                          f"axis: logits {describe(logits)}, targets {describe(classes)}")
     V = logits.shape[-1]
-    if classes.size and (int(classes.min()) < 0 or int(classes.max()) >= V):
-        bad = int(classes.min()) if int(classes.min()) < 0 else int(classes.max())
+    bad = backend.out_of_range(classes, V)
+    if bad is not None:
         raise ValueError(f"cross_entropy: target class {bad} is out of range for {V} classes")
     check_not_empty('cross_entropy', logits=logits)
     loss = CrossEntropy(reduction).apply(logits, Tensor(classes))
