@@ -431,7 +431,11 @@ class Tensor:
                                  'masked_fill_')
 
     def _check_memory_writable(self, op_name):
-        if not getattr(self.data.flags, 'writeable', True):
+        # NumPy marks expand's views read-only; CuPy has no such flag, so a zero stride along
+        # an axis of more than one element (elements sharing memory) is tested as well.
+        data = self.data
+        if not getattr(data.flags, 'writeable', True) or any(
+                step == 0 and n > 1 for n, step in zip(data.shape, data.strides)):
             raise ValueError(
                 f"{op_name}: this tensor {self.shape} is an expanded view (broadcast_to/expand), "
                 "where several elements share one memory location, so it cannot be written in "

@@ -108,3 +108,32 @@ def test_a_vae_step_reads_the_loss_to_the_host_once(monkeypatch):
     row = loops.vae_epoch(model, {'model': opt}, batches, epoch=1)
     assert len(reads) == len(batches)
     assert np.isfinite(row['train_loss'])
+
+
+# ------------------------------------------------ expanded views: no read-only flag on CuPy
+
+IN_PLACE = {
+    'add_': lambda t: t.add_(1),
+    '+=': lambda t: t.__iadd__(1),
+    'setitem': lambda t: t.__setitem__(0, 5.0),
+    'zero_': lambda t: t.zero_(),
+}
+
+
+@pytest.mark.parametrize('name', sorted(IN_PLACE))
+def test_writing_into_an_expanded_view_is_refused(device, name):
+    x = mg.ones(3)
+    with pytest.raises(ValueError, match='expanded view'):
+        IN_PLACE[name](x.expand(2, 3))
+    assert x.tolist() == [1.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize('name', sorted(IN_PLACE))
+def test_a_writable_array_with_a_zero_stride_is_refused_too(name):
+    """What a CuPy broadcast view looks like (CuPy arrays have no writeable flag), on NumPy."""
+    base = np.ones(3, dtype='float32')
+    shared = np.lib.stride_tricks.as_strided(base, shape=(2, 3), strides=(0, 4))
+    assert shared.flags.writeable
+    with pytest.raises(ValueError, match='expanded view'):
+        IN_PLACE[name](mg.Tensor(shared))
+    assert base.tolist() == [1.0, 1.0, 1.0]
