@@ -312,13 +312,15 @@ def out_of_range(indices, size):
     """The index an out-of-range error names, or None when every one of ``indices`` is in
     0..size-1: the smallest if it is negative, else the largest if it is ≥ size.
 
-    Both ends come to the host in one transfer: on a GPU one sync, where ``int(idx.min())``
-    and ``int(idx.max())`` were two. (CuPy wraps out-of-range indices instead of raising, so
+    On a GPU both ends come to the host in one transfer: one sync, where ``int(idx.min())``
+    and ``int(idx.max())`` were two (NumPy's are host scalars already). (CuPy wraps out-of-range indices instead of raising, so
     this check is the only one there is on a GPU.)"""
     if not indices.size:
         return None
-    xp = array_module(indices)
-    low, high = (int(v) for v in to_host(xp.stack([indices.min(), indices.max()])))
+    low, high = indices.min(), indices.max()
+    if not isinstance(low, scalar_type):          # 0-d device arrays (CuPy): one copy for both
+        low, high = to_host(array_module(indices).stack([low, high]))
+    low, high = int(low), int(high)
     if low < 0:
         return low
     return high if high >= size else None
