@@ -432,9 +432,10 @@ class Tensor:
 
     def _check_memory_writable(self, op_name):
         # NumPy marks expand's views read-only; CuPy has no such flag, so a zero stride along
-        # an axis of more than one element (elements sharing memory) is tested as well.
+        # an axis of more than one element (elements sharing memory) is tested as well; an
+        # empty array, whose strides may be anything, shares nothing.
         data = self.data
-        if not getattr(data.flags, 'writeable', True) or any(
+        if not getattr(data.flags, 'writeable', True) or data.size and any(
                 step == 0 and n > 1 for n, step in zip(data.shape, data.strides)):
             raise ValueError(
                 f"{op_name}: this tensor {self.shape} is an expanded view (broadcast_to/expand), "

@@ -149,3 +149,11 @@ def test_a_writable_array_with_a_zero_stride_is_refused_too(name):
     with pytest.raises(ValueError, match='expanded view'):
         IN_PLACE[name](mg.Tensor(shared))
     assert base.tolist() == [1.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize('shape', [(0, 2), (2, 0), (0,)])
+def test_empty_tensors_are_still_written_in_place(device, shape):
+    """An empty array's strides may be 0 along a long axis; it shares no memory."""
+    t = mg.zeros(*shape) * mg.ones(*shape)
+    t += 1
+    assert t.shape == shape
