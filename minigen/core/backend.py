@@ -27,6 +27,7 @@ float32 = numpy.dtype('float32')
 float64 = numpy.dtype('float64')
 int64 = numpy.dtype('int64')
 bool_ = numpy.dtype('bool')
+_uint64 = numpy.dtype('uint64')
 
 BACKENDS = ('numpy', 'cupy')
 DEVICE_NAMES = ('cpu', 'cuda', 'gpu')
@@ -333,11 +334,36 @@ def _scatter_add_into(xp):
 
 def scatter_add(shape, index, values):
     """zeros(shape) with ``values`` added at ``index``; repeated indices add up (the adjoint of
-    getitem)."""
+    getitem).
+
+    int64 is added as uint64, the same bits: CuPy's scatter-add (CUDA's atomicAdd) has no
+    signed 64-bit form, and two's-complement sums wrap alike in both, so the result is exact.
+    """
     xp = array_module(values)
     out = xp.zeros(shape, dtype=values.dtype)
-    _scatter_add_into(xp)(out, index, values)
+    if values.dtype == int64:
+        _scatter_add_into(xp)(out.view(_uint64), index, values.view(_uint64))
+    else:
+        _scatter_add_into(xp)(out, index, values)
     return out
+
+
+def out_of_range(indices, size):
+    """The index an out-of-range error names, or None when every one of ``indices`` is in
+    0..size-1: the smallest if it is negative, else the largest if it is ≥ size.
+
+    On a GPU both ends come to the host in one transfer: one sync, where ``int(idx.min())``
+    and ``int(idx.max())`` were two (NumPy's are host scalars already). (CuPy wraps out-of-range indices instead of raising, so
+    this check is the only one there is on a GPU.)"""
+    if not indices.size:
+        return None
+    low, high = indices.min(), indices.max()
+    if not isinstance(low, scalar_type):          # 0-d device arrays (CuPy): one copy for both
+        low, high = to_host(array_module(indices).stack([low, high]))
+    low, high = int(low), int(high)
+    if low < 0:
+        return low
+    return high if high >= size else None
 
 
 def astype(x, dtype):

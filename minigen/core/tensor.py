@@ -502,12 +502,16 @@ class Tensor:
                                  'masked_fill_')
 
     def _check_memory_writable(self, op_name):
-        if not getattr(self.data.flags, 'writeable', True):
-            if self.data.strides and 0 in self.data.strides:
-                raise ValueError(
-                    f"{op_name}: this tensor {self.shape} is an expanded view (broadcast_to/"
-                    "expand), where several elements share one memory location, so it cannot "
-                    "be written in place; clone() it first")
+        # NumPy marks expand's views read-only; CuPy has no such flag, so a zero stride along
+        # an axis of more than one element (elements sharing memory) is tested as well; an
+        # empty array, whose strides may be anything, shares nothing.
+        data = self.data
+        if data.size and any(step == 0 and n > 1 for n, step in zip(data.shape, data.strides)):
+            raise ValueError(
+                f"{op_name}: this tensor {self.shape} is an expanded view (broadcast_to/"
+                "expand), where several elements share one memory location, so it cannot "
+                "be written in place; clone() it first")
+        if not getattr(data.flags, 'writeable', True):
             raise ValueError(
                 f"{op_name}: this tensor {self.shape} is read-only (a gradient handed to a "
                 "hook is: it may be another tensor's gradient too); return a new tensor "

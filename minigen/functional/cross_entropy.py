@@ -180,7 +180,8 @@ def class_targets(op_name: str, input: Tensor, target, ignore_index: int):
     if input.ndim < 1:
         raise ShapeError(f"{op_name}: input must have a class dimension (C,), (N, C) or "
                          f"(N, C, d1, ...); got {describe(input)}")
-    classes = target.data if isinstance(target, Tensor) else backend.as_array(target)
+    classes = (target.data if isinstance(target, Tensor)
+               else backend.as_array(target, device=input.device))
     if classes.dtype.kind not in 'iu':
         raise TypeError(f"{op_name}: targets must be integer class indices or class "
                         f"probabilities of the input's shape; got {describe(classes)}")
@@ -189,11 +190,9 @@ def class_targets(op_name: str, input: Tensor, target, ignore_index: int):
                          f"(classes on dim 1, as PyTorch): input {describe(input)}, targets "
                          f"{describe(classes)}; expected {target_shape(input.shape)}")
     C = input.shape[0] if input.ndim == 1 else input.shape[1]
-    lo, hi = (int(classes.min()), int(classes.max())) if classes.size else (0, 0)
-    if lo < 0 or hi >= C:                        # out of range, unless ignored: look closer
-        counted = classes[classes != ignore_index]
-        if counted.size and (int(counted.min()) < 0 or int(counted.max()) >= C):
-            bad = int(counted.min()) if int(counted.min()) < 0 else int(counted.max())
+    if backend.out_of_range(classes, C) is not None:  # out of range, unless ignored: look closer
+        bad = backend.out_of_range(classes[classes != ignore_index], C)
+        if bad is not None:
             raise ValueError(f"{op_name}: target class {bad} is out of range for {C} classes "
                              f"(ignore_index={ignore_index})")
     return classes
@@ -201,9 +200,9 @@ def class_targets(op_name: str, input: Tensor, target, ignore_index: int):
 
 def ignored_here(classes, ignore_index: int):
     """ignore_index when some target holds it, else None: the kernel then skips its mask."""
-    if classes.size == 0 or not int(classes.min()) <= ignore_index <= int(classes.max()):
+    if classes.size == 0 or not bool((classes == ignore_index).any()):   # one host sync
         return None
-    return ignore_index if bool((classes == ignore_index).any()) else None
+    return ignore_index
 
 
 def check_smoothing(op_name: str, label_smoothing: float) -> None:

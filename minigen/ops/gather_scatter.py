@@ -66,8 +66,8 @@ def _checked_index(op_name, x, dim, index, src=None):
         if src is not None and src.ndim and n > src.shape[axis]:
             raise ShapeError(f"{op_name}: index {describe(idx)} is larger than src "
                              f"{describe(src)} along axis {axis}")
-    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= x_shape[dim]):
-        bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
+    bad = backend.out_of_range(idx, x_shape[dim])
+    if bad is not None:
         raise IndexError(f"{op_name}: index {bad} is out of range for axis {dim} of "
                          f"{describe(x)} (0..{x_shape[dim] - 1})")
     return dim, idx.copy()           # its own copy: a later write into index cannot move it

@@ -93,8 +93,8 @@ def one_hot(indices: Tensor | ArrayLike, num_classes: int, dtype: DTypeLike = No
     idx = indices.data if isinstance(indices, Tensor) else backend.as_array(indices)
     if idx.dtype.kind not in 'iu':
         raise TypeError(f"one_hot: indices must be integers, got {idx.dtype}")
-    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= num_classes):
-        bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
+    bad = backend.out_of_range(idx, num_classes)
+    if bad is not None:
         raise ValueError(f"one_hot: index {bad} is out of range for num_classes={num_classes}")
     xp = backend.array_module(idx)
     dtype = backend.default_float() if dtype is None else backend.to_dtype(dtype)
@@ -125,14 +125,15 @@ def embedding(indices: Tensor | ArrayLike, weight: Tensor,
     """Rows of ``weight`` (V, D) picked by integer ``indices`` of any shape: (..., D).
     Its backward scatters gy into the rows with accumulation (a row used twice gets both).
     ``padding_idx`` (PyTorch's): that row gets no gradient (−V ≤ padding_idx < V)."""
-    idx = indices.data if isinstance(indices, Tensor) else backend.as_array(indices)
+    idx = (indices.data if isinstance(indices, Tensor)
+           else backend.as_array(indices, device=weight.device))
     if idx.dtype.kind not in 'iu':
         raise TypeError(f"embedding: indices must be integers, got {idx.dtype}")
     if weight.ndim != 2:
         raise ShapeError(f"embedding: weight must be (num_embeddings, dim); got {describe(weight)}")
     rows = weight.shape[0]
-    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= rows):
-        bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
+    bad = backend.out_of_range(idx, rows)
+    if bad is not None:
         raise IndexError(f"embedding: index {bad} is out of range for a weight of {rows} rows")
     if padding_idx is not None:
         padding_idx = padding_row(padding_idx, rows, 'embedding')

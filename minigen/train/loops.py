@@ -70,9 +70,10 @@ def vae_epoch(model, optimizers, loader, epoch):
         with at(where):
             loss = model.loss(x).loss.mean()
         loss.backward()
-        check_finite(loss.item(), where)
+        value = loss.item()                # the step's one host read (a GPU sync)
+        check_finite(value, where)
         opt.step()
-        total, count = total + loss.item() * x.shape[0], count + x.shape[0]
+        total, count = total + value * x.shape[0], count + x.shape[0]
     return {'train_loss': total / count}
 
 
@@ -265,7 +266,8 @@ def _charrnn_step(run, opt, corpus, step, device):
     with at(f'step {step}'):
         loss = run.model.loss(inputs, targets)
     loss.backward()
-    check_finite(loss.item(), f'step {step}')
+    value = loss.item()                    # the step's one host read (a GPU sync)
+    check_finite(value, f'step {step}')
     optim.clip_grad_norm_(run.model.parameters(), config.clip)
     opt.step()
-    return loss.item()
+    return value
