@@ -18,12 +18,15 @@ app's loop runs; the PyTorch side is the same computation written as a PyTorch u
 same layer sizes and activations, losses, optimizers and hyperparameters, batches and steps
 (initial weights and random draws differ). PyTorch takes its batches by indexing the in-memory
 tensor with a random permutation, as minigen's DataLoader does for an array; torch's own
-DataLoader would collate sample by sample and be slower, which would flatter minigen.
+DataLoader would collate sample by sample and be slower, which would flatter minigen. Its Adam
+is what ``torch.optim.Adam(params, lr)`` gives a user (on the CPU, a loop over the tensors);
+``--torch-adam fused`` (or ``foreach``) measures PyTorch's faster implementations.
 
 Each (framework, model) run is a process of its own, started with OMP_NUM_THREADS,
 OPENBLAS_NUM_THREADS and MKL_NUM_THREADS set to --threads before anything is imported; minigen
 also limits BLAS with threadpoolctl (as ``minigen train --threads`` does) and sets glibc's
-malloc thresholds (as ``minigen train`` does at start), PyTorch calls torch.set_num_threads.
+malloc thresholds (as ``minigen train`` does at start); PyTorch calls torch.set_num_threads
+and keeps the process's malloc, as a user's script does.
 The frameworks alternate within each of --repeats rounds (so a change in the machine's load
 hits both), and the table reports each one's median and minimum seconds and the ratio of the
 medians. Each run's final training loss is printed beside its time, so that a reader sees both
@@ -54,6 +57,11 @@ MODELS = {                      # name -> (minigen train kind, its --data)
 }
 FRAMEWORKS = ('minigen', 'torch')
 GP_WEIGHT = 10.0                # WGAN-GP's λ, mg.models.GAN's default (minigen train keeps it)
+TORCH_ADAMS = {                 # --torch-adam: PyTorch's default (a loop over the tensors on
+    'default': {},              # the CPU), or its multi-tensor or fused implementation
+    'foreach': {'foreach': True},
+    'fused': {'fused': True},
+}
 LOSS_WINDOW = 100               # the char-RNN's final loss: the mean of its last steps' losses
 
 
@@ -128,7 +136,9 @@ def measure(options, frameworks, data_path):
         order = frameworks if r % 2 == 0 else frameworks[::-1]
         for name in options.only:
             for framework in order:
-                result = run_worker(options.python, framework, name, configs[name], data_path,
+                config = configs[name] | ({'torch_adam': options.torch_adam}
+                                          if framework == 'torch' else {})
+                result = run_worker(options.python, framework, name, config, data_path,
                                     options.threads)
                 results[name][framework].append(result)
                 print(f"round {r + 1}  {name:8} {framework:8} {result['seconds']:7.2f} s  "
@@ -177,6 +187,8 @@ def main(argv=None):
     parser.add_argument('--scale', type=float, default=1.0,
                         help='the fraction of each run\'s epochs or steps to train (1)')
     parser.add_argument('--json', help='write the settings and every result to this file')
+    parser.add_argument('--torch-adam', choices=list(TORCH_ADAMS), default='default',
+                        help="PyTorch's Adam implementation (default: its own default)")
     parser.add_argument('--python', default=sys.executable,
                         help="the workers' Python (default: this one)")
     options = parser.parse_args(argv)
@@ -184,7 +196,8 @@ def main(argv=None):
         parser.error('--threads and --repeats must be at least 1, --scale above 0')
     version = torch_version(options.python)
     frameworks = FRAMEWORKS if version else FRAMEWORKS[:1]
-    print(f"{options.python}: PyTorch {version or 'skipped'}; {options.threads} thread(s), "
+    print(f"{options.python}: PyTorch {version or 'skipped'} (Adam: {options.torch_adam}); "
+          f"{options.threads} thread(s), "
           f"{options.repeats} round(s), scale {options.scale:g}", flush=True)
     with tempfile.TemporaryDirectory() as folder:
         data_path = os.path.join(folder, 'data.npz')
@@ -276,6 +289,12 @@ def torch_run(config, arrays, threads):
     return result(seconds, steps, losses, torch.__version__)
 
 
+def torch_adam(torch, config, params, **hyper):
+    """torch.optim.Adam at the config's lr, in the implementation --torch-adam names."""
+    return torch.optim.Adam(params, lr=config['lr'], **hyper,
+                            **TORCH_ADAMS[config.get('torch_adam', 'default')])
+
+
 def batches(torch, x, batch_size, drop_last):
     """One epoch of shuffled batches of the rows of x, the last partial one kept or dropped."""
     order = torch.randperm(len(x))
@@ -292,7 +311,7 @@ def torch_vae(torch, config, arrays):
     layers = nn.ModuleDict({'encoder': nn.Linear(D, H), 'mu': nn.Linear(H, Z),
                             'log_var': nn.Linear(H, Z), 'decoder': nn.Linear(Z, H),
                             'out': nn.Linear(H, D)})
-    opt = torch.optim.Adam(layers.parameters(), lr=config['lr'])
+    opt = torch_adam(torch, config, layers.parameters())
     x_all = torch.from_numpy(arrays[config['data']])
 
     def loss_of(x):                                              # x (N, D)
@@ -332,8 +351,8 @@ def torch_gan(torch, config, arrays):
     fresh fakes and a generator step every critic_steps batches."""
     Z, H, D = config['latent'], config['hidden'], config['in_dim']
     G, Dn = torch_mlp(torch, [Z, H, H, D], torch.nn.Sigmoid()), torch_mlp(torch, [D, H, H, 1])
-    opt_d = torch.optim.Adam(Dn.parameters(), lr=config['lr'], betas=tuple(config['betas']))
-    opt_g = torch.optim.Adam(G.parameters(), lr=config['lr'], betas=tuple(config['betas']))
+    opt_d = torch_adam(torch, config, Dn.parameters(), betas=tuple(config['betas']))
+    opt_g = torch_adam(torch, config, G.parameters(), betas=tuple(config['betas']))
     x_all, n = torch.from_numpy(arrays[config['data']]), config['batch_size']
     step = torch_gan_step if config['kind'] == 'gan' else torch_wgan_step
     began, steps = time.perf_counter(), 0
@@ -397,7 +416,7 @@ def torch_charrnn(torch, config, arrays):
     N, T, H = config['batch_size'], config['length'], config['hidden']
     rnn, head = nn.RNN(V, H, batch_first=True), nn.Linear(H, V)
     params = list(rnn.parameters()) + list(head.parameters())
-    opt = torch.optim.Adam(params, lr=config['lr'])
+    opt = torch_adam(torch, config, params)
     offsets = torch.arange(T + 1)                                # (T + 1,)
     began, losses = time.perf_counter(), []
     for _ in range(config['steps']):
