@@ -305,7 +305,7 @@ def batches(torch, x, batch_size, drop_last):
 
 def torch_vae(torch, config, arrays):
     """minigen's VAE: D -> H -> (mu, log_var) Z, Z -> H -> D logits; Bernoulli −ELBO."""
-    nn, F = torch.nn, torch.nn.functional
+    nn = torch.nn
     D, H, Z = config['in_dim'], config['hidden'], config['latent']
     act = torch.tanh if config['activation'] == 'tanh' else torch.relu
     layers = nn.ModuleDict({'encoder': nn.Linear(D, H), 'mu': nn.Linear(H, Z),
@@ -313,26 +313,29 @@ def torch_vae(torch, config, arrays):
                             'out': nn.Linear(H, D)})
     opt = torch_adam(torch, config, layers.parameters())
     x_all = torch.from_numpy(arrays[config['data']])
-
-    def loss_of(x):                                              # x (N, D)
-        hidden = act(layers['encoder'](x))                       # (N, H)
-        mu, log_var = layers['mu'](hidden), layers['log_var'](hidden)      # (N, Z) each
-        z = mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)
-        logits = layers['out'](act(layers['decoder'](z)))        # (N, D)
-        reconstruction = F.binary_cross_entropy_with_logits(logits, x, reduction='none').sum(-1)
-        kl = 0.5 * (mu * mu + torch.exp(log_var) - 1 - log_var).sum(-1)
-        return (reconstruction + kl).mean()
-
     began, steps = time.perf_counter(), 0
     for _ in range(config['epochs']):
         total, count = 0.0, 0
         for x in batches(torch, x_all, config['batch_size'], drop_last=False):
             opt.zero_grad()
-            loss = loss_of(x)
+            loss = torch_vae_loss(torch, layers, act, x)
             loss.backward()
             opt.step()
             total, count, steps = total + loss.item() * len(x), count + len(x), steps + 1
     return time.perf_counter() - began, steps, {'train_loss': total / count}
+
+
+def torch_vae_loss(torch, layers, act, x, eps=None):
+    """The mean −ELBO of x (N, D), one draw of the noise (or ``eps``), as VAE.loss."""
+    F = torch.nn.functional
+    hidden = act(layers['encoder'](x))                           # (N, H)
+    mu, log_var = layers['mu'](hidden), layers['log_var'](hidden)          # (N, Z) each
+    eps = torch.randn_like(mu) if eps is None else eps
+    z = mu + torch.exp(0.5 * log_var) * eps                      # (N, Z)
+    logits = layers['out'](act(layers['decoder'](z)))            # (N, D)
+    reconstruction = F.binary_cross_entropy_with_logits(logits, x, reduction='none').sum(-1)
+    kl = 0.5 * (mu * mu + torch.exp(log_var) - 1 - log_var).sum(-1)      # (N,)
+    return (reconstruction + kl).mean()
 
 
 def torch_mlp(torch, sizes, out_activation=None):
