@@ -173,9 +173,7 @@ def print_table(rows, threads):
             cells.append(f"{got['median']:.2f} ({got['min']:.2f})" if got else 'skipped')
         cells.append(f"{row['ratio']:.2f}" if 'ratio' in row else '')
         for framework in FRAMEWORKS:
-            got = row.get(framework)
-            cells.append(', '.join(f'{k} {v:.4g}' for k, v in got['losses'].items())
-                         if got else '')
+            cells.append(shown_losses(row[framework]) if framework in row else '')
         print('| ' + ' | '.join(cells) + ' |')
 
 
@@ -197,15 +195,15 @@ def main(argv=None):
     version = torch_version(options.python)
     frameworks = FRAMEWORKS if version else FRAMEWORKS[:1]
     print(f"{options.python}: PyTorch {version or 'skipped'} (Adam: {options.torch_adam}); "
-          f"{options.threads} thread(s), "
-          f"{options.repeats} round(s), scale {options.scale:g}", flush=True)
+          f"{options.threads} thread(s), {options.repeats} round(s), scale {options.scale:g}",
+          flush=True)
     with tempfile.TemporaryDirectory() as folder:
         data_path = os.path.join(folder, 'data.npz')
         try:
             save_data(options.only, data_path)
         except ImportError as exc:
             sys.exit(f"{exc}\nThis process loads the data: run the script with a Python that "
-                     f"has scikit-learn (the project's), and name the workers' with --python")
+                     "has scikit-learn (the project's), and name the workers' with --python")
         configs, results = measure(options, frameworks, data_path)
     rows = summary_rows(results)
     print_table(rows, options.threads)
