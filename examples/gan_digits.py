@@ -101,13 +101,13 @@ if __name__ == '__main__':
 # Expected output (python examples/gan_digits.py; 2-core CPU; figures vary by seed):
 #
 # GAN(16, 128, 64): generator 26,944 parameters, discriminator 24,961; 23 batches an epoch
-# epoch   60  d_loss 0.980  g_loss 1.410  (4.1 s)
-# epoch  120  d_loss 1.186  g_loss 1.109  (7.9 s)
-# epoch  180  d_loss 1.155  g_loss 1.087  (12.1 s)
-# epoch  240  d_loss 1.145  g_loss 1.015  (16.7 s)
-# epoch  300  d_loss 1.150  g_loss 1.084  (21.6 s)
-# Fréchet distance (2000 samples vs the test digits): 0.710   (results.md bar ≤ 0.85)
+# epoch   60  d_loss 0.966  g_loss 1.329  (3.6 s)
+# epoch  120  d_loss 1.113  g_loss 1.190  (7.0 s)
+# epoch  180  d_loss 1.172  g_loss 1.081  (10.5 s)
+# epoch  240  d_loss 1.163  g_loss 1.035  (14.0 s)
+# epoch  300  d_loss 1.139  g_loss 1.077  (17.5 s)
+# Fréchet distance (2000 samples vs the test digits): 0.585   (results.md bar ≤ 0.85)
 #   the training digits vs the test digits:          0.338
-# classes covered (≥ 2% of samples): 10 of 10; the rarest has 6.4%
+# classes covered (≥ 2% of samples): 10 of 10; the rarest has 5.6%
 #   (the classifier that names them: 91.6% right on the test digits)
-# class shares: 0:11% 1:8% 2:8% 3:15% 4:6% 5:11% 6:9% 7:9% 8:13% 9:10%
+# class shares: 0:11% 1:10% 2:6% 3:15% 4:9% 5:10% 6:9% 7:8% 8:12% 9:11%
