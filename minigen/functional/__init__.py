@@ -8,6 +8,8 @@ computes the same from primitive ops (slower, but differentiable to any order):
 
     linear.py           linear                  LinearFunction    y = x W + b
     rnn.py              rnn                     RNNFunction       the Elman RNN, BPTT by hand
+    lstm.py             lstm                    LSTMFunction      the LSTM, BPTT by hand
+    gru.py              gru                     GRUFunction       the GRU, BPTT by hand
     reparameterize.py   reparameterize          Reparameterize    z = mu + exp(½ log_var) · eps
     gaussian_kl.py      gaussian_kl             GaussianKL        KL(N(mu, σ²) ‖ N(0, I))
     losses.py           bce_with_logits         BCEWithLogits     binary cross-entropy on logits
@@ -24,24 +26,27 @@ The Function classes stay on their pages (``from minigen.functional.rnn import R
 from ..ops import elu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
 from .linear import linear
 from .rnn import rnn
+from .lstm import lstm
+from .gru import gru
 from .reparameterize import reparameterize
 from .gaussian_kl import gaussian_kl
 from .losses import bce_with_logits, cross_entropy, discriminator_loss, generator_loss, mse_loss
 from .composed import (bce_with_logits_composed, cross_entropy_composed, gaussian_kl_composed,
                        linear_composed, mse_loss_composed, reparameterize_composed,
-                       rnn_composed)
+                       rnn_composed, lstm_composed, gru_composed)
 from .dropout import dropout
 
 __all__ = [
     # activations (minigen.ops, here as in torch.nn.functional)
     'elu', 'leaky_relu', 'log_softmax', 'relu', 'sigmoid', 'softmax', 'softplus', 'tanh',
     # fused kernels
-    'linear', 'rnn', 'reparameterize', 'gaussian_kl',
+    'linear', 'rnn', 'reparameterize', 'gaussian_kl', 'lstm', 'gru',
     # losses (fused), and the GAN losses built on them
     'bce_with_logits', 'cross_entropy', 'mse_loss', 'discriminator_loss', 'generator_loss',
     # the composed twins
     'linear_composed', 'rnn_composed', 'reparameterize_composed', 'gaussian_kl_composed',
     'bce_with_logits_composed', 'cross_entropy_composed', 'mse_loss_composed',
+    'lstm_composed', 'gru_composed',
     # regularisation
     'dropout',
 ]
