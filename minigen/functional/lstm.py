@@ -178,7 +178,7 @@ def lstm(x: Tensor, h0: Tensor, c0: Tensor, W_ih: Tensor, W_hh: Tensor,
     ...                     mg.zeros(4, 16))
     >>> hs.shape, h.shape, c.shape
     ((2, 5, 4), (2, 4), (2, 4))
-    >>> round(h[0, 0].item(), 4)          # c_t grows by i·g ≈ 0.96 a step; h = o · tanh(c_t)
+    >>> round(h[0, 0].item(), 4)          # i = f = o = σ(3), g = tanh(3): h_5 = o tanh(c_5)
     0.9522
     """
     check_gated_inputs('lstm', 4, x, {'h0': h0, 'c0': c0}, W_ih, W_hh, b_ih, b_hh)
