@@ -21,6 +21,7 @@ where zeros zeros_like
 NN = '''
 Dropout ELU Embedding IncompatibleKeys LeakyReLU Linear Module ModuleList Parameter RNN ReLU
 Sequential Sigmoid Softplus StateDictError Tanh functional_call init
+LSTM GRU
 '''.split()
 
 OPTIM = '''
@@ -32,6 +33,7 @@ bce_with_logits bce_with_logits_composed cross_entropy cross_entropy_composed
 discriminator_loss dropout elu gaussian_kl gaussian_kl_composed generator_loss leaky_relu
 linear linear_composed log_softmax mse_loss mse_loss_composed relu reparameterize
 reparameterize_composed rnn rnn_composed sigmoid softmax softplus tanh
+lstm lstm_composed gru gru_composed
 '''.split()
 
 # The chapters a reader may open as modules, beside the public names (the application's
