@@ -93,11 +93,14 @@ class RecurrentBase(Module):
         name, L, N, H = type(self).__name__, self.num_layers, x.shape[0], self.hidden_size
         if hx is None:
             return [zeros(L, N, H, dtype=x.dtype, device=x.device)] * self.STATES
-        given = list(hx) if self.STATES > 1 else [hx]
         names = ('h0', 'c0')[:self.STATES]
-        if len(given) != self.STATES or not all(isinstance(s, Tensor) for s in given):
-            raise TypeError(f"{name}: the initial state must be "
-                            f"{' and '.join(names)} as Tensors; got {hx!r:.60}")
+        pair = isinstance(hx, (tuple, list))
+        given = list(hx) if pair else [hx]
+        if pair != (self.STATES > 1) or len(given) != self.STATES or \
+                not all(isinstance(s, Tensor) for s in given):
+            spec = 'a pair (h0, c0) of Tensors' if self.STATES > 1 else 'one Tensor, h0'
+            seen = f"a {type(hx).__name__}" + (f" of {len(given)}" if pair else '')
+            raise TypeError(f"{name}: the initial state must be {spec}; got {seen}")
         for what, s in zip(names, given):
             if tuple(s.shape) != (L, N, H):
                 raise ShapeError(f"{name}: {what} must be (num_layers, N, H) = {(L, N, H)} "
