@@ -15,5 +15,5 @@ from .module import (IncompatibleKeys, Module, ModuleList, Parameter, Sequential
 from ..core.errors import StateDictError
 
 __all__ = ['Module', 'Parameter', 'Sequential', 'ModuleList', 'functional_call',
-           'IncompatibleKeys', 'StateDictError', 'Linear', 'RNN', 'LSTM', 'GRU', 'Embedding', 'Dropout', 'ReLU',
-           'LeakyReLU', 'ELU', 'Sigmoid', 'Softplus', 'Tanh', 'init']
+           'IncompatibleKeys', 'StateDictError', 'Linear', 'RNN', 'LSTM', 'GRU', 'Embedding',
+           'Dropout', 'ReLU', 'LeakyReLU', 'ELU', 'Sigmoid', 'Softplus', 'Tanh', 'init']

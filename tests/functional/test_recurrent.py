@@ -100,8 +100,9 @@ def test_lstm_on_an_example_worked_by_hand():
         c = f * c + i * g
         expected.append(o * np.tanh(c))
     zero = lambda *s: mg.zeros(*s, dtype=mg.float64)              # noqa: E731
-    hs, (h, c_T) = F.lstm(zero(1, 3, 2), zero(1, 1), mg.tensor([[0.25]], dtype=mg.float64), zero(2, 4),
-                          zero(1, 4), mg.tensor(b), zero(4))
+    c0 = mg.tensor([[0.25]], dtype=mg.float64)
+    hs, (h, c_T) = F.lstm(zero(1, 3, 2), zero(1, 1), c0, zero(2, 4), zero(1, 4), mg.tensor(b),
+                          zero(4))
     np.testing.assert_allclose(hs.numpy().ravel(), expected, rtol=1e-15)
     assert c_T.item() == pytest.approx(c, rel=1e-15) and h.item() == hs[0, -1].item()
 

@@ -151,7 +151,8 @@ def bad_states(kind):
                 ('c0 of one layer', (right, wrong), mg.ShapeError, r'c0 must be'),
                 ('h0 alone', right, TypeError,
                  r'the initial state must be a pair \(h0, c0\) of Tensors; got a Tensor'),
-                ('a triple', (right, right, right), TypeError, 'the initial state must be .*; got a tuple of 3')]
+                ('a triple', (right, right, right), TypeError,
+                 'the initial state must be .*; got a tuple of 3')]
     return [('h0 of one layer', wrong, mg.ShapeError,
              r'h0 must be \(num_layers, N, H\) = \(2, 4, 3\)'),
             ('a 2-D h0', mg.zeros(4, 3), mg.ShapeError, 'h0 must be'),
