@@ -14,7 +14,8 @@ from __future__ import annotations
 from ..core.function import Function
 from ..core.tensor import Tensor
 from ._checks import check_gated_inputs
-from .lstm import no_bias_as_zeros, one_minus_square, sigmoid_in_place, times_one_minus
+from .lstm import (no_bias_as_zeros, one_minus_square, sigmoid_in_place, sum_over_steps,
+                   times_one_minus)
 
 
 class GRUFunction(Function):
@@ -128,8 +129,7 @@ class GRUFunction(Function):
             x2 = xp.reshape(self.x_tm, (T * N, -1))                     # (T·N, D)
             gW_ih = xp.matmul(xp.swapaxes(x2, 0, 1), gu2)               # (D, 3H)
         if self.needs_grad(3):
-            h_prev = xp.concatenate([h0[None], hs[:-1]], axis=0)        # (T, N, H): h_{t-1}
-            gW_hh = xp.matmul(xp.swapaxes(xp.reshape(h_prev, (T * N, H)), 0, 1), gv2)
+            gW_hh = sum_over_steps(xp, h0, hs, gv)                      # (H, 3H)
         return gW_ih, gW_hh, xp.sum(gu2, axis=0), xp.sum(gv2, axis=0)
 
 

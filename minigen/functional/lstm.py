@@ -160,10 +160,20 @@ class LSTMFunction(Function):
             x2 = xp.reshape(self.x_tm, (T * N, -1))                     # (T·N, D)
             gW_ih = xp.matmul(xp.swapaxes(x2, 0, 1), ga2)               # (D, 4H)
         if self.needs_grad(4):
-            h_prev = xp.concatenate([h0[None], y[0, :-1]], axis=0)      # (T, N, H): h_{t-1}
-            gW_hh = xp.matmul(xp.swapaxes(xp.reshape(h_prev, (T * N, H)), 0, 1), ga2)
+            gW_hh = sum_over_steps(xp, h0, y[0], ga)                    # (H, 4H)
         gb = xp.sum(ga2, axis=0)                                        # (4H,)
         return gW_ih, gW_hh, gb, xp.array(gb)          # two arrays: each leaf its own .grad
+
+
+def sum_over_steps(xp: Any, h0: Array, hs: Array, ga: Array) -> Array:
+    """gW_hh = Σ_t h_{t-1}ᵀ ga_t for hs (T, N, H) and ga (T, N, G): the first step's term
+    from h0, the others as one matmul over the (T − 1)·N rows of hs[:-1], a view in time-major
+    order (no concatenated copy of h_{t-1})."""
+    T, N, H = hs.shape
+    rest = xp.reshape(hs[:-1], ((T - 1) * N, H))                        # h_1 .. h_{T-1}
+    gW = xp.matmul(xp.swapaxes(rest, 0, 1), xp.reshape(ga[1:], ((T - 1) * N, ga.shape[2])))
+    gW += xp.matmul(xp.swapaxes(h0, 0, 1), ga[0])                       # h_0ᵀ ga_1
+    return gW
 
 
 def lstm(x: Tensor, h0: Tensor, c0: Tensor, W_ih: Tensor, W_hh: Tensor,
