@@ -9,6 +9,7 @@ import warnings
 
 from .core.errors import BackendError, DataError, TrainingStopped, UsageError
 from .train import CONFIGS, KINDS
+from .train.config import CELLS
 
 USER_ERRORS = (UsageError, DataError, BackendError)
 
@@ -244,7 +245,7 @@ def add_train_parser(commands):
                        help='examples per step' + _defaults('batch_size'))
     train.add_argument('--hidden', type=_positive(int),
                        help='hidden units' + _defaults('hidden'))
-    train.add_argument('--cell', choices=['rnn', 'lstm', 'gru'],
+    train.add_argument('--cell', choices=CELLS,
                        help='recurrent cell (charrnn): Elman rnn, lstm or gru' + _defaults('cell'))
     train.add_argument('--num-layers', type=_positive(int), dest='num_layers',
                        help='recurrent layers, stacked (charrnn)' + _defaults('num_layers'))
