@@ -28,6 +28,7 @@ from . import init
 from .module import Module, Parameter
 
 MODES = ('fused', 'composed')
+State = Tensor | tuple[Tensor, Tensor]          # h (RNN, GRU), or (h, c) (LSTM)
 
 
 class RecurrentBase(Module):
@@ -63,12 +64,17 @@ class RecurrentBase(Module):
         if not 0 <= dropout <= 1:
             raise ValueError(f"{name}: dropout must be in [0, 1]; got {dropout}")
 
+    def run_layer(self, x: Tensor, states: list, parameters: tuple) -> tuple[Tensor, State]:
+        """One layer over the sequence: x (N, T, D_k), its initial states (N, H) each, its
+        (W_ih, W_hh, b_ih, b_hh); returns (every h_t (N, T, H), its last state(s))."""
+        raise NotImplementedError(f"{type(self).__name__}.run_layer is not written")
+
     def layer_parameters(self, layer: int) -> tuple:
         """(W_ih, W_hh, b_ih, b_hh) of one layer; the biases are None with bias=False."""
         return tuple(getattr(self, f'{kind}_l{layer}', None)
                      for kind in ('weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'))
 
-    def forward(self, x: Tensor, hx=None):
+    def forward(self, x: Tensor, hx: State | None = None) -> tuple[Tensor, State]:
         """x (T, N, D), or (N, T, D) with batch_first=True; hx the initial state(s), each
         (num_layers, N, H) (zeros when None; an LSTM takes a pair (h0, c0)). Returns (the
         last layer's every h_t, in x's layout; the last state(s), each (num_layers, N, H))."""
@@ -78,24 +84,24 @@ class RecurrentBase(Module):
                              f"without; got {describe(x)}")
         x = x if self.batch_first else ops.swapaxes(x, 0, 1)             # (N, T, D)
         states = self._initial_states(hx, x)                             # each (L, N, H)
-        lasts = []
+        lasts: list[tuple] = []                                          # per layer
         for layer in range(self.num_layers):
             if layer > 0 and self.dropout > 0:
                 x = F.dropout(x, self.dropout, self.training)
             x, last = self.run_layer(x, [s[layer] for s in states], self.layer_parameters(layer))
-            lasts.append(last if self.STATES > 1 else (last,))           # (h_T,) or (h_T, c_T)
+            lasts.append(last if isinstance(last, tuple) else (last,))   # (h_T,) or (h_T, c_T)
         out = x if self.batch_first else ops.swapaxes(x, 0, 1)
         finals = [ops.stack([last[i] for last in lasts]) for i in range(self.STATES)]
-        return out, (finals[0] if self.STATES == 1 else tuple(finals))
+        return out, (finals[0] if self.STATES == 1 else (finals[0], finals[1]))
 
-    def _initial_states(self, hx, x):
+    def _initial_states(self, hx: State | None, x: Tensor) -> list[Tensor]:
         """The initial states as a list of (L, N, H) Tensors, checked against x."""
         name, L, N, H = type(self).__name__, self.num_layers, x.shape[0], self.hidden_size
         if hx is None:
             return [zeros(L, N, H, dtype=x.dtype, device=x.device)] * self.STATES
         names = ('h0', 'c0')[:self.STATES]
         pair = isinstance(hx, (tuple, list))
-        given = list(hx) if pair else [hx]
+        given: list = list(hx) if isinstance(hx, (tuple, list)) else [hx]
         if pair != (self.STATES > 1) or len(given) != self.STATES or \
                 not all(isinstance(s, Tensor) for s in given):
             spec = 'a pair (h0, c0) of Tensors' if self.STATES > 1 else 'one Tensor, h0'
@@ -141,7 +147,7 @@ class RNN(RecurrentBase):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, mode)
         self.nonlinearity = nonlinearity
 
-    def run_layer(self, x, states, parameters):
+    def run_layer(self, x: Tensor, states: list, parameters: tuple) -> tuple[Tensor, State]:
         W_ih, W_hh, b_ih, b_hh = parameters
         b = (b_ih + b_hh if b_ih is not None else
              zeros(self.hidden_size, dtype=x.dtype, device=x.device))
@@ -168,7 +174,7 @@ class LSTM(RecurrentBase):
     GATES = 4
     STATES = 2
 
-    def run_layer(self, x, states, parameters):
+    def run_layer(self, x: Tensor, states: list, parameters: tuple) -> tuple[Tensor, State]:
         run = F.lstm if self.mode == 'fused' else F.lstm_composed
         return run(x, states[0], states[1], *parameters)
 
@@ -187,6 +193,6 @@ class GRU(RecurrentBase):
     """
     GATES = 3
 
-    def run_layer(self, x, states, parameters):
+    def run_layer(self, x: Tensor, states: list, parameters: tuple) -> tuple[Tensor, State]:
         run = F.gru if self.mode == 'fused' else F.gru_composed
         return run(x, states[0], *parameters)
