@@ -82,8 +82,8 @@ class RecurrentBase(Module):
         if x.ndim != 3:
             raise ShapeError(f"{name}: x must be (N, T, D) with batch_first=True or (T, N, D) "
                              f"without; got {describe(x)}")
-        x = x if self.batch_first else ops.swapaxes(x, 0, 1)             # (N, T, D)
         states = self._initial_states(hx, x)                             # each (L, N, H)
+        x = x if self.batch_first else ops.swapaxes(x, 0, 1)             # (N, T, D)
         lasts: list[tuple] = []                                          # per layer
         for layer in range(self.num_layers):
             if layer > 0 and self.dropout > 0:
@@ -95,8 +95,9 @@ class RecurrentBase(Module):
         return out, (finals[0] if self.STATES == 1 else (finals[0], finals[1]))
 
     def _initial_states(self, hx: State | None, x: Tensor) -> list[Tensor]:
-        """The initial states as a list of (L, N, H) Tensors, checked against x."""
-        name, L, N, H = type(self).__name__, self.num_layers, x.shape[0], self.hidden_size
+        """The initial states as a list of (L, N, H) Tensors, checked against x (as given)."""
+        N = x.shape[0 if self.batch_first else 1]
+        name, L, H = type(self).__name__, self.num_layers, self.hidden_size
         if hx is None:
             return [zeros(L, N, H, dtype=x.dtype, device=x.device)] * self.STATES
         names = ('h0', 'c0')[:self.STATES]
