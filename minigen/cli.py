@@ -9,6 +9,7 @@ import warnings
 
 from .core.errors import BackendError, DataError, TrainingStopped, UsageError
 from .train import CONFIGS, KINDS
+from .train.config import CELLS
 
 USER_ERRORS = (UsageError, DataError, BackendError)
 
@@ -93,7 +94,7 @@ def _seed(text):
 
 # The flags of `train` that set a config field (the others choose where and how to run).
 CONFIG_FLAGS = ('epochs', 'steps', 'lr', 'batch_size', 'hidden', 'latent', 'seed', 'threads',
-                'eval_every')
+                'eval_every', 'cell', 'num_layers')
 
 
 def given_flags(args):
@@ -244,6 +245,10 @@ def add_train_parser(commands):
                        help='examples per step' + _defaults('batch_size'))
     train.add_argument('--hidden', type=_positive(int),
                        help='hidden units' + _defaults('hidden'))
+    train.add_argument('--cell', choices=CELLS,
+                       help='recurrent cell (charrnn): Elman rnn, lstm or gru' + _defaults('cell'))
+    train.add_argument('--num-layers', type=_positive(int), dest='num_layers',
+                       help='recurrent layers, stacked (charrnn)' + _defaults('num_layers'))
     train.add_argument('--latent', type=_positive(int),
                        help='latent size (vae, gan, wgan-gp)' + _defaults('latent'))
     train.add_argument('--seed', type=_seed, help='random seed' + _defaults('seed'))

@@ -1,6 +1,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from minigen.cli import main
 from minigen.check.registry import CASES as OP_CASES
 from minigen.models.gradcheck_cases import CASES as MODEL_CASES
@@ -42,3 +44,14 @@ def test_python_dash_m_minigen_runs():
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert 'matmul' in out.stdout and '0 failed' in out.stdout
+
+
+def test_the_charrnn_flags_cell_and_num_layers_are_refused_for_an_image_model(capsys):
+    for flag in (['--cell', 'lstm'], ['--num-layers', '2']):
+        assert main(['train', 'vae', *flag]) == 2
+        assert f"vae has no {flag[0]}" in capsys.readouterr().err
+    for bad in (['--cell', 'tcn'], ['--num-layers', '0']):
+        with pytest.raises(SystemExit) as info:
+            main(['train', 'charrnn', *bad])
+        err = capsys.readouterr().err
+        assert info.value.code == 2 and bad[0] in err and err.count('\n') == 1, err

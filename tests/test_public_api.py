@@ -28,6 +28,7 @@ Sequential Sigmoid Softplus StateDictError Tanh functional_call init
 Flatten GELU Identity LayerNorm ModuleDict
 utils
 MSELoss BCEWithLogitsLoss BCELoss CrossEntropyLoss NLLLoss KLDivLoss
+LSTM GRU
 '''.split()
 
 OPTIM = '''
@@ -43,6 +44,7 @@ reparameterize_composed rnn rnn_composed sigmoid softmax softplus tanh
 embedding gelu layer_norm layer_norm_composed one_hot
 binary_cross_entropy binary_cross_entropy_composed binary_cross_entropy_with_logits kl_div
 nll_loss
+lstm lstm_composed gru gru_composed
 '''.split()
 
 # The chapters a reader may open as modules, beside the public names (the application's

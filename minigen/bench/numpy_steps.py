@@ -239,7 +239,8 @@ class CharRNN:
     positions:
 
         a_t = x_t W_xh + h_{t−1} W_hh + b,   h_t = tanh(a_t),   h_0 = 0,   logits = hs W_head + b
-        (b = b_ih + b_hh, nn.RNN's two biases, summed once per step; both get b's gradient)
+        (b = b_ih + b_hh, nn.RNN's two biases (rnn.bias_ih_l0, rnn.bias_hh_l0), summed once
+        per step; both get b's gradient; W_xh is rnn.weight_ih_l0, W_hh rnn.weight_hh_l0)
         loss = Σ (log Σ_j e^(d_j) − d_target) / M,   d = logits − max(logits)   (per row)
 
     Backward through time, t = T down to 1: ga_t = (g_hs_t + ga_{t+1} W_hhᵀ) · (1 − h_t²);
@@ -248,7 +249,7 @@ class CharRNN:
 
     def __init__(self, P, N, T):
         self.P, self.grads = P, _grad_buffers(P)
-        V, H = P['rnn.W_xh'].shape
+        V, H = P['rnn.weight_ih_l0'].shape
         M = N * T
         self.b = _empty(H)                    # b_ih + b_hh
         self.hs = _empty(N, T, H)             # x W_xh + b at first, then h_t step by step
@@ -268,13 +269,13 @@ class CharRNN:
         """The loss; keeps every h_t, and leaves the logits' gradient in self.logits."""
         P = self.P
         N, T, V = x.shape
-        H, M = P['rnn.W_hh'].shape[0], N * T
+        H, M = P['rnn.weight_hh_l0'].shape[0], N * T
         x2, hs, hs2 = x.reshape(M, V), self.hs, self.hs.reshape(M, H)
-        np.add(P['rnn.b_ih'], P['rnn.b_hh'], out=self.b)               # b, (H,)
-        linear(x2, P['rnn.W_xh'], self.b, hs2)                         # a_in, (M, H)
+        np.add(P['rnn.bias_ih_l0'], P['rnn.bias_hh_l0'], out=self.b)          # b, (H,)
+        linear(x2, P['rnn.weight_ih_l0'], self.b, hs2)                       # a_in, (M, H)
         np.tanh(hs[:, 0], out=hs[:, 0])                                # h_1 (N, H): h_0 = 0
         for t in range(1, T):
-            np.matmul(hs[:, t - 1], P['rnn.W_hh'], out=self.step_h)   # (N, H)
+            np.matmul(hs[:, t - 1], P['rnn.weight_hh_l0'], out=self.step_h)     # (N, H)
             hs[:, t] += self.step_h
             np.tanh(hs[:, t], out=hs[:, t])                            # h_t (N, H)
         logits = linear(hs2, P['head.W'], P['head.b'], self.logits)    # (M, V)
@@ -284,7 +285,7 @@ class CharRNN:
         """The gradients: the head's, then backpropagation through time."""
         P, g = self.P, self.grads
         N, T, V = x.shape
-        H, M = P['rnn.W_hh'].shape[0], N * T
+        H, M = P['rnn.weight_hh_l0'].shape[0], N * T
         x2, hs, hs2, g_logits = x.reshape(M, V), self.hs, self.hs.reshape(M, H), self.logits
         linear_backward(hs2, P['head.W'], g_logits, g['head.W'], g['head.b'],
                         self.g_hs.reshape(M, H))                       # g_hs (N, T, H)
@@ -293,14 +294,15 @@ class CharRNN:
         np.subtract(1, ga, out=ga)                                     # tanh' = 1 − h², all t
         for t in range(T - 1, 0, -1):
             ga[:, t] *= g_hs[:, t]                                     # ga_t (N, H)
-            np.matmul(ga[:, t], P['rnn.W_hh'].T, out=self.step_h)     # to h_{t−1}, (N, H)
+            np.matmul(ga[:, t], P['rnn.weight_hh_l0'].T, out=self.step_h)   # to h_{t−1}
             g_hs[:, t - 1] += self.step_h
         ga[:, 0] *= g_hs[:, 0]
         np.copyto(self.h_prev[:, 1:], hs[:, :-1])                      # (N, T, H)
         ga2 = ga.reshape(M, H)
-        np.matmul(self.h_prev.reshape(M, H).T, ga2, out=g['rnn.W_hh'])   # (H, H)
-        linear_backward(x2, P['rnn.W_xh'], ga2, g['rnn.W_xh'], g['rnn.b_ih'])   # (V, H), (H,)
-        np.copyto(g['rnn.b_hh'], g['rnn.b_ih'])                        # the same gradient
+        np.matmul(self.h_prev.reshape(M, H).T, ga2, out=g['rnn.weight_hh_l0'])   # (H, H)
+        linear_backward(x2, P['rnn.weight_ih_l0'], ga2, g['rnn.weight_ih_l0'],
+                        g['rnn.bias_ih_l0'])                           # (V, H), (H,)
+        np.copyto(g['rnn.bias_hh_l0'], g['rnn.bias_ih_l0'])            # the same gradient
         return g
 
     def _cross_entropy(self, logits, targets):

@@ -1,4 +1,4 @@
-"""The six benchmark workloads, each buildable three ways: minigen, the same step hand-written
+"""The seven benchmark workloads, each buildable three ways: minigen, the same step hand-written
 in NumPy (manual backward, no graph: the floor), and PyTorch's eager CPU mode (when installed).
 
 ``build(name, way)`` returns a ``Workload``: ``step()`` runs one full training step (forward,
@@ -14,6 +14,8 @@ backward, optimizer update) and ``ops`` says how many ops a step counts (W1 repo
       example does, with D's weights frozen during G's step (every way)
   W5  char-RNN: vocabulary 65 one-hot, tanh RNN H = 128, T = 64, batch 32, cross-entropy, Adam
   W6  the VAE of W3 at batch 1024
+  W7  char-LSTM: the data and sizes of W5 with nn.LSTM (H = 128) in place of the tanh RNN; its
+      floor is numpy_lstm.py; PyTorch's side is its fused nn.LSTM
 """
 from dataclasses import dataclass
 from typing import Callable
@@ -24,14 +26,16 @@ import minigen as mg
 import minigen.functional as F
 from minigen import nn, optim
 from minigen.bench import numpy_steps as ref
+from minigen.bench.numpy_lstm import CharLSTM
 
-NAMES = ('W1', 'W2', 'W3', 'W4', 'W5', 'W6')
+NAMES = ('W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'W7')
 TITLES = {'W1': '((a * b) + c).sum() on 16×16, forward and backward',
           'W2': 'MLP 64→128→64→1, MSE, batch 64, SGD',
           'W3': 'VAE 784→400→20→400→784, batch 128, Adam',
           'W4': 'GAN 64→256→784 / 784→256→1, batch 64, one G pass, a D and a G step, Adam',
           'W5': 'char-RNN, V 65 one-hot, H 128, T 64, batch 32, Adam',
-          'W6': 'the VAE of W3 at batch 1024'}
+          'W6': 'the VAE of W3 at batch 1024',
+          'W7': 'char-LSTM, V 65 one-hot, H 128, T 64, batch 32, Adam'}
 WAYS = ('numpy', 'minigen', 'torch')
 
 
@@ -108,7 +112,7 @@ def _minigen(name):
                 g_loss().backward()
             opt_g.step()
         return Workload(step, check=((G, D), losses))
-    model = _MinigenCharRNN()
+    model = _MinigenCharRNN(nn.LSTM if name == 'W7' else nn.RNN)
     x, targets = mg.tensor(data[0]), mg.tensor(data[1])
     opt = optim.Adam(model.parameters(), lr=1e-3)
 
@@ -142,9 +146,9 @@ class _MinigenVAE(nn.Module):
 
 
 class _MinigenCharRNN(nn.Module):
-    def __init__(self):
+    def __init__(self, layer):
         super().__init__()
-        self.rnn, self.head = nn.RNN(65, 128), nn.Linear(128, 65)
+        self.rnn, self.head = layer(65, 128, batch_first=True), nn.Linear(128, 65)
 
     def loss(self, x, targets):
         hs, _ = self.rnn(x)
@@ -191,7 +195,8 @@ def _numpy(name, params=None):
             opt_g.step(gan.generator_loss_and_grads()[1])
         return Workload(step)
     x, targets = data
-    model, opt = ref.CharRNN(P, *targets.shape), ref.Adam(P, lr=1e-3)
+    floor = CharLSTM if name == 'W7' else ref.CharRNN
+    model, opt = floor(P, *targets.shape), ref.Adam(P, lr=1e-3)
 
     def step():
         opt.step(model.loss_and_grads(x, targets)[1])
@@ -282,7 +287,8 @@ def _torch(name, device='cpu'):
             D.requires_grad_(True)
             opt_g.step()
         return Workload(step)
-    rnn, head = nn.RNN(65, 128, batch_first=True), nn.Linear(128, 65)
+    layer = nn.LSTM if name == 'W7' else nn.RNN
+    rnn, head = layer(65, 128, batch_first=True), nn.Linear(128, 65)
     x, targets = torch.tensor(data[0]), torch.tensor(data[1])
     opt = torch.optim.Adam(list(rnn.parameters()) + list(head.parameters()), lr=1e-3)
 
@@ -336,7 +342,8 @@ def verify(name):
         args = (data, eps)
     else:
         loss = loss_fn()
-        floor = ref.MLP(P, data[0].shape[0]) if name == 'W2' else ref.CharRNN(P, *data[1].shape)
+        floor = (ref.MLP(P, data[0].shape[0]) if name == 'W2' else
+                 (CharLSTM if name == 'W7' else ref.CharRNN)(P, *data[1].shape))
         args = data
     loss.backward()
     for _ in range(2):

@@ -140,6 +140,14 @@ def _categories(like):
     return Tensor(backend.as_array([0, 3, 1], device=like.device))
 
 
+def _last_states(result):
+    """A recurrence's outputs as one tensor, so every output is checked: every h_t, then the
+    last state(s) ((h_T, c_T) of an LSTM, h_T of a GRU), each flattened."""
+    hs, last = result
+    states = last if isinstance(last, tuple) else (last,)
+    return ops.cat([ops.reshape(t, (-1,)) for t in (hs, *states)], axis=0)
+
+
 def _one_hot_rows(like):
     """Rows 2, 0 and 3 of the 4 × 4 identity, in like's dtype and device: one_hot makes a
     constant (its indices need no gradient), so its row checks the product it feeds."""
@@ -297,6 +305,14 @@ CASES = [
            ((2, 3, 4), (2, 5), (4, 5), (5, 5), (5,)), 'nonzero', gradgrad=False),
     OpCase('F.rnn_composed', lambda *a: F.rnn_composed(*a)[0],
            ((2, 3, 4), (2, 5), (4, 5), (5, 5), (5,))),
+    OpCase('F.lstm (fused)', lambda *a: _last_states(F.lstm(*a)),
+           ((2, 3, 4), (2, 5), (2, 5), (4, 20), (5, 20), (20,), (20,)), gradgrad=False),
+    OpCase('F.lstm_composed', lambda *a: _last_states(F.lstm_composed(*a)),
+           ((2, 3, 4), (2, 5), (2, 5), (4, 20), (5, 20), (20,), (20,))),
+    OpCase('F.gru (fused)', lambda *a: _last_states(F.gru(*a)),
+           ((2, 3, 4), (2, 5), (4, 15), (5, 15), (15,), (15,)), gradgrad=False),
+    OpCase('F.gru_composed', lambda *a: _last_states(F.gru_composed(*a)),
+           ((2, 3, 4), (2, 5), (4, 15), (5, 15), (15,), (15,))),
     OpCase('F.reparameterize (fused)', F.reparameterize, ((3, 4), (3, 4), (3, 4))),
     OpCase('F.reparameterize_composed', F.reparameterize_composed, ((3, 4), (3, 4), (3, 4))),
     OpCase('F.gaussian_kl (fused)', F.gaussian_kl, ((3, 4), (3, 4))),

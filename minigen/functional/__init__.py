@@ -8,6 +8,8 @@ computes the same from primitive ops (slower, but differentiable to any order):
 
     linear.py           linear                  LinearFunction    y = x W + b
     rnn.py              rnn                     RNNFunction       the Elman RNN, BPTT by hand
+    lstm.py             lstm                    LSTMFunction      the LSTM, BPTT by hand
+    gru.py              gru                     GRUFunction       the GRU, BPTT by hand
     reparameterize.py   reparameterize          Reparameterize    z = mu + exp(½ log_var) · eps
     gaussian_kl.py      gaussian_kl             GaussianKL        KL(N(mu, σ²) ‖ N(0, I))
     layer_norm.py       layer_norm              LayerNormFunction normalise the last axes
@@ -30,6 +32,8 @@ from ..ops import (elu, embedding, gelu, leaky_relu, log_softmax, one_hot, relu,
                    softmax, softplus, tanh)
 from .linear import linear
 from .rnn import rnn
+from .lstm import lstm
+from .gru import gru
 from .reparameterize import reparameterize
 from .gaussian_kl import gaussian_kl
 from .layer_norm import layer_norm
@@ -38,7 +42,8 @@ from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, bce
 from .cross_entropy import cross_entropy, nll_loss
 from .composed import (bce_with_logits_composed, binary_cross_entropy_composed,
                        cross_entropy_composed, gaussian_kl_composed, layer_norm_composed,
-                       linear_composed, mse_loss_composed, reparameterize_composed, rnn_composed)
+                       gru_composed, linear_composed, lstm_composed, mse_loss_composed,
+                       reparameterize_composed, rnn_composed)
 from .dropout import dropout
 
 __all__ = [
@@ -48,7 +53,7 @@ __all__ = [
     # lookups (minigen.ops, here as in torch.nn.functional)
     'embedding', 'one_hot',
     # fused kernels
-    'linear', 'rnn', 'reparameterize', 'gaussian_kl', 'layer_norm',
+    'linear', 'rnn', 'reparameterize', 'gaussian_kl', 'layer_norm', 'lstm', 'gru',
     # losses (fused), and the GAN losses built on them
     'bce_with_logits', 'cross_entropy', 'mse_loss', 'discriminator_loss', 'generator_loss',
     'binary_cross_entropy', 'binary_cross_entropy_with_logits', 'nll_loss', 'kl_div',
@@ -57,6 +62,7 @@ __all__ = [
     'bce_with_logits_composed', 'cross_entropy_composed', 'mse_loss_composed',
     'layer_norm_composed',
     'binary_cross_entropy_composed',
+    'lstm_composed', 'gru_composed',
     # regularisation
     'dropout',
 ]

@@ -72,3 +72,27 @@ def target_like(target: Tensor | ArrayLike, like: Tensor) -> Tensor:
     if isinstance(target, numbers.Number) or backend.is_numpy_scalar(target):
         return Tensor(backend.array_module(like.data).full(like.shape, target, like.dtype))
     return Tensor(backend.as_array(target, dtype=like.dtype, device=like.device))
+
+
+def check_gated_inputs(op_name: str, gates: int, x: Tensor, states: dict, W_ih: Tensor,
+                       W_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None) -> None:
+    """The checks of a gated recurrence (lstm: 4 gates, gru: 3) and its twin: x is (N, T, D)
+    with T ≥ 1; W_hh is (H, gates·H), which sets H; W_ih (D, gates·H), the biases
+    (gates·H,) and each state in ``states`` (name: Tensor) (N, H); one float dtype. Each error
+    names what was expected and what was seen."""
+    if x.ndim != 3:
+        raise ShapeError(f"{op_name}: x must be (N, T, D); got {describe(x)}")
+    if W_hh.ndim != 2 or W_hh.shape[1] != gates * W_hh.shape[0]:
+        raise ShapeError(f"{op_name}: W_hh must be (H, {gates}·H), its {gates} gates side by "
+                         f"side; got {describe(W_hh)}")
+    check_same_dtype(op_name, x=x, W_ih=W_ih, W_hh=W_hh, b_ih=b_ih, b_hh=b_hh, **states)
+    N, T, D = x.shape
+    H = W_hh.shape[0]
+    expected = {'W_ih': (W_ih, (D, gates * H)), 'b_ih': (b_ih, (gates * H,)),
+                'b_hh': (b_hh, (gates * H,)), **{k: (v, (N, H)) for k, v in states.items()}}
+    for what, (t, shape) in expected.items():
+        if t is not None and tuple(t.shape) != shape:
+            raise ShapeError(f"{op_name}: {what} must be {shape} for x {describe(x)} and "
+                             f"hidden size {H}; got {describe(t)}")
+    if T == 0:
+        raise ShapeError(f"{op_name}: the sequence is empty: x {describe(x)}")

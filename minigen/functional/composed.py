@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from .. import ops
 from ..ops import xp as graph_xp
 from ..core.tensor import ArrayLike, Tensor
-from ._checks import check_reduction, target_like
+from ._checks import check_gated_inputs, check_reduction, target_like
 from .cross_entropy import (class_targets, class_weight, classes_last, is_probability_target,
                             pick_targets, reduce_rows, soft_cross_entropy, target_tensor)
 from .gaussian_kl import expm1_minus_x
@@ -41,6 +41,55 @@ def rnn_composed(x: Tensor, h0: Tensor, W_xh: Tensor, W_hh: Tensor, b: Tensor,
         h = f(a_in[:, t] + h @ W_hh)                                       # (N, H)
         hs.append(h)
     return ops.stack(hs, axis=1), h
+
+
+# twin of F.lstm (lstm.py, LSTMFunction)
+def lstm_composed(x: Tensor, h0: Tensor, c0: Tensor, W_ih: Tensor, W_hh: Tensor,
+                  b_ih: Tensor | None = None, b_hh: Tensor | None = None
+                  ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+    """PyTorch's LSTM step by step (gates i, f, g, o); returns (all h_t (N, T, H), (h_T, c_T))."""
+    check_gated_inputs('lstm', 4, x, {'h0': h0, 'c0': c0}, W_ih, W_hh, b_ih, b_hh)
+    N, T, D = x.shape
+    H = W_hh.shape[0]
+    u = _input_part(x, W_ih, b_ih, b_hh)                                   # (N, T, 4H)
+    h, c, hs = h0, c0, []
+    for t in range(T):
+        a = u[:, t] + h @ W_hh                                              # (N, 4H)
+        i, f = ops.sigmoid(a[:, :H]), ops.sigmoid(a[:, H:2 * H])
+        g, o = ops.tanh(a[:, 2 * H:3 * H]), ops.sigmoid(a[:, 3 * H:])
+        c = f * c + i * g                                                   # (N, H)
+        h = o * ops.tanh(c)                                                 # (N, H)
+        hs.append(h)
+    return ops.stack(hs, axis=1), (h, c)
+
+
+# twin of F.gru (gru.py, GRUFunction)
+def gru_composed(x: Tensor, h0: Tensor, W_ih: Tensor, W_hh: Tensor, b_ih: Tensor | None = None,
+                 b_hh: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    """PyTorch's GRU step by step (gates r, z, n; b_hn inside r · (h W_hn + b_hn)); returns
+    (all h_t (N, T, H), h_T)."""
+    check_gated_inputs('gru', 3, x, {'h0': h0}, W_ih, W_hh, b_ih, b_hh)
+    N, T, D = x.shape
+    H = W_hh.shape[0]
+    u = _input_part(x, W_ih, b_ih)                                          # (N, T, 3H)
+    h, hs = h0, []
+    for t in range(T):
+        v = h @ W_hh if b_hh is None else h @ W_hh + b_hh                   # (N, 3H)
+        r = ops.sigmoid(u[:, t, :H] + v[:, :H])
+        z = ops.sigmoid(u[:, t, H:2 * H] + v[:, H:2 * H])
+        n = ops.tanh(u[:, t, 2 * H:] + r * v[:, 2 * H:])
+        h = n + z * (h - n)                                                 # (N, H)
+        hs.append(h)
+    return ops.stack(hs, axis=1), h
+
+
+def _input_part(x: Tensor, W_ih: Tensor, *biases: Tensor | None) -> Tensor:
+    """x W_ih plus the biases given (None: none), for all steps at once: (N, T, G·H)."""
+    N, T, D = x.shape
+    u = ops.reshape(ops.reshape(x, (N * T, D)) @ W_ih, (N, T, W_ih.shape[1]))
+    for b in biases:
+        u = u if b is None else u + b
+    return u
 
 
 # twin of F.reparameterize (reparameterize.py, Reparameterize)

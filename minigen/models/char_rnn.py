@@ -1,5 +1,6 @@
-"""A character-level language model: one-hot characters -> Elman RNN (fused) -> linear head
--> softmax over the vocabulary; trained on next-character cross-entropy (Karpathy, 2015)."""
+"""A character-level language model: one-hot characters -> a recurrent stack (Elman RNN, LSTM
+or GRU; fused kernels) -> linear head -> softmax over the vocabulary; trained on next-character
+cross-entropy (Karpathy, 2015)."""
 import math
 
 from ..core import backend
@@ -10,30 +11,38 @@ from ..core.tensor import Tensor
 from ..core.creation import tensor
 
 
+CELLS = {'rnn': nn.RNN, 'lstm': nn.LSTM, 'gru': nn.GRU}
+
+
 class CharRNN(nn.Module):
-    """CharRNN(vocab, 128): ``vocab`` is the list of characters (or just their number).
+    """CharRNN(vocab, 128, cell='rnn', num_layers=1): ``vocab`` is the list of characters (or
+    just their number); ``cell`` is 'rnn' (Elman, tanh), 'lstm' or 'gru', stacked
+    ``num_layers`` deep (nn.RNN / nn.LSTM / nn.GRU, batch_first=True).
 
     ``loss(inputs, targets)`` takes integer ids (N, T) and returns the mean cross-entropy over
     all N·T next-character predictions (in nats).
     """
 
-    def __init__(self, vocab, hidden):
+    def __init__(self, vocab, hidden, cell='rnn', num_layers=1):
         super().__init__()
+        if cell not in CELLS:
+            raise ValueError(f"CharRNN: cell must be one of {', '.join(CELLS)}; got {cell!r}")
         self.vocab = list(vocab) if not isinstance(vocab, int) else None
         self.vocab_size = vocab if isinstance(vocab, int) else len(self.vocab)
-        self.hidden = hidden
-        self.rnn = nn.RNN(self.vocab_size, hidden)
+        self.hidden, self.cell, self.num_layers = hidden, cell, num_layers
+        self.rnn = CELLS[cell](self.vocab_size, hidden, num_layers=num_layers, batch_first=True)
         self.head = nn.Linear(hidden, self.vocab_size)
 
     def forward(self, ids, h0=None):
-        """Logits (N, T, V) for ids (N, T), and the last hidden state (N, H)."""
+        """Logits (N, T, V) for ids (N, T), and the last state: h (num_layers, N, H), or for an
+        LSTM the pair (h, c)."""
         x = ops.one_hot(ids, self.vocab_size, dtype=self.head.W.dtype)     # (N, T, V)
         hs, h = self.rnn(x, h0)
         return self.head(hs), h
 
     def loss(self, inputs, targets, h0=None):
-        logits, _ = self.forward(inputs, h0)                         # (N, T, V)
-        return F.cross_entropy(logits.reshape(-1, self.vocab_size), targets.reshape(-1))
+        logits, _ = self.forward(inputs, h0)                              # (N, T, V)
+        return F.cross_entropy(ops.reshape(logits, (-1, self.vocab_size)), _rows(targets))
 
     def bits_per_character(self, ids, chunk=512):
         """Cross-entropy in bits per character over a whole text (1-D ids), read in order with
@@ -47,8 +56,8 @@ class CharRNN(nn.Module):
                     break
                 inputs, targets = Tensor(piece[None, :-1]), Tensor(piece[None, 1:])
                 logits, h = self.forward(inputs, h)
-                total += F.cross_entropy(logits.reshape(-1, self.vocab_size), targets.reshape(-1),
-                                         reduction='sum').item()
+                total += F.cross_entropy(ops.reshape(logits, (-1, self.vocab_size)),
+                                         _rows(targets), reduction='sum').item()
                 count += len(piece) - 1
         return total / count / math.log(2)
 
@@ -76,6 +85,11 @@ class CharRNN(nn.Module):
                 out.append(self.vocab[nxt])
                 logits, h = self.forward(tensor([[nxt]], device=self.head.W.device), h)
         return ''.join(out)
+
+
+def _rows(targets):
+    """Targets (N, T) as one row of N·T classes, matching logits reshaped to (N·T, V)."""
+    return ops.reshape(targets if isinstance(targets, Tensor) else tensor(targets), (-1,))
 
 
 def _draw(p, rng):

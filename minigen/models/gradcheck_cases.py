@@ -24,7 +24,9 @@ def _tiny(kind, device):
     if key not in _TINY:
         build = {'vae': lambda: VAE(6, 5, 3), 'gan': lambda: GAN(3, 4, 6),
                  'wgan-gp': lambda: GAN(3, 4, 6, loss='wgan-gp'),
-                 'charrnn': lambda: CharRNN(list('abcd'), 5)}[kind]
+                 'charrnn': lambda: CharRNN(list('abcd'), 5),
+                 'charrnn-lstm': lambda: CharRNN(list('abcd'), 3, cell='lstm', num_layers=2),
+                 'charrnn-gru': lambda: CharRNN(list('abcd'), 3, cell='gru', num_layers=2)}[kind]
         _TINY[key] = build().to(backend.float64).to(device)
     return _TINY[key]
 
@@ -77,4 +79,8 @@ CASES = [
                 _discriminator_loss, gradgrad=False, only='discriminator'),
     _model_case('model: WGAN-GP generator loss', 'wgan-gp', _generator_loss),
     _model_case('model: CharRNN loss (mg.models)', 'charrnn', _char_rnn_loss, gradgrad=False),
+    _model_case('model: CharRNN loss, 2 LSTM layers', 'charrnn-lstm', _char_rnn_loss,
+                gradgrad=False),
+    _model_case('model: CharRNN loss, 2 GRU layers', 'charrnn-gru', _char_rnn_loss,
+                gradgrad=False),
 ]

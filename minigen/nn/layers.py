@@ -1,5 +1,5 @@
-"""Layers: Linear, RNN, Embedding, LayerNorm, Dropout, Flatten, Identity and the activation
-modules.
+"""Layers: Linear, Embedding, LayerNorm, Dropout, Flatten, Identity and the activation modules
+(the recurrent layers are in recurrent.py).
 
 Defaults match PyTorch's initialisations, so models converge as users expect. Weight layout is
 (in_features, out_features): y = x W + b (see minigen/functional/linear.py).
@@ -12,11 +12,9 @@ from typing import Any
 
 from .. import functional as F
 from .. import ops
-from ..core.errors import ShapeError, describe
 from ..core.tensor import ArrayLike, IntOrInts, Tensor
 from ..core.creation import ones, zeros
 from ..core.mode import no_grad
-from ..functional.rnn import NONLINEARITIES
 from . import init
 from .module import Module, Parameter
 
@@ -43,59 +41,6 @@ class Linear(Module):
     def extra_repr(self) -> str:
         return (f'in_features={self.in_features}, out_features={self.out_features}, '
                 f'bias={self.b is not None}')
-
-
-class RNN(Module):
-    """An Elman RNN layer: h_t = f(x_t W_xh + h_{t-1} W_hh + b_ih + b_hh), f = tanh or relu.
-
-    ``forward(x, h0=None)`` takes x (N, T, D) (or (T, N, D) with batch_first=False) and h0 (N, H)
-    (zeros when None) and returns (every h_t, the last h). ``mode='fused'`` runs the one-node
-    kernel (fast, first-order gradients); ``mode='composed'`` runs the twin built from
-    primitives (slower, differentiable twice). Every weight and bias is U(−k, k), k = 1/√H.
-
-    Two biases, as PyTorch's nn.RNN (weight_ih_l0 is W_xhᵀ, weight_hh_l0 is W_hhᵀ, bias_ih_l0
-    is b_ih, bias_hh_l0 is b_hh), so weights map one to one. The two are one function, but not
-    one training: their sum starts twice as spread out, and under Adam each moves about lr per
-    step, so the sum learns about twice as fast as a single bias would (measured on the
-    char-RNN: 2.584 ± 0.003 bits per character over three seeds, against 2.590 ± 0.013 with
-    one). ``bias=False`` keeps neither.
-    """
-
-    def __init__(self, input_size: int, hidden_size: int, nonlinearity: str = 'tanh',
-                 batch_first: bool = True, mode: str = 'fused', bias: bool = True) -> None:
-        super().__init__()
-        if nonlinearity not in NONLINEARITIES:
-            raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu'; got {nonlinearity!r}")
-        if mode not in ('fused', 'composed'):
-            raise ValueError(f"RNN: mode must be 'fused' or 'composed'; got {mode!r}")
-        if hidden_size < 1 or input_size < 1:
-            raise ValueError(f"RNN: input_size and hidden_size must be positive; got "
-                             f"{input_size}, {hidden_size}")
-        self.input_size, self.hidden_size = input_size, hidden_size
-        self.nonlinearity, self.batch_first, self.mode = nonlinearity, batch_first, mode
-        k = 1 / math.sqrt(hidden_size)
-        self.W_xh = init.uniform_(_empty(input_size, hidden_size), -k, k)
-        self.W_hh = init.uniform_(_empty(hidden_size, hidden_size), -k, k)
-        self.b_ih = init.uniform_(_empty(hidden_size), -k, k) if bias else None
-        self.b_hh = init.uniform_(_empty(hidden_size), -k, k) if bias else None
-
-    def forward(self, x: Tensor, h0: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        if x.ndim != 3:
-            raise ShapeError(f"RNN: x must be (N, T, D) (or (T, N, D) with batch_first=False); "
-                             f"got {describe(x)}")
-        if not self.batch_first:
-            x = ops.swapaxes(x, 0, 1)
-        if h0 is None:
-            h0 = zeros(x.shape[0], self.hidden_size, dtype=x.dtype, device=x.device)
-        b = (self.b_ih + self.b_hh if self.b_ih is not None else
-             zeros(self.hidden_size, dtype=x.dtype, device=x.device))
-        run = F.rnn if self.mode == 'fused' else F.rnn_composed
-        hs, h = run(x, h0, self.W_xh, self.W_hh, b, self.nonlinearity)
-        return (hs if self.batch_first else ops.swapaxes(hs, 0, 1)), h
-
-    def extra_repr(self) -> str:
-        return (f'{self.input_size}, {self.hidden_size}, nonlinearity={self.nonlinearity!r}, '
-                f'mode={self.mode!r}, bias={self.b_ih is not None}')
 
 
 class Embedding(Module):

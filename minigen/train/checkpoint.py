@@ -149,8 +149,9 @@ def _names(d):
 
 def _sizes_beyond_the_file(config, vocab, saved_model):
     """A config whose model would be far larger than the weights the file holds (hidden=10⁹,
-    say) is refused before anything is built: the model's first layer alone has
-    hidden × inputs numbers, and the file holds them all."""
+    or num_layers=10⁹, say) is refused before anything is built: the model's first layer alone
+    has hidden × inputs numbers, each further recurrent layer hidden × hidden, and the file
+    holds them all."""
     if not isinstance(saved_model, dict):
         return f"model is a {type(saved_model).__name__}, not a state dict"
     held = sum(math.prod(getattr(v, 'shape', ())) for v in saved_model.values())
@@ -159,4 +160,9 @@ def _sizes_beyond_the_file(config, vocab, saved_model):
     if needed > held:
         return (f"config: hidden {config.hidden} × {inputs} inputs needs {needed} weights in "
                 f"the first layer alone, and the model holds {held}")
+    layers = getattr(config, 'num_layers', 1)
+    needed += config.hidden * config.hidden * (layers - 1)
+    if needed > held:
+        return (f"config: {layers} layers of hidden {config.hidden} need {needed} weights "
+                f"at least, and the model holds {held}")
     return None

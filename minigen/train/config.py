@@ -115,6 +115,8 @@ class CharRNNConfig:
     lr: float = 2e-3
     batch_size: int = 32
     hidden: int = 128
+    cell: str = 'rnn'                             # 'rnn' (Elman, tanh), 'lstm' or 'gru'
+    num_layers: int = 1                           # recurrent layers, stacked
     length: int = 64                              # characters per training window
     clip: float = 5.0                             # the gradient's largest norm
     eval_every: int = 100                         # steps between metrics lines and checkpoints
@@ -179,8 +181,9 @@ def _a(kind):
     return ('an ' if kind.__name__[0] in 'aeiou' else 'a ') + kind.__name__
 
 
+CELLS = ('rnn', 'lstm', 'gru')              # the char-RNN's recurrent cells
 POSITIVE = ('epochs', 'steps', 'lr', 'batch_size', 'hidden', 'latent', 'length', 'clip',
-            'eval_every', 'critic_steps')
+            'eval_every', 'critic_steps', 'num_layers')
 
 
 def _in_range(name, value):
@@ -192,6 +195,8 @@ def _in_range(name, value):
         return len(value) == 2 and all(fits_type(b, float) and 0 <= b < 1 for b in value)
     if name == 'activation':
         return value in ('tanh', 'relu')
+    if name == 'cell':
+        return value in CELLS
     if name == 'image_shape':
         return len(value) in (0, 2) and all(fits_type(n, int) and n > 0 for n in value)
     return True

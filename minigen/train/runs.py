@@ -97,7 +97,7 @@ def build(config, vocab=None):
                                                    lr=config.lr, betas=config.betas),
                        'generator': optim.Adam(model.generator.parameters(), lr=config.lr,
                                                betas=config.betas)}
-    model = CharRNN(vocab, config.hidden)
+    model = CharRNN(vocab, config.hidden, cell=config.cell, num_layers=config.num_layers)
     return model, {'model': optim.Adam(model.parameters(), lr=config.lr)}
 
 

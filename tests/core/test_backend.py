@@ -105,6 +105,16 @@ def test_scatter_add_adds_repeated_indices():
     np.testing.assert_array_equal(out, [0.0, 3.0, 0.0, 5.0])
 
 
+@pytest.mark.parametrize('index', [0, (slice(None), -1), (Ellipsis, slice(1, None, 2)),
+                                   (None, 1, slice(0, 3)), (slice(None, None, -1), 2)])
+def test_scatter_add_of_a_basic_index_equals_adding_at_each_element(index):
+    x = np.arange(24.0).reshape(2, 3, 4)
+    values = x[index] + 0.5
+    expected = np.zeros_like(x)
+    np.add.at(expected, index, values)
+    np.testing.assert_array_equal(backend.scatter_add(x.shape, index, values), expected)
+
+
 # ----------------------------------------------------------------------------- the generator state
 
 def test_set_rng_state_continues_the_stream_get_rng_state_saw():

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import minigen as mg
-from minigen import optim
+from minigen import nn, optim
 from minigen.models import GAN, VAE, CharRNN, train_step
 
 
@@ -192,3 +192,37 @@ def test_char_rnn_learns_a_repeating_text():
         opt.step()
     assert model.bits_per_character(ids) < 0.2
     assert model.sample(6, prime='a', temperature=0.5) in ('bcabca',)
+
+
+def test_default_char_rnn_is_the_elman_model_of_before_with_pytorchs_names():
+    """cell='rnn', num_layers=1 draws the same parameters in the same order as the Elman
+    CharRNN always did (so the default run is unchanged); only the names are PyTorch's."""
+    mg.manual_seed(7)
+    model = CharRNN(list('abcde'), 6)
+    mg.manual_seed(7)
+    rnn, head = nn.RNN(5, 6, batch_first=True), nn.Linear(6, 5)
+    assert [(n, tuple(p.shape)) for n, p in model.named_parameters()] == [
+        ('rnn.weight_ih_l0', (5, 6)), ('rnn.weight_hh_l0', (6, 6)), ('rnn.bias_ih_l0', (6,)),
+        ('rnn.bias_hh_l0', (6,)), ('head.W', (6, 5)), ('head.b', (5,))]
+    for p, q in zip(model.parameters(), [*rnn.parameters(), *head.parameters()]):
+        np.testing.assert_array_equal(p.numpy(), q.numpy())
+
+
+@pytest.mark.parametrize('cell', ['rnn', 'lstm', 'gru'])
+def test_every_cell_and_depth_learns_a_repeating_text_and_samples(cell):
+    mg.manual_seed(6)
+    ids = mg.tensor([0, 1, 2] * 40)
+    model = CharRNN(list('abc'), 16, cell=cell, num_layers=2)
+    assert type(model.rnn).__name__ == cell.upper() and model.rnn.num_layers == 2
+    opt = optim.Adam(model.parameters(), lr=0.05)
+    for _ in range(60):
+        opt.zero_grad()
+        model.loss(ids[None, :-1], ids[None, 1:]).backward()
+        opt.step()
+    assert model.bits_per_character(ids, chunk=50) < 0.2     # the state carried across chunks
+    assert model.sample(6, prime='a', temperature=0.5) == 'bcabca'
+
+
+def test_char_rnn_refuses_an_unknown_cell():
+    with pytest.raises(ValueError, match="CharRNN: cell must be one of rnn, lstm, gru; got 'tcn'"):
+        CharRNN(list('ab'), 4, cell='tcn')

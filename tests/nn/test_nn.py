@@ -130,14 +130,14 @@ def test_linear_layer_is_the_functional_linear_and_initialised_like_pytorch():
 
 def test_rnn_layer_fused_and_composed_agree_and_batch_first_false_works():
     mg.manual_seed(0)
-    fused = nn.RNN(3, 4)
-    composed = nn.RNN(3, 4, mode='composed')
+    fused = nn.RNN(3, 4, batch_first=True)
+    composed = nn.RNN(3, 4, mode='composed', batch_first=True)
     composed.load_state_dict(fused.state_dict())
     x = mg.randn(2, 5, 3)
     hs_f, h_f = fused(x)
     hs_c, h_c = composed(x)
     np.testing.assert_allclose(hs_f.numpy(), hs_c.numpy(), rtol=1e-6, atol=1e-6)
-    time_major = nn.RNN(3, 4, batch_first=False)
+    time_major = nn.RNN(3, 4)                       # PyTorch's default: batch_first=False
     time_major.load_state_dict(fused.state_dict())
     hs_t, h_t = time_major(x.swapaxes(0, 1))
     np.testing.assert_allclose(hs_t.swapaxes(0, 1).numpy(), hs_f.numpy(), rtol=1e-6)
@@ -149,19 +149,20 @@ def test_rnn_layer_fused_and_composed_agree_and_batch_first_false_works():
 @pytest.mark.parametrize('mode', ['fused', 'composed'])
 def test_rnn_keeps_pytorchs_two_biases_each_with_the_sums_gradient(mode):
     mg.manual_seed(1)
-    rnn = nn.RNN(3, 4, mode=mode).to(dtype=mg.float64)
-    assert list(rnn.state_dict()) == ['W_xh', 'W_hh', 'b_ih', 'b_hh']
+    rnn = nn.RNN(3, 4, mode=mode, batch_first=True).to(dtype=mg.float64)
+    assert list(rnn.state_dict()) == ['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0']
     x = mg.randn(2, 5, 3, dtype=mg.float64)
     hs, _ = rnn(x)
-    b = (rnn.b_ih + rnn.b_hh).detach()
-    hs_one_bias, _ = F.rnn(x, mg.zeros(2, 4, dtype=mg.float64), rnn.W_xh.detach(),
-                           rnn.W_hh.detach(), b)
+    b = (rnn.bias_ih_l0 + rnn.bias_hh_l0).detach()
+    hs_one_bias, _ = F.rnn(x, mg.zeros(2, 4, dtype=mg.float64), rnn.weight_ih_l0.detach(),
+                           rnn.weight_hh_l0.detach(), b)
     np.testing.assert_allclose(hs.numpy(), hs_one_bias.numpy(), rtol=1e-12)
     (hs * hs).sum().backward()
-    np.testing.assert_array_equal(rnn.b_ih.grad.numpy(), rnn.b_hh.grad.numpy())
-    assert np.abs(rnn.b_ih.grad.numpy()).sum() > 0
-    plain = nn.RNN(3, 4, mode=mode, bias=False)
-    assert list(plain.state_dict()) == ['W_xh', 'W_hh'] and 'bias=False' in repr(plain)
+    np.testing.assert_array_equal(rnn.bias_ih_l0.grad.numpy(), rnn.bias_hh_l0.grad.numpy())
+    assert np.abs(rnn.bias_ih_l0.grad.numpy()).sum() > 0
+    plain = nn.RNN(3, 4, mode=mode, bias=False, batch_first=True)
+    assert list(plain.state_dict()) == ['weight_ih_l0', 'weight_hh_l0']
+    assert 'bias=False' in repr(plain)
     mg.manual_seed(2)
     hs_plain, _ = plain(mg.randn(2, 5, 3))
     assert hs_plain.shape == (2, 5, 4)
@@ -207,7 +208,7 @@ def test_init_functions_draw_from_the_seeded_generator():
 
 def test_truncated_bptt_with_the_layer_detaches_between_chunks():
     mg.manual_seed(0)
-    rnn = nn.RNN(2, 3)
+    rnn = nn.RNN(2, 3, batch_first=True)
     x = mg.randn(1, 6, 2, requires_grad=True)
     _, h = rnn(x[:, :3])
     _, h = rnn(x[:, 3:], h.detach())

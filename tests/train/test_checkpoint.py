@@ -103,6 +103,14 @@ CHARRNN_CASES = [
     ('vocab with repeats', set_(['vocab'], 'aab'), ['vocab is']),
     ('vocab of another size', set_(['vocab'], 'xyz'), ['model: load_state_dict']),
     ('progress of epochs', set_(['progress'], {'epoch': 1}), ["progress is {'epoch': 1}"]),
+    ('an unknown cell', set_(['config', 'cell'], 'transformer'),
+     ["cell is 'transformer', out of range"]),
+    ('a cell not a string', set_(['config', 'cell'], 3), ['cell is 3, not a str']),
+    ('no layers', set_(['config', 'num_layers'], 0), ['num_layers is 0, out of range']),
+    ('a billion layers', set_(['config', 'num_layers'], 10 ** 9),
+     ['1000000000 layers of hidden 8 need']),
+    ('a cell other than the weights', set_(['config', 'cell'], 'lstm'),
+     ['model: load_state_dict']),
 ]
 CASES = [('vae',) + case for case in VAE_CASES] + [('charrnn',) + case for case in CHARRNN_CASES]
 
@@ -141,3 +149,13 @@ def test_the_untouched_checkpoints_load(states, tmp_path):
         assert run.config.kind == kind and run.rng == state['rng']
         np.testing.assert_array_equal(next(iter(run.model.state_dict().values())).numpy(),
                                       next(iter(state['model'].values())).numpy())
+
+
+def test_a_charrnn_config_from_before_cells_is_an_elman_run_of_one_layer(states, tmp_path):
+    from minigen.train.checkpoint import load_checkpoint
+    state = copy.deepcopy(states['charrnn'])
+    del state['config']['cell'], state['config']['num_layers']
+    mg.save(state, tmp_path / 'old.safetensors')
+    run = load_checkpoint(str(tmp_path / 'old.safetensors'))
+    assert (run.config.cell, run.config.num_layers) == ('rnn', 1)
+    assert type(run.model.rnn).__name__ == 'RNN' and run.model.rnn.num_layers == 1

@@ -71,6 +71,22 @@ def test_a_resumed_run_equals_a_run_straight_through(kind, tmp_path):
     assert_same_run(tmp_path / 'straight', tmp_path / 'resumed')
 
 
+@pytest.mark.parametrize('cell', ['lstm', 'gru'])
+def test_a_resumed_gated_charrnn_of_two_layers_equals_one_run_straight_through(cell, tmp_path,
+                                                                               capsys):
+    shape = ['--cell', cell, '--num-layers', '2']
+    assert train('charrnn', 6, tmp_path / 'straight', tmp_path, *shape) == 0
+    assert train('charrnn', 3, tmp_path / 'resumed', tmp_path, *shape) == 0
+    assert resume('charrnn', 6, tmp_path / 'resumed') == 0
+    assert_same_run(tmp_path / 'straight', tmp_path / 'resumed')
+    state = mg.load(tmp_path / 'resumed' / 'checkpoint.safetensors')
+    assert (state['config']['cell'], state['config']['num_layers']) == (cell, 2)
+    assert 'rnn.weight_hh_l1' in state['model']
+    capsys.readouterr()
+    assert resume('charrnn', 9, tmp_path / 'resumed', '--cell', 'rnn') == 2
+    assert '--cell cannot change when a run is resumed' in capsys.readouterr().err
+
+
 @pytest.mark.parametrize('kind', ['vae', 'charrnn'])
 def test_ctrl_c_between_the_metrics_line_and_the_checkpoint_resumes_exactly(kind, tmp_path,
                                                                            monkeypatch, capsys):
