@@ -101,11 +101,11 @@ if __name__ == '__main__':
 # Expected output (python examples/gan_digits.py; 2-core CPU; figures vary by seed):
 #
 # GAN(16, 128, 64): generator 26,944 parameters, discriminator 24,961; 23 batches an epoch
-# epoch   60  d_loss 0.966  g_loss 1.329  (3.6 s)
-# epoch  120  d_loss 1.113  g_loss 1.190  (7.0 s)
-# epoch  180  d_loss 1.172  g_loss 1.081  (10.5 s)
-# epoch  240  d_loss 1.163  g_loss 1.035  (14.0 s)
-# epoch  300  d_loss 1.139  g_loss 1.077  (17.5 s)
+# epoch   60  d_loss 0.966  g_loss 1.329  (3.1 s)
+# epoch  120  d_loss 1.113  g_loss 1.190  (6.3 s)
+# epoch  180  d_loss 1.172  g_loss 1.081  (9.2 s)
+# epoch  240  d_loss 1.163  g_loss 1.035  (12.2 s)
+# epoch  300  d_loss 1.139  g_loss 1.077  (15.1 s)
 # Fréchet distance (2000 samples vs the test digits): 0.585   (results.md bar ≤ 0.85)
 #   the training digits vs the test digits:          0.338
 # classes covered (≥ 2% of samples): 10 of 10; the rarest has 5.6%

@@ -19,7 +19,8 @@ def port_module():
 
 
 def test_there_is_a_script_for_each_habit_the_issue_names():
-    assert {'mlp_classifier.py', 'vae_module.py', 'custom_function.py'} <= set(SCRIPTS)
+    assert {'mlp_classifier.py', 'vae_module.py', 'custom_function.py',
+            'lstm_char_model.py'} <= set(SCRIPTS)
 
 
 @pytest.mark.parametrize('name', SCRIPTS)
