@@ -27,7 +27,7 @@ torch.manual_seed(0)
 x = (torch.tensor(load_digits().data) > 7).float()
 model = VAE()
 opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-for step in range(300):
+for step in range(150):
     batch = x[torch.randint(0, x.shape[0], (128,))]
     opt.zero_grad()
     loss = model(batch)
