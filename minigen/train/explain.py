@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import inspect
 import sys
 import textwrap
 from dataclasses import dataclass, field
@@ -426,3 +427,80 @@ def format_text(walk):
                           for note in notes_for(part, event, noted)]
         lines += update_lines(part.update)
     return '\n'.join(lines) + '\n'
+
+
+# ------------------------------------------------------------------------------------ as a page
+
+STYLE = """
+body { font-family: Helvetica, Arial, sans-serif; max-width: 70em; margin: 2em auto;
+       padding: 0 1em; color: #222; }
+h2 { border-bottom: 1px solid #bbb; margin-top: 2em; }
+summary { cursor: pointer; white-space: pre; font-family: Menlo, Consolas, monospace;
+          font-size: 0.85em; }
+details.nested summary { color: #6a3d9a; }
+details pre { background: #f4f4f4; padding: 0.5em; margin: 0.2em 0 0.6em 2em;
+              font-size: 0.8em; }
+p.note { margin: 0.1em 0 0.4em 3em; color: #2f6f3f; font-size: 0.9em; }
+pre.update, pre.dot { background: #f4f4f4; padding: 0.6em; font-size: 0.85em; }
+figure { margin: 1em 0; overflow-x: auto; }
+figure svg { max-width: 100%; height: auto; }
+"""
+
+
+def write_html(walk, path):
+    """Write the walkthrough as one self-contained page (inline CSS, no script)."""
+    with open(path, 'w', encoding='utf-8') as file:
+        file.write(format_html(walk))
+
+
+def format_html(walk):
+    """The walkthrough as HTML: per part, the graph's picture, then each op's line, its
+    values folded in a <details>, the commentary, and the optimizer's update."""
+    title = f'minigen explain {walk.kind}: one training step'
+    body = [f'<h1>{html.escape(title)}</h1>', '<ul>'] + \
+        [f'<li>{html.escape(line)}</li>' for line in walk.about] + ['</ul>']
+    noted: set = set()
+    for part in walk.parts:
+        body += [f'<h2>{html.escape(part.title)}</h2>', picture(part)]
+        for heading, events in sections(part):
+            body.append(f'<h3>{html.escape(heading)}</h3>')
+            for event in events:
+                body.append(event_html(part, event, noted))
+        update = update_lines(part.update)
+        body += [f'<h3>{html.escape(update[0])}</h3>',
+                 f'<pre class="update">{html.escape(chr(10).join(update[1:]))}</pre>']
+    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<title>{html.escape(title)}</title><style>{STYLE}</style></head>\n<body>\n'
+            + '\n'.join(body) + '\n</body></html>\n')
+
+
+def event_html(part, event, noted):
+    """One op's line, with its values (its output; or gy and the gradients) folded."""
+    values = '\n\n'.join(f'{label}: none' if array is None else
+                         f'{label} {tuple(array.shape)} {array.dtype}\n{_full(array)}'
+                         for label, array in event.values)
+    notes = ''.join(f'<p class="note">↳ {html.escape(note)}</p>'
+                    for note in notes_for(part, event, noted))
+    kind = 'nested' if event.nested else event.kind
+    return (f'<details class="{kind}"><summary>{html.escape(event_line(part, event))}'
+            f'</summary><pre>{html.escape(values)}</pre></details>{notes}')
+
+
+def _full(array):
+    """An array's values as NumPy prints them (long ones abbreviated), 4 decimals."""
+    return str(array.round(4) if array.dtype.kind == 'f' else array)
+
+
+def picture(part):
+    """The loss's graph with values and gradients, as inline SVG (viz.draw); where draw is
+    not there, the DOT text, to render with Graphviz."""
+    draw = getattr(viz, 'draw', None)
+    if draw is not None:
+        svg = draw(part.loss, format='svg', show_data=True, show_grad=True, names=part.names,
+                   title=part.title).decode('utf-8')
+        return f'<figure>{svg[svg.index("<svg"):]}</figure>'
+    keywords = {'names': part.names} if 'names' in inspect.signature(viz.to_dot).parameters \
+        else {}
+    dot = viz.to_dot(part.loss, title=part.title, **keywords)
+    return (f'<figure><pre class="dot">{html.escape(dot)}</pre><figcaption>The graph in '
+            "Graphviz's DOT language: dot -Tsvg renders it.</figcaption></figure>")
