@@ -384,10 +384,10 @@ def sections(part):
     forward = [e for e in part.recorder.events if not (e.kind == 'backward' and not e.nested)]
     backward = [e for e in part.recorder.events if e.kind == 'backward' and not e.nested]
     recorded = sum(1 for e in forward if e.kind == 'forward' and id(e.fn) in part.in_graph)
-    return [(f'1. forward: {recorded} ops recorded into the graph, in the order they ran '
-             f'(#k is the output of op k); loss = {part.loss.item():.6g}', forward),
-            ('2. backward: loss.backward() runs each op\'s backward, from the loss down to '
-             'the leaves, handing each the gradient gy of its output', backward)]
+    return [(f'1. forward: {recorded} ops in the order they ran (#k: the output of op k); '
+             f'loss = {part.loss.item():.6g}', forward),
+            ('2. backward: loss.backward() calls each op\'s backward, from the loss back to '
+             'the leaves', backward)]
 
 
 def update_lines(update):
@@ -406,8 +406,11 @@ def update_lines(update):
               f"   v = β2·v + (1 − β2)·g²  = {summary(update['v'])}   (β2 = {beta2})",
               f"   step t = {t}: m̂ = m / (1 − β1ᵗ), v̂ = v / (1 − β2ᵗ) undo the start at 0",
               f"   −lr·m̂ / (√v̂ + eps)     = {summary(step)}   (lr = {update['lr']:g}, "
-              f"eps = {update['eps']:g})",
-              f"   after           p = {summary(update['after'])}"]
+              f"eps = {update['eps']:g})"]
+    if t == 1:
+        lines.append('   (at t = 1, m̂ / √v̂ = g / |g|: every element moves by lr, against '
+                     'its gradient\'s sign)')
+    lines.append(f"   after           p = {summary(update['after'])}")
     return lines
 
 
