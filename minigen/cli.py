@@ -225,7 +225,7 @@ def _explain_command(args):
             raise UsageError(f"--html {args.html}: " + (
                 'is a folder; give the name of the page to write' if os.path.isdir(args.html)
                 else f'the folder {folder} does not exist'))
-    walk = explain.walk_step(args.model, args.seed, args.cell or 'rnn')
+    walk = explain.walk_step(args.model, args.seed, args.cell or 'rnn', pictures=bool(args.html))
     print(explain.format_text(walk), end='')
     if args.html:
         explain.write_html(walk, args.html)

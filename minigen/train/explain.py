@@ -150,6 +150,7 @@ class Part:
     names: dict
     in_graph: set                   # ids of the nodes the loss's graph reaches
     update: dict = field(default_factory=dict)
+    picture: str | None = None      # the graph as HTML (inline SVG, or DOT text), if drawn
 
 
 @dataclass
@@ -172,9 +173,11 @@ def _graph_of(loss):
     return found
 
 
-def run_part(title, names, compute_loss, opt, shown, context=contextlib.nullcontext, clip=None):
+def run_part(title, names, compute_loss, opt, shown, context=contextlib.nullcontext, clip=None,
+             pictures=False):
     """Run one update under a Recorder: the loss, its backward, (clipping,) the optimizer's
-    step; and keep the update of the parameter named ``shown``."""
+    step; and keep the update of the parameter named ``shown`` (and, with ``pictures``, the
+    graph drawn between backward and the step, while the values are still the step's own)."""
     recorder = Recorder(names)
     opt.zero_grad()
     with context(), mode.observing(recorder):
@@ -182,11 +185,14 @@ def run_part(title, names, compute_loss, opt, shown, context=contextlib.nullcont
         in_graph = _graph_of(loss)
         recorder.phase = 'backward'
         loss.backward(retain_graph=True)        # kept, so the picture can be drawn after
+    part = Part(title, loss, recorder, names, in_graph)
+    if pictures:
+        part.picture = picture(part)
     params = [p for group in opt.param_groups for p in group['params']]
     norm = float(optim.clip_grad_norm_(params, clip)) if clip else None
-    update = adam_update(opt, names[shown], shown)
-    update['clipped'] = None if clip is None else (norm, clip)
-    return Part(title, loss, recorder, names, in_graph, update)
+    part.update = adam_update(opt, names[shown], shown)
+    part.update['clipped'] = None if clip is None else (norm, clip)
+    return part
 
 
 def adam_update(opt, p, name):
@@ -204,18 +210,18 @@ def adam_update(opt, p, name):
 
 # ----------------------------------------------------------------------------- the model kinds
 
-def walk_step(kind, seed=0, cell='rnn'):
+def walk_step(kind, seed=0, cell='rnn', pictures=False):
     """One training step of a small model of ``kind`` on one batch of the default data,
-    recorded: a Walkthrough."""
+    recorded: a Walkthrough (with ``pictures``, each part's graph drawn, for the page)."""
     if kind not in EXPLAIN_KINDS:
         raise UsageError(f"explain: unknown model kind {kind!r}; use one of "
                          f"{', '.join(EXPLAIN_KINDS)}")
     manual_seed(seed)
     if kind == 'vae':
-        return _vae_step()
+        return _vae_step(pictures)
     if kind == 'charrnn':
-        return _charrnn_step(seed, cell)
-    return _gan_step(kind)
+        return _charrnn_step(seed, cell, pictures)
+    return _gan_step(kind, pictures)
 
 
 def _digits(kind):
@@ -228,14 +234,14 @@ def _digits(kind):
     return x, config, about
 
 
-def _vae_step():
+def _vae_step(pictures):
     x, config, about = _digits('vae')
     model = models.VAE(x.shape[1], HIDDEN, LATENT)
     eps = randn(BATCH, LATENT)              # the noise, an input: z = mu + std · eps
     opt = optim.Adam(model.parameters(), lr=config.lr)
     names = {'x': x, 'eps': eps, **dict(model.named_parameters())}
     part = run_part('the VAE: one Adam step on the mean negative ELBO', names,
-                    lambda: model.loss(x, eps).loss.mean(), opt, 'mu.b')
+                    lambda: model.loss(x, eps).loss.mean(), opt, 'mu.b', pictures=pictures)
     return Walkthrough('vae', [f'VAE({x.shape[1]}, {HIDDEN}, {LATENT}): encoder '
                                f'{x.shape[1]}→{HIDDEN}→({LATENT}, {LATENT}), decoder '
                                f'{LATENT}→{HIDDEN}→{x.shape[1]}, tanh, Bernoulli pixels',
@@ -243,7 +249,7 @@ def _vae_step():
                                'reparameterization, drawn once'], [part])
 
 
-def _gan_step(kind):
+def _gan_step(kind, pictures):
     x, config, about = _digits(kind)
     model = models.GAN(LATENT, HIDDEN, x.shape[1], loss=kind)
     opt_d = optim.Adam(model.discriminator.parameters(), lr=config.lr, betas=config.betas)
@@ -258,10 +264,11 @@ def _gan_step(kind):
                       # the critic's last bias gets no gradient: E[D(fake)] − E[D(real)]
                       # cancels it, and the penalty does not see it
                       f"discriminator.{len(model.discriminator) - 1}."
-                      + ('W' if kind == 'wgan-gp' else 'b'))
+                      + ('W' if kind == 'wgan-gp' else 'b'), pictures=pictures)
     g_part = run_part(f"the generator's step: fresh fakes through the frozen {critic}",
                       {'z': z_again, **params}, lambda: model.generator_loss(z=z_again),
-                      opt_g, 'generator.0.b', context=lambda: frozen(model.discriminator))
+                      opt_g, 'generator.0.b', context=lambda: frozen(model.discriminator),
+                      pictures=pictures)
     sizes = f'{LATENT}→{HIDDEN}→{HIDDEN}→{x.shape[1]}'
     return Walkthrough(kind, [f'GAN({LATENT}, {HIDDEN}, {x.shape[1]}, loss={kind!r}): '
                               f'generator {sizes} (LeakyReLU, sigmoid), {critic} '
@@ -272,7 +279,7 @@ def _gan_step(kind):
                                  if kind == 'wgan-gp' else '')], [d_part, g_part])
 
 
-def _charrnn_step(seed, cell):
+def _charrnn_step(seed, cell, pictures):
     corpus = load_text()
     config = CONFIGS['charrnn']()
     model = models.CharRNN(corpus.vocab, HIDDEN, cell=cell)
@@ -283,7 +290,7 @@ def _charrnn_step(seed, cell):
     shown = min(model.named_parameters(), key=lambda item: item[1].data.size)[0]
     part = run_part(f'the char-RNN ({cell}): one clipped Adam step on next-character '
                     'cross-entropy', names, lambda: model.loss(inputs, targets), opt, shown,
-                    clip=config.clip)
+                    clip=config.clip, pictures=pictures)
     windows = ', '.join(repr(corpus.decode(row)) for row in inputs.data)
     return Walkthrough('charrnn', [f'CharRNN({corpus.vocab_size} characters, {HIDDEN}, '
                                    f'cell={cell!r}): one-hot → {cell} → linear head',
@@ -464,7 +471,8 @@ def format_html(walk):
         [f'<li>{html.escape(line)}</li>' for line in walk.about] + ['</ul>']
     noted: set = set()
     for part in walk.parts:
-        body += [f'<h2>{html.escape(part.title)}</h2>', picture(part)]
+        body += [f'<h2>{html.escape(part.title)}</h2>', part.picture or
+                 '<p>(no picture: walk_step(..., pictures=True) draws the graph)</p>']
         for heading, events in sections(part):
             body.append(f'<h3>{html.escape(heading)}</h3>')
             for event in events:
@@ -496,7 +504,8 @@ def _full(array):
 
 def picture(part):
     """The loss's graph with values and gradients, as inline SVG (viz.draw); where draw is
-    not there, the DOT text, to render with Graphviz."""
+    not there, the DOT text, to render with Graphviz. Drawn before the optimizer's step: the
+    gradients are worked out again from the graph, which the step's writes would invalidate."""
     draw = getattr(viz, 'draw', None)
     if draw is not None:
         svg = draw(part.loss, format='svg', show_data=True, show_grad=True, names=part.names,
