@@ -276,7 +276,17 @@ def _gan_step(kind, pictures):
                               f'z {_shape(z)}: the generator\'s noise'
                               + (f'; alpha {_shape(draws["alpha"])}: where each interpolate '
                                  'x_hat lies between a real and a fake'
-                                 if kind == 'wgan-gp' else '')], [d_part, g_part])
+                                 if kind == 'wgan-gp' else ''),
+                              _schedule(kind, config.critic_steps, critic)], [d_part, g_part])
+
+
+def _schedule(kind, critic_steps, critic):
+    """How training interleaves the two updates, of which the walkthrough shows one each."""
+    steps = f'{critic_steps} {critic} steps' if critic_steps > 1 else f'one {critic} step'
+    return (f'training takes {steps} for each generator step; one of each is shown, the '
+            'generator\'s on fresh noise' + (' (the training loop reuses the discriminator\'s '
+                                              'fakes instead: the same ops)'
+                                              if kind == 'gan' else ''))
 
 
 def _charrnn_step(seed, cell, pictures):
@@ -424,7 +434,8 @@ def update_lines(update):
 def format_text(walk):
     """The whole walkthrough as text, as ``minigen explain`` prints it."""
     lines = [f'minigen explain {walk.kind}: one training step, every op of it'] + \
-        [f'  {line}' for line in walk.about]
+        [textwrap.fill(line, 100, initial_indent='  ', subsequent_indent='    ')
+         for line in walk.about]
     noted: set = set()
     for part in walk.parts:
         lines += ['', f'== {part.title} ==']
