@@ -1,4 +1,4 @@
-"""The command line: ``minigen train | sample | graph | bench | gradcheck`` (also
+"""The command line: ``minigen train | sample | graph | explain | bench | gradcheck`` (also
 ``python -m minigen ...``). Each command is a function ``_NAME_command(args)``; ``main`` turns a
 user's mistake into one line on stderr and exit status 2."""
 import argparse
@@ -212,6 +212,27 @@ def _graph_command(args):
     return 0
 
 
+def _explain_command(args):
+    """Walk one training step of a small model: every forward op, every backward call in the
+    order the walk runs them, and Adam's update of one parameter (train/explain.py)."""
+    import os
+    from .train import explain
+    if args.cell is not None and args.model != 'charrnn':
+        raise UsageError(f"--cell is for charrnn; {args.model} has no recurrent cell")
+    if args.html:
+        folder = os.path.dirname(os.path.abspath(args.html))
+        if os.path.isdir(args.html) or not os.path.isdir(folder):
+            raise UsageError(f"--html {args.html}: " + (
+                'is a folder; give the name of the page to write' if os.path.isdir(args.html)
+                else f'the folder {folder} does not exist'))
+    walk = explain.walk_step(args.model, args.seed, args.cell or 'rnn', pictures=bool(args.html))
+    print(explain.format_text(walk), end='')
+    if args.html:
+        explain.write_html(walk, args.html)
+        print(f'\nwrote {args.html}')
+    return 0
+
+
 def _bench_command(args):
     """Run the speed suite (minigen/bench/suite.py) with the flags after `bench`."""
     from .bench import suite
@@ -313,6 +334,21 @@ def add_tool_parsers(commands):
     check.set_defaults(run=_gradcheck_command)
 
 
+def add_explain_parser(commands):
+    explain = commands.add_parser(
+        'explain', help='walk one training step of a small model: every op, every backward '
+        'call, the optimizer\'s update', description='Build a small model on one batch of the '
+        'default data and print, in order, every forward op with its shapes, every backward '
+        'call with the gradient shapes it returns, and Adam\'s update of one parameter, with '
+        'a line of commentary for each kind of op.')
+    explain.add_argument('model', choices=KINDS)
+    explain.add_argument('--cell', choices=CELLS, help='recurrent cell (charrnn; default rnn)')
+    explain.add_argument('--seed', type=_seed, default=0, help='random seed (default 0)')
+    explain.add_argument('--html', metavar='FILE', help='also write the walkthrough as a page, '
+                         'with the graph\'s picture and each op\'s values')
+    explain.set_defaults(run=_explain_command)
+
+
 class Parser(argparse.ArgumentParser):
     """argparse's parser, whose mistakes are one line on stderr (not the usage block too)."""
 
@@ -328,6 +364,7 @@ def parse(argv):
     add_train_parser(commands)
     add_sample_parser(commands)
     add_tool_parsers(commands)
+    add_explain_parser(commands)
     args, rest = parser.parse_known_args(argv)
     if rest and args.command != 'bench':
         commands.choices[args.command].error(f"unrecognized arguments: {' '.join(rest)}")

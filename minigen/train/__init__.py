@@ -8,6 +8,8 @@
     report.py      the end of a run: measures and summary
     pictures.py    sample grids and loss curves (PNG)
     sampling.py    ``minigen sample``
+    explain.py     ``minigen explain``: one training step recorded, op by op (explain_format.py
+                   tells it as text and as a page)
 
     from minigen.train import VAEConfig, train
     folder, (metrics, files) = train(VAEConfig(epochs=5))
