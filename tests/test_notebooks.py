@@ -3,63 +3,63 @@ notebook in memory (jupytext) and executed in a fresh kernel (nbclient) with
 MINIGEN_NOTEBOOK_FAST=1, which picks each notebook's small settings; a cell that raises fails
 the test and names the cell.
 
-The kernel is this interpreter (``sys.executable``), through a kernelspec written into a
-temporary folder, so the notebooks import the minigen under test and nothing is installed
-outside the test's own files. Needs the ``test`` extra (jupytext, nbclient, ipykernel).
+The kernel is this interpreter (``sys.executable``) through a kernelspec in a temporary folder
+(notebooks/build.py, whose ``execute`` this test uses), so the notebooks import the minigen under
+test and nothing is installed. Needs the ``test`` extra (jupytext, nbclient, ipykernel).
 """
-import json
+import importlib.util
 import pathlib
-import sys
 
 import pytest
 
 jupytext = pytest.importorskip('jupytext')
 nbclient = pytest.importorskip('nbclient')
 pytest.importorskip('ipykernel')
-from jupyter_client import KernelManager  # noqa: E402  (after the skips)
-from jupyter_client.kernelspec import KernelSpecManager  # noqa: E402
 
-NOTEBOOKS = sorted((pathlib.Path(__file__).parent.parent / 'notebooks').glob('[0-9]*.py'))
-KERNEL = 'minigen-under-test'
-CELL_TIMEOUT = 120      # seconds: a cell that hangs fails instead of stalling the suite
+FOLDER = pathlib.Path(__file__).resolve().parent.parent / 'notebooks'
+NOTEBOOKS = sorted(FOLDER.glob('[0-9][0-9]_*.py'))
+
+
+def load_build_script():
+    """notebooks/build.py as a module: the tests run the notebooks as the build does."""
+    spec = importlib.util.spec_from_file_location('build_notebooks', FOLDER / 'build.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+build = load_build_script()
 
 
 def test_the_series_has_five_chapters():
     assert [p.name[:2] for p in NOTEBOOKS] == ['01', '02', '03', '04', '05']
-
-
-@pytest.fixture(scope='module')
-def kernel_dir(tmp_path_factory):
-    """A folder holding one kernelspec that starts an IPython kernel on this interpreter."""
-    folder = tmp_path_factory.mktemp('kernels')
-    (folder / KERNEL).mkdir()
-    spec = {'argv': [sys.executable, '-m', 'ipykernel_launcher', '-f', '{connection_file}'],
-            'display_name': 'minigen under test', 'language': 'python'}
-    (folder / KERNEL / 'kernel.json').write_text(json.dumps(spec))
-    return folder
-
-
-def run_notebook(path, kernel_dir):
-    """Execute the notebook built from ``path``; return it with its outputs."""
-    notebook = jupytext.read(path)
-    manager = KernelManager(kernel_name=KERNEL,
-                            kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernel_dir)]))
-    client = nbclient.NotebookClient(notebook, km=manager, timeout=CELL_TIMEOUT,
-                                     resources={'metadata': {'path': str(path.parent)}})
-    client.execute()
-    return notebook
+    assert build.sources() == NOTEBOOKS
 
 
 @pytest.mark.parametrize('path', NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_top_to_bottom(path, kernel_dir, monkeypatch):
-    monkeypatch.setenv('MINIGEN_NOTEBOOK_FAST', '1')      # the kernel inherits this
+def test_notebook_runs_top_to_bottom(path):
     try:
-        notebook = run_notebook(path, kernel_dir)
+        notebook = build.execute(path, fast=True)
     except nbclient.exceptions.CellExecutionError as error:
         pytest.fail(f'{path.name}: a cell raised\n{error}', pytrace=False)
     code = [cell for cell in notebook.cells if cell.cell_type == 'code']
     assert code and all(cell.execution_count for cell in code)   # every cell ran
     assert any(cell.outputs for cell in code)                     # and something was shown
+
+
+@pytest.mark.parametrize('path', NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_built_notebook_holds_the_cells_of_its_source(path):
+    """notebooks/NN_*.ipynb is built from NN_*.py (notebooks/build.py): an edit to the source
+    without a rebuild leaves the two apart, and this test says which cell differs."""
+    built = path.with_suffix('.ipynb')
+    assert built.exists(), f'{built.name} is missing: python notebooks/build.py {path.name}'
+    source = [(c.cell_type, c.source) for c in jupytext.read(path).cells]
+    shown = [(c.cell_type, c.source) for c in jupytext.read(built).cells]
+    for i, (want, have) in enumerate(zip(source, shown)):
+        assert want == have, (f'{built.name} cell {i} differs from {path.name}: rebuild it '
+                              f'with python notebooks/build.py {path.name}')
+    assert len(source) == len(shown), f'{built.name}: rebuild it from {path.name}'
+    assert any(c.get('outputs') for c in jupytext.read(built).cells), f'{built.name} unexecuted'
 
 
 def test_every_notebook_has_one_settings_cell_reading_the_fast_switch():
