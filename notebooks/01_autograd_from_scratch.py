@@ -152,8 +152,9 @@ assert np.allclose(by_hand['a'], a.grad.numpy()) and np.allclose(by_hand['b'], b
 # `b` is used twice: in `a * b` and in `... + b`. A small change $\delta$ in `b` moves the
 # loss along **both** paths, and to first order the two effects add:
 #
-# $$ \frac{\partial L}{\partial b} = \underbrace{\frac{\partial L}{\partial s}\cdot a}_{\text{through } a\cdot b}
-#  + \underbrace{\frac{\partial L}{\partial s}\cdot 1}_{\text{through } + b},
+# $$ \frac{\partial L}{\partial b} =
+#    \underbrace{\frac{\partial L}{\partial s}\cdot a}_{\text{through } a\cdot b} +
+#    \underbrace{\frac{\partial L}{\partial s}\cdot 1}_{\text{through } + b},
 #  \qquad s = a b + b. $$
 #
 # The simplest case: $f(x) = x \cdot x$ uses $x$ twice, once as each operand of the multiply;

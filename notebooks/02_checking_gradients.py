@@ -175,7 +175,8 @@ print(mg.gradcheck(lambda t: mg.sin(mg.exp(t)), [x], method='complex'))
 
 # %%
 class BuggySwish(mg.Function):
-    """y = x·σ(x);  gx = gy·(σ(x) + y·(1 − σ(x))). The planted bug: the second term is gone."""
+    """y = x·σ(x);  gx = gy·(σ(x) + y·(1 − σ(x))). The planted bug: the second term is
+    gone."""
 
     def forward(self, xp, x):
         return x / (1 + xp.exp(-x))
@@ -209,7 +210,8 @@ except mg.GradcheckError as failure:
     print(failure)
 
 # %% [markdown]
-# The report ends by naming `buggyswish` and the line in this notebook that applied it.
+# The report ends by naming `buggyswish` and the line that applied it (in a notebook, the
+# kernel's name for the cell, and the line in it: `Model.forward`'s).
 #
 # ## In minigen itself
 #

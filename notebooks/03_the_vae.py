@@ -91,7 +91,8 @@ print('gradcheck of z = mu + exp(½ log_var)·eps:',
 #
 # We cannot compute $\log p(x)$, but we can bound it from below:
 #
-# $$ \log p(x) \;\ge\; \underbrace{\mathbb E_{q(z\mid x)}\big[\log p(x\mid z)\big]}_{-\text{reconstruction}}
+# $$ \log p(x) \;\ge\;
+#    \underbrace{\mathbb E_{q(z\mid x)}\big[\log p(x\mid z)\big]}_{-\text{reconstruction}}
 #   \;-\; \underbrace{\mathrm{KL}\big(q(z\mid x)\,\|\,\mathcal N(0, I)\big)}_{\text{KL}}. $$
 #
 # The loss is the negative ELBO, **reconstruction + KL**, in nats per image. The

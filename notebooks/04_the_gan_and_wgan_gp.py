@@ -83,8 +83,8 @@ plt.legend(loc='lower right'); plt.show()
 # encouraged to be so by a penalty on its input gradient at random points $\hat x$ between
 # real and fake images (Gulrajani et al., 2017):
 #
-# $$ \text{critic loss} = \mathbb E[D(\text{fake})] - \mathbb E[D(\text{real})]
-#    + \lambda\,\mathbb E\big[(\lVert\nabla_{\hat x} D(\hat x)\rVert_2 - 1)^2\big]. $$
+# $$ \text{critic loss} = \mathbb E[D(\text{fake})] - \mathbb E[D(\text{real})] +
+#    \lambda\,\mathbb E\big[(\lVert\nabla_{\hat x} D(\hat x)\rVert_2 - 1)^2\big]. $$
 #
 # To step the critic we need the gradient of this penalty with respect to the critic's
 # weights, that is, the derivative of $\nabla_{\hat x}D$: a **second** derivative. With

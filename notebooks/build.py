@@ -18,6 +18,7 @@ import os
 import pathlib
 import sys
 import tempfile
+import time
 
 import jupytext
 import nbclient
@@ -68,9 +69,11 @@ def main():
     args = parser.parse_args()
     paths = [HERE / name for name in args.names] or sources()
     for path in paths:
+        began = time.perf_counter()
         notebook = execute(path, fast=args.fast)
         nbformat.write(notebook, path.with_suffix('.ipynb'))
-        print(f'wrote {path.with_suffix(".ipynb").relative_to(HERE.parent)}')
+        print(f'wrote {path.with_suffix(".ipynb").relative_to(HERE.parent)} '
+              f'({time.perf_counter() - began:.0f} s, the kernel\'s start included)')
 
 
 if __name__ == '__main__':
