@@ -17,8 +17,8 @@
 # reverse topological order**, adding up the gradients that reach each tensor. This chapter
 # builds each idea by hand on minigen's public API, then watches the engine do the same.
 #
-# The cell below is the chapter's only setting: under the test suite
-# (`MINIGEN_NOTEBOOK_FAST=1`) nothing changes here, since every example is already tiny.
+# The settings cell below: this chapter's examples are already tiny, so the test suite's
+# quick run (`MINIGEN_NOTEBOOK_FAST=1`) changes nothing here.
 
 # %%
 import os
@@ -127,7 +127,7 @@ def backward_by_hand(L):
     leaves = {}
     for node in reverse_topological(L):
         gy = waiting.pop(node)                       # complete: all consumers have run
-        xp = mg.backend.namespace_of(node.y)          # NumPy, with helpers like sum_to
+        xp = mg.backend.namespace_of(node.y)         # NumPy, with helpers like sum_to
         gxs = node.backward(xp, gy, *[t.data for t in node.inputs], node.y)
         gxs = gxs if isinstance(gxs, tuple) else (gxs,)
         for t, gx in zip(node.inputs, gxs):

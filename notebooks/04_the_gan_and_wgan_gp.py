@@ -159,18 +159,22 @@ for epoch in range(1, GAN_EPOCHS + 1):
 show_over_epochs(gan_snapshots, 'GAN samples of ten fixed z (row label: epoch)')
 
 # %% [markdown]
-# At equilibrium $D = \tfrac12$ everywhere, which would give a discriminator loss of
-# $2\log 2 \approx 1.39$ and a generator loss of $\log 2 \approx 0.69$; the losses hover around
-# those values instead of falling, as a two-player game's do.
+# Neither loss falls toward zero, as a single network's would: each network's progress is
+# the other's loss. The dotted lines mark the game's equilibrium, $D = \tfrac12$ everywhere,
+# where the discriminator's loss would be $2\log 2 \approx 1.39$ and the generator's
+# $\log 2 \approx 0.69$. Here the discriminator stays ahead of the generator, and the two
+# losses move toward each other as training goes on.
 
 # %%
-losses = np.array(gan_losses)
-window = max(len(losses) // 50, 1)
-smooth = np.array([losses[i:i + window].mean(axis=0) for i in range(0, len(losses), window)])
-plt.plot(smooth[:, 0], label='discriminator'); plt.plot(smooth[:, 1], label='generator')
-plt.axhline(2 * np.log(2), color='C0', linestyle=':'); plt.axhline(np.log(2), color='C1',
-                                                                    linestyle=':')
-plt.xlabel(f'steps (÷{window})'); plt.ylabel('loss'); plt.legend(); plt.show()
+losses = np.array(gan_losses)                               # (steps, 2): d_loss, g_loss
+window = max(len(losses) // 50, 1)                          # average over 50 stretches
+steps = np.arange(0, len(losses), window)
+smooth = np.array([losses[i:i + window].mean(axis=0) for i in steps])
+plt.plot(steps, smooth[:, 0], label='discriminator')
+plt.plot(steps, smooth[:, 1], label='generator')
+plt.axhline(2 * np.log(2), color='C0', linestyle=':', label='discriminator at D = ½')
+plt.axhline(np.log(2), color='C1', linestyle=':', label='generator at D = ½')
+plt.xlabel('step'); plt.ylabel(f'loss (mean of {window} steps)'); plt.legend(); plt.show()
 
 # %% [markdown]
 # ## WGAN-GP on the same digits
