@@ -205,15 +205,15 @@ dot = mg.to_dot(F.mse_loss(model(x), target), title='mse(Linear(tanh(Linear(x)))
 print('\n'.join(dot.splitlines()[:10]), '\n...')
 
 # %% [markdown]
-# `minigen.viz.draw` renders it as a picture (with Graphviz when installed, else with
-# matplotlib), and can print each node's value and gradient and label leaves with the names
-# they have in your code.
+# `mg.viz.draw` renders it as a picture (with Graphviz when installed, else with
+# matplotlib). With `show_data` and `show_grad` each box also shows its value and the
+# gradient of the loss with respect to it (the numbers themselves for small tensors), and
+# `names` labels the leaves with the names they have in your code.
 
 # %%
 if hasattr(mg.viz, 'draw'):
     from IPython.display import SVG, display
     loss = F.mse_loss(model(x), target)
-    loss.backward()
     names = dict(model.named_parameters(), x=x, target=target)
     display(SVG(mg.viz.draw(loss, format='svg', show_data=True, show_grad=True, names=names)))
 
