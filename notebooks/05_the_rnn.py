@@ -132,7 +132,7 @@ plt.title('the gradient reaching each step from the last one'); plt.show()
 
 # %% [markdown]
 # The smaller $W_{hh}$, the faster the gradient fades going back in time: at scale 0.5 the
-# first step receives $10^{-30}$ of what the last one does, and learns nothing from the
+# first step receives about $10^{-30}$ of what the last one does: it learns nothing from the
 # loss. At scale 2 the tanh units saturate ($1 - h^2 \approx 0$ caps the product), but where
 # they do not, a product of Jacobians larger than one grows geometrically: the gradient
 # **explodes**, and one step can wreck the weights. Clipping the gradient's norm
