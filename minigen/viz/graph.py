@@ -70,7 +70,9 @@ def _names_by_id(names, op_name):
         if not isinstance(t, Tensor):
             raise TypeError(f"{op_name}: names[{name!r}] must be a Tensor; got "
                             f"{type(t).__name__}")
-    return {id(t): str(name) for name, t in names.items()}
+    labels = {id(t.data): str(name) for name, t in names.items()}    # detach() keeps the data
+    labels.update({id(t): str(name) for name, t in names.items()})
+    return labels
 
 
 class _Walk:
@@ -94,9 +96,9 @@ class _Walk:
             if key in self.nodes:
                 continue
             node = self.nodes[key] = Node(key, 'output' if fn is root else 'op', self.op_lines(fn))
-            for x in fn.inputs or ():
+            for i, x in enumerate(fn.inputs or ()):
                 if x.creator is None:
-                    node.inputs.append(self.leaf(x))
+                    node.inputs.append(self.leaf(x, f'{fn.name} input {i}'))
                 else:
                     node.inputs.append(self.key(x.creator))
                     stack.append(x.creator)
@@ -112,15 +114,19 @@ class _Walk:
             lines.append('grad ' + ('none' if gy is None else summary(gy)))
         return lines
 
-    def leaf(self, t):
+    def leaf(self, t, role='input'):
         key = self.key(t)
         if key not in self.nodes:
-            self.nodes[key] = Node(key, leaf_kind(t, self.labels), self.leaf_lines(t))
+            self.nodes[key] = Node(key, leaf_kind(t, self.labels), self.leaf_lines(t, role))
         return key
 
-    def leaf_lines(self, t):
+    def leaf_lines(self, t, role):
+        """A leaf's name: from ``names`` (the tensor, or the data a detach() of it shares), its
+        own ``.name``, else what it is: 'constant', 'leaf' (requires grad), or the op and the
+        position it enters at ('cross_entropy input 1')."""
         kind = leaf_kind(t, self.labels)
-        name = self.labels.get(id(t)) or t.name or kind
+        name = self.label_of(t) or t.name or {'param': 'leaf', 'constant': 'constant'}.get(
+            kind, role)
         lines = [name, shape_text(t.data)]
         if t.requires_grad:
             lines.append('requires grad')
@@ -132,10 +138,14 @@ class _Walk:
         return lines
 
 
+    def label_of(self, t):
+        return self.labels.get(id(t)) or self.labels.get(id(t.data))
+
+
 def leaf_kind(t, labels):
     if t.requires_grad:
         return 'param'
-    if t.data.size == 1 and id(t) not in labels and not t.name:
+    if t.data.size == 1 and id(t) not in labels and id(t.data) not in labels and not t.name:
         return 'constant'
     return 'input'
 
