@@ -44,6 +44,7 @@ def layered(inputs: dict[str, list[str]], sizes: dict[str, tuple[float, float]])
     xs = {v: lefts[i] + widths[i] / 2 for i, rank in enumerate(ranks) for v in rank}
     routes = [(s, t, _route(s, dummies, t, slot, xs, ys, sizes, lefts, widths, layer))
               for s, dummies, t, slot in chains]
+    _uncross_entries(routes)
     centres = {v: (xs[v], ys[v]) for v in inputs}
     height = max((ys[v] + sizes[v][1] / 2 for v in ys), default=0.0)
     return Layout(centres, routes, lefts[-1] + widths[-1] if ranks else 0.0, height)
@@ -183,9 +184,21 @@ def _pack(wishes, rank, sizes):
     return [z + offset for z, offset in zip(zs, offsets)]
 
 
+def _uncross_entries(routes):
+    """The edges into one node enter one above the other in the order they arrive from, so
+    that they do not cross just before it."""
+    by_target: dict[str, list[list[tuple[float, float]]]] = {}
+    for _, t, points in routes:
+        by_target.setdefault(t, []).append(points)
+    for entering in by_target.values():
+        ends = sorted(points[-1][1] for points in entering)
+        for points, y in zip(sorted(entering, key=lambda points: points[-2][1]), ends):
+            points[-1] = (points[-1][0], y)
+
+
 def _route(s, dummies, t, slot, xs, ys, sizes, lefts, widths, layer):
     """The points of an edge: out of the source's right side, straight through each layer it
-    crosses, into the target's left side (several inputs enter one above the other, in order)."""
+    crosses, into the target's left side (several inputs enter one above the other)."""
     index, count = slot
     spread = min(0.12, 0.6 * sizes[t][1] / count) if count > 1 else 0.0
     points = [(xs[s] + sizes[s][0] / 2, ys[s])]
