@@ -92,12 +92,12 @@ def _cut_long_edges(inputs, layer):
         ranks[layer[v]].append(v)
     preds: dict[str, list[str]] = {v: [] for v in inputs}
     succs: dict[str, list[str]] = {v: [] for v in inputs}
-    chains = []
+    chains, dummies = [], 0
     for t, sources in inputs.items():
         for slot, s in enumerate(sources):
             path = [s]
             for i in range(layer[s] + 1, layer[t]):
-                dummy = f'd{sum(len(r) for r in ranks)}'
+                dummy, dummies = f'dummy{dummies}', dummies + 1
                 ranks[i].append(dummy)
                 preds[dummy], succs[dummy] = [], []
                 layer[dummy] = i

@@ -23,7 +23,7 @@ CHAR_WIDTH = 0.61 * FONT_SIZE / 72          # inches: DejaVu Sans Mono's advance
 LINE_HEIGHT = 1.3 * FONT_SIZE / 72
 PAD_X, PAD_Y = 0.09, 0.06                   # inches of space inside a box
 MARGIN = 0.25
-MAX_PIXELS = 30000                          # the longer side of a PNG, at most
+MAX_SIDE, MAX_AREA = 30000, 50e6           # pixels of a PNG, at most: a huge graph's is coarser
 
 
 def draw(tensor: Tensor, path: str | pathlib.Path | None = None, *, show_data: bool = False,
@@ -99,9 +99,12 @@ def render_with_matplotlib(graph: Graph, fmt: str) -> bytes:
         axes.text(layout.width / 2, -top / 2 - MARGIN / 4, graph.title, ha='center',
                   va='center', fontsize=FONT_SIZE + 2, fontweight='bold')
     out = io.BytesIO()
-    dpi = min(150, MAX_PIXELS / max(width, height))
-    with rc_context({'svg.fonttype': 'none'}):          # SVG text stays text
-        figure.savefig(out, format=fmt, dpi=dpi, facecolor='white')
+    dpi = min(150, MAX_SIDE / max(width, height), (MAX_AREA / (width * height)) ** 0.5)
+    # SVG text stays text; a PNG is compressed lightly (zlib's default takes several times as
+    # long on a big picture, for a file a third smaller)
+    extra = {'pil_kwargs': {'compress_level': 2}} if fmt == 'png' else {}
+    with rc_context({'svg.fonttype': 'none'}):
+        figure.savefig(out, format=fmt, dpi=dpi, facecolor='white', **extra)
     return out.getvalue()
 
 
