@@ -143,7 +143,8 @@ def dags(draw):
 
 
 def assert_reads_well(inputs, sizes, result):
-    """No two boxes overlap; every edge runs left to right, from its source to its target."""
+    """No two boxes overlap; every edge runs left to right, from its source to its target,
+    and where it crosses a layer it passes between the boxes, not through one."""
     boxes = {v: (x - sizes[v][0] / 2, y - sizes[v][1] / 2, x + sizes[v][0] / 2,
                  y + sizes[v][1] / 2) for v, (x, y) in result.centres.items()}
     keys = list(boxes)
@@ -157,6 +158,8 @@ def assert_reads_well(inputs, sizes, result):
         assert points[-1][0] == pytest.approx(boxes[target][0])
         assert all(p[0] <= q[0] + 1e-9 for p, q in zip(points, points[1:]))
         assert boxes[target][1] <= points[-1][1] <= boxes[target][3]
+        for (x0, y), (x1, _) in zip(points[1:-1:2], points[2:-1:2]):   # through a layer
+            assert not any(l < x1 and x0 < r and t < y < b for l, t, r, b in boxes.values())
 
 
 @settings(max_examples=40, deadline=None)
