@@ -116,6 +116,9 @@ def test_show_grad_gives_the_gradient_of_the_output_at_every_node_and_leaf():
     assert labels['sum'][2:] == ['data ' + summary(y), 'grad 1']
     assert labels['tanh'][3] == 'grad [2, 2]'       # tanh's output t goes on as 2t, summed
     assert labels['a'][-1] == 'grad ' + summary(ga) and labels['b'][-1] == 'grad ' + summary(gb)
+    with viz.trace(file=False) as tracer:           # the picture's own walk is not traced
+        viz.to_dot(y, show_grad=True)
+    assert tracer.events == []
     assert a.grad is None and b.grad is None        # the picture leaves .grad alone ...
     y.backward()                                    # ... and the graph as it was
     assert summary(a.grad) == summary(ga)

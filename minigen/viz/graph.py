@@ -197,9 +197,14 @@ def _gradients(tensor, op_name):
         return {} if tensor.grad is None else {id(tensor): tensor.grad}
     leaves = _leaves_requiring_grad(tensor.creator, op_name)
     recorder = _GradientRecorder()
-    with mode.observing(recorder):
+    # The picture's walk is its own business: observers at work (mg.trace, anomaly mode) do
+    # not see it, only the recorder does.
+    others, mode.observers.active = mode.observers.active, [recorder]
+    try:
         found = grad(tensor, leaves, grad_outputs=ones_like(tensor), retain_graph=True,
                      allow_unused=True)
+    finally:
+        mode.observers.active = others
     recorder.gy.update({id(leaf): g for leaf, g in zip(leaves, found) if g is not None})
     return recorder.gy
 
