@@ -192,17 +192,19 @@ def _uncross_entries(routes):
         by_target.setdefault(t, []).append(points)
     for entering in by_target.values():
         ends = sorted(points[-1][1] for points in entering)
-        for points, y in zip(sorted(entering, key=lambda points: points[-2][1]), ends):
-            points[-1] = (points[-1][0], y)
+        for points, y in zip(sorted(entering, key=lambda points: points[-3][1]), ends):
+            points[-2:] = [(points[-2][0], y), (points[-1][0], y)]
 
 
 def _route(s, dummies, t, slot, xs, ys, sizes, lefts, widths, layer):
-    """The points of an edge: out of the source's right side, straight through each layer it
-    crosses, into the target's left side (several inputs enter one above the other)."""
+    """The points of an edge: out of the source's right side and straight on to the right
+    edge of its layer, straight through each layer it crosses, from the left edge of the
+    target's layer straight into its left side (several inputs one above the other). So it
+    bends only between layers, where there are no boxes."""
     index, count = slot
-    spread = min(0.12, 0.6 * sizes[t][1] / count) if count > 1 else 0.0
-    points = [(xs[s] + sizes[s][0] / 2, ys[s])]
+    spread = min(0.12, 0.8 * sizes[t][1] / count) if count > 1 else 0.0
+    entry = ys[t] + (index - (count - 1) / 2) * spread
+    points = [(xs[s] + sizes[s][0] / 2, ys[s]), (lefts[layer[s]] + widths[layer[s]], ys[s])]
     for d in dummies:
         points += [(lefts[layer[d]], ys[d]), (lefts[layer[d]] + widths[layer[d]], ys[d])]
-    points.append((xs[t] - sizes[t][0] / 2, ys[t] + (index - (count - 1) / 2) * spread))
-    return points
+    return points + [(lefts[layer[t]], entry), (xs[t] - sizes[t][0] / 2, entry)]

@@ -23,6 +23,7 @@ CHAR_WIDTH = 0.61 * FONT_SIZE / 72          # inches: DejaVu Sans Mono's advance
 LINE_HEIGHT = 1.3 * FONT_SIZE / 72
 PAD_X, PAD_Y = 0.09, 0.06                   # inches of space inside a box
 MARGIN = 0.25
+ENTRY_GAP = 0.1                             # inches between edges arriving at one box
 MAX_SIDE, MAX_AREA = 30000, 50e6           # pixels of a PNG, at most: a huge graph's is coarser
 
 
@@ -82,7 +83,7 @@ def render_with_matplotlib(graph: Graph, fmt: str) -> bytes:
     except ImportError:
         raise ImportError("draw: drawing without Graphviz needs matplotlib; install it with "
                           "pip install 'minigen[train]' (or install Graphviz)") from None
-    sizes = {k: box_size(node.lines) for k, node in graph.nodes.items()}
+    sizes = {k: box_size(node.lines, len(node.inputs)) for k, node in graph.nodes.items()}
     layout = layered({k: node.inputs for k, node in graph.nodes.items()}, sizes)
     top = MARGIN + (LINE_HEIGHT * 1.6 if graph.title else 0.0)
     width, height = layout.width + 2 * MARGIN, layout.height + top + MARGIN
@@ -108,10 +109,11 @@ def render_with_matplotlib(graph: Graph, fmt: str) -> bytes:
     return out.getvalue()
 
 
-def box_size(lines: list[str]) -> tuple[float, float]:
-    """(width, height) in inches of a box holding ``lines``."""
+def box_size(lines: list[str], inputs: int = 0) -> tuple[float, float]:
+    """(width, height) in inches of a box holding ``lines``, tall enough for its ``inputs``
+    edges to arrive apart (a fused LSTM takes seven)."""
     return (max(len(line) for line in lines) * CHAR_WIDTH + 2 * PAD_X,
-            len(lines) * LINE_HEIGHT + 2 * PAD_Y)
+            max(len(lines) * LINE_HEIGHT + 2 * PAD_Y, inputs * ENTRY_GAP + 2 * PAD_Y))
 
 
 def _draw_box(axes, node, centre, size):
@@ -123,7 +125,7 @@ def _draw_box(axes, node, centre, size):
                                   w - 2 * rounding, h - 2 * rounding,
                                   boxstyle=f'round,pad={rounding}', facecolor=COLOURS[node.kind],
                                   edgecolor='#555555', linewidth=0.8, zorder=2))
-    first = y - h / 2 + PAD_Y + LINE_HEIGHT / 2
+    first = y - (len(node.lines) - 1) * LINE_HEIGHT / 2         # the text centred
     for i, line in enumerate(node.lines):
         axes.text(x, first + i * LINE_HEIGHT, line, ha='center', va='center',
                   family='DejaVu Sans Mono', fontsize=FONT_SIZE, zorder=3,
@@ -142,7 +144,9 @@ def _curve(points):
     """A smooth path through the points: each step a cubic Bézier curve that leaves and
     arrives horizontally, as Graphviz's splines do in a left-to-right drawing."""
     from matplotlib.path import Path
-    vertices, codes = [points[0]], [Path.MOVETO]
+    points = [p for i, p in enumerate(points)        # no empty steps: an arrowhead needs a
+              if i == 0 or abs(p[0] - points[i - 1][0]) + abs(p[1] - points[i - 1][1]) > 1e-9]
+    vertices, codes = [points[0]], [Path.MOVETO]     # direction to point in
     for (x0, y0), (x1, y1) in zip(points, points[1:]):
         middle = (x0 + x1) / 2
         vertices += [(middle, y0), (middle, y1), (x1, y1)]
