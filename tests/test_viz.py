@@ -272,3 +272,9 @@ def test_an_edge_ends_in_a_step_with_a_direction_so_its_arrowhead_shows():
     vertices = [tuple(v) for v in path.vertices]
     assert vertices[-1] == (2, 1) and vertices[-2] != (2, 1)
     assert len(vertices) == 1 + 3 * 2                           # two real steps, three points each
+
+
+def test_the_same_graph_gives_the_same_svg_bytes(monkeypatch):
+    no_graphviz(monkeypatch)                        # (a notebook's saved output diffs cleanly)
+    pictures = [viz.draw(small_graph()[2], format='svg') for _ in range(2)]
+    assert pictures[0] == pictures[1] and b'<dc:date>' not in pictures[0]

@@ -101,10 +101,14 @@ def render_with_matplotlib(graph: Graph, fmt: str) -> bytes:
                   va='center', fontsize=FONT_SIZE + 2, fontweight='bold')
     out = io.BytesIO()
     dpi = min(150, MAX_SIDE / max(width, height), (MAX_AREA / (width * height)) ** 0.5)
-    # SVG text stays text; a PNG is compressed lightly (zlib's default takes several times as
-    # long on a big picture, for a file a third smaller)
-    extra = {'pil_kwargs': {'compress_level': 2}} if fmt == 'png' else {}
-    with rc_context({'svg.fonttype': 'none'}):
+    # A PNG is compressed lightly (zlib's default takes several times as long on a big
+    # picture, for a file a third smaller). An SVG keeps its text as text, and is the same
+    # bytes for the same graph (no date, fixed ids), so a notebook's output diffs cleanly.
+    if fmt == 'png':
+        extra: dict = {'pil_kwargs': {'compress_level': 2}}
+    else:
+        extra = {'metadata': {'Date': None}}
+    with rc_context({'svg.fonttype': 'none', 'svg.hashsalt': 'minigen'}):
         figure.savefig(out, format=fmt, dpi=dpi, facecolor='white', **extra)
     return out.getvalue()
 
