@@ -76,38 +76,56 @@ def _format_of(path, format):
 
 def render_with_matplotlib(graph: Graph, fmt: str) -> bytes:
     """The picture of ``graph`` drawn by matplotlib alone, as PNG or SVG bytes."""
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-        from matplotlib import rc_context
-    except ImportError:
-        raise ImportError("draw: drawing without Graphviz needs matplotlib; install it with "
-                          "pip install 'minigen[train]' (or install Graphviz)") from None
+    _require_matplotlib()
     sizes = {k: box_size(node.lines, len(node.inputs)) for k, node in graph.nodes.items()}
     layout = layered({k: node.inputs for k, node in graph.nodes.items()}, sizes)
-    top = MARGIN + (LINE_HEIGHT * 1.6 if graph.title else 0.0)
-    width, height = layout.width + 2 * MARGIN, layout.height + top + MARGIN
-    figure = Figure(figsize=(width, height))
-    FigureCanvasAgg(figure)
-    axes = figure.add_axes((0, 0, 1, 1))
-    axes.set_xlim(-MARGIN, layout.width + MARGIN)
-    axes.set_ylim(layout.height + MARGIN, -top)                 # y grows downwards
-    axes.axis('off')
+    figure, axes = _blank_page(layout, graph.title)
     _draw_edges(axes, layout)
     for key, node in graph.nodes.items():
         _draw_box(axes, node, layout.centres[key], sizes[key])
-    if graph.title:
-        axes.text(layout.width / 2, -top / 2 - MARGIN / 4, graph.title, ha='center',
-                  va='center', fontsize=FONT_SIZE + 2, fontweight='bold')
-    out = io.BytesIO()
+    return _save(figure, fmt)
+
+
+def _require_matplotlib():
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError("draw: drawing without Graphviz needs matplotlib; install it with "
+                          "pip install 'minigen[train]' (or install Graphviz)") from None
+    return matplotlib
+
+
+def _blank_page(layout, title):
+    """A figure the size of the layout (plus margins and the title), whose data coordinates
+    are the layout's inches, y downwards."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    top = MARGIN + (LINE_HEIGHT * 1.6 if title else 0.0)
+    figure = Figure(figsize=(layout.width + 2 * MARGIN, layout.height + top + MARGIN))
+    FigureCanvasAgg(figure)
+    axes = figure.add_axes((0, 0, 1, 1))
+    axes.set_xlim(-MARGIN, layout.width + MARGIN)
+    axes.set_ylim(layout.height + MARGIN, -top)
+    axes.axis('off')
+    if title:
+        axes.text(layout.width / 2, -top / 2 - MARGIN / 4, title, ha='center', va='center',
+                  fontsize=FONT_SIZE + 2, fontweight='bold')
+    return figure, axes
+
+
+def _save(figure, fmt):
+    """The figure's bytes. A PNG is compressed lightly (zlib's default takes several times as
+    long on a big picture, for a file a third smaller), and a huge one is made coarser. An SVG
+    keeps its text as text and is the same bytes for the same graph (no date, fixed ids), so a
+    notebook's saved output diffs cleanly."""
+    from matplotlib import rc_context
+    width, height = figure.get_size_inches()
     dpi = min(150, MAX_SIDE / max(width, height), (MAX_AREA / (width * height)) ** 0.5)
-    # A PNG is compressed lightly (zlib's default takes several times as long on a big
-    # picture, for a file a third smaller). An SVG keeps its text as text, and is the same
-    # bytes for the same graph (no date, fixed ids), so a notebook's output diffs cleanly.
     if fmt == 'png':
         extra: dict = {'pil_kwargs': {'compress_level': 2}}
     else:
         extra = {'metadata': {'Date': None}}
+    out = io.BytesIO()
     with rc_context({'svg.fonttype': 'none', 'svg.hashsalt': 'minigen'}):
         figure.savefig(out, format=fmt, dpi=dpi, facecolor='white', **extra)
     return out.getvalue()
