@@ -193,8 +193,8 @@ def _graph_command(args):
             viz.draw(loss, args.out, show_data=args.values, show_grad=args.grads, names=names,
                      title=title)
         except ImportError as exc:
-            raise UsageError(f"{args.out} was not drawn: {exc}; or write {args.out[:-4]}.dot "
-                             "and render it with Graphviz") from None
+            raise UsageError(f"{args.out} was not drawn: {exc}; --out {args.out[:-4]}.dot "
+                             "writes the DOT text, which needs neither") from None
     else:
         raise UsageError(f"graph: --out must end in .dot, .png or .svg; got {args.out}")
     print(f'wrote {args.out}')

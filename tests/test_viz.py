@@ -264,6 +264,11 @@ def test_graph_command_png_is_a_png(tmp_path, monkeypatch, capsys):
     assert (tmp_path / 'g.png').read_bytes().startswith(b'\x89PNG')
     assert main(['graph', 'vae', '--out', str(tmp_path / 'g.jpg')]) == 2
     assert 'must end in .dot, .png or .svg' in capsys.readouterr().err
+    monkeypatch.setitem(sys.modules, 'matplotlib', None)      # the core install alone
+    assert main(['graph', 'vae', '--out', str(tmp_path / 'h.png')]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "pip install 'minigen[train]'" in err
+    assert f"--out {tmp_path / 'h'}.dot writes the DOT text" in err
 
 
 def test_an_edge_ends_in_a_step_with_a_direction_so_its_arrowhead_shows():
