@@ -177,39 +177,51 @@ def _defaults(name):
 
 
 def _graph_command(args):
-    """Write the graph of a tiny model's loss as DOT, and render it when Graphviz is there."""
+    """Write the graph of a tiny model's loss: DOT text, or a PNG/SVG picture (Graphviz when
+    installed, matplotlib otherwise), the data inputs named as in the model's code."""
     import os
-    import shutil
-    import subprocess
-    from . import models, viz
-    from .core.creation import manual_seed, rand, tensor
+    from . import viz
+    loss, names = _tiny_loss(args.model)
+    title = f'{args.model}: the graph of one loss'
+    ext = os.path.splitext(args.out)[1].lower()
+    if ext in ('', '.dot', '.gv'):
+        with open(args.out, 'w') as f:
+            f.write(viz.to_dot(loss, title, show_data=args.values, show_grad=args.grads,
+                               names=names))
+    elif ext in ('.png', '.svg'):
+        try:
+            viz.draw(loss, args.out, show_data=args.values, show_grad=args.grads, names=names,
+                     title=title)
+        except ImportError as exc:
+            raise UsageError(f"{args.out} was not drawn: {exc}; --out {args.out[:-4]}.dot "
+                             "writes the DOT text, which needs neither") from None
+    else:
+        raise UsageError(f"graph: --out must end in .dot, .png or .svg; got {args.out}")
+    print(f'wrote {args.out}')
+    return 0
+
+
+def _tiny_loss(kind):
+    """A tiny model's loss on one small batch, and {name: Tensor} for its leaves: the
+    parameters by their names in the model, the data by the names the model's code uses."""
+    from . import models
+    from .core.creation import manual_seed, rand, randn, tensor
     manual_seed(0)
-    if args.model == 'vae':
+    if kind == 'vae':
         model = models.VAE(6, 5, 2)
-        loss = model.loss(rand(4, 6)).loss.mean()
-    elif args.model == 'gan':
+        x, eps = rand(4, 6), randn(4, 2)
+        loss, data = model.loss(x, eps).loss.mean(), dict(x=x, eps=eps)
+    elif kind == 'gan':
         model = models.GAN(2, 5, 6)
-        loss = model.discriminator_loss(rand(4, 6))
+        real, z = rand(4, 6), randn(4, 2)
+        fake = model.generator(z).detach()      # the discriminator's step: a cut in the graph
+        loss, data = model.discriminator_loss(real, fake=fake), dict(real=real, fake=fake)
     else:
         model = models.CharRNN(list('abcd'), 5)
         ids = tensor([[0, 1, 2, 3, 1], [2, 2, 0, 1, 3]])
-        loss = model.loss(ids[:, :-1], ids[:, 1:])
-    for name, p in model.named_parameters():
-        p.name = name                          # leaves are labelled with their names
-    base, ext = os.path.splitext(args.out)
-    dot_path = args.out if ext in ('', '.dot', '.gv') else base + '.dot'
-    with open(dot_path, 'w') as f:
-        f.write(viz.to_dot(loss, title=f'{args.model}: the graph of one loss'))
-    print(f'wrote {dot_path}')
-    if ext in ('.png', '.svg', '.pdf'):
-        if shutil.which('dot') is None:        # main prints it as one line, exit status 2
-            raise UsageError(f"{args.out} was not drawn (Graphviz's dot program is not "
-                             f"installed), {dot_path} was; install Graphviz (apt-get install "
-                             f"graphviz, or brew install graphviz) and run: "
-                             f"dot -T{ext[1:]} {dot_path} -o {args.out}")
-        subprocess.run(['dot', f'-T{ext[1:]}', dot_path, '-o', args.out], check=True)
-        print(f'wrote {args.out}')
-    return 0
+        inputs, targets = ids[:, :-1], ids[:, 1:]
+        loss, data = model.loss(inputs, targets), dict(inputs=inputs, targets=targets)
+    return loss, dict(model.named_parameters(), **data)
 
 
 def _explain_command(args):
@@ -316,9 +328,13 @@ def add_sample_parser(commands):
 def add_tool_parsers(commands):
     """graph, bench and gradcheck: the commands for looking inside the engine."""
     graph = commands.add_parser('graph', help="draw the graph of a tiny model's loss (DOT, "
-                                "or PNG/SVG when Graphviz is installed)")
+                                "PNG or SVG; Graphviz draws it when installed, else matplotlib)")
     graph.add_argument('model', choices=['vae', 'gan', 'charrnn'])
     graph.add_argument('--out', default='graph.dot', help='graph.dot, graph.png or graph.svg')
+    graph.add_argument('--values', action='store_true', help="each node's value (the numbers "
+                       "for at most 6 elements, else min/mean/max)")
+    graph.add_argument('--grads', action='store_true', help="each node's gradient: d loss / d "
+                       "its value")
     graph.set_defaults(run=_graph_command)
     bench = commands.add_parser('bench', help='the benchmark suite: minigen beside hand-written '
                                 'NumPy (and PyTorch when installed)', add_help=False)

@@ -57,6 +57,15 @@ def use_walk(backward: Callable[..., None]) -> None:
     _walk = backward
 
 
+_picture: Any = None     # minigen.viz's html_of_graph, once imported (a third slot, the same way)
+
+
+def use_picture(html_of_graph: Callable[..., Any]) -> None:
+    """Give ``Tensor._repr_html_`` (Jupyter) the graph's picture: minigen/viz does this."""
+    global _picture
+    _picture = html_of_graph
+
+
 
 def _axis(axis, dim):
     """Ops take NumPy's ``axis`` or PyTorch's ``dim``; ``dim``, when given, wins."""
@@ -203,6 +212,11 @@ class Tensor:
         return 'tensor(' + body + ''.join(', ' + e for e in extras) + ')'
 
     # ------------------------------------------------------------------ leaving the graph
+    def _repr_html_(self) -> str | None:
+        """Jupyter's rich display: the repr and the picture of the graph that made this tensor
+        (None for a leaf: Jupyter then shows the repr alone). Costs nothing unless shown."""
+        return None if self.creator is None or _picture is None else _picture(self)
+
     def item(self) -> Number:
         if self.data.size != 1:
             raise ValueError(f"item: only a one-element tensor converts to a Python number; "
