@@ -123,9 +123,11 @@ def sections(part):
     """The part's events in its two sections, each with its heading."""
     forward = [e for e in part.recorder.events if not (e.kind == 'backward' and not e.nested)]
     backward = [e for e in part.recorder.events if e.kind == 'backward' and not e.nested]
-    recorded = sum(1 for e in forward if e.kind == 'forward' and id(e.fn) in part.in_graph)
-    return [(f'1. forward: {recorded} ops in the order they ran (#k: the output of op k); '
-             f'loss = {part.loss.item():.6g}', forward),
+    ran = [e for e in forward if e.kind == 'forward']
+    outside = sum(1 for e in ran if id(e.fn) not in part.in_graph)
+    aside = f', {outside} of them outside the loss\'s graph' if outside else ''
+    return [(f'1. forward: {len(ran)} ops in the order they ran{aside} (#k: the output of op '
+             f'k); loss = {part.loss.item():.6g}', forward),
             ('2. backward: loss.backward() calls each op\'s backward, from the loss back to '
              'the leaves', backward)]
 
