@@ -101,6 +101,8 @@ def run_forward(node, arrays):
     args = list(node.args)
     for i, t in zip(node.positions, node.inner):
         args[i] = t
+    # the node keeps its inputs in ``inputs`` (freed after backward); the other arguments stay
+    node.args = tuple(None if i in node.positions else a for i, a in enumerate(node.args))
     with no_grad():
         out = node.cls.forward(node.ctx, *args)
     if not isinstance(out, Tensor):
