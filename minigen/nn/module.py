@@ -220,9 +220,19 @@ class Module:
         return self
 
     # ------------------------------------------------------------------ state
-    def state_dict(self) -> OrderedDict[str, Tensor]:
+    def state_dict(self, layout: str = 'minigen') -> OrderedDict[str, Tensor]:
         """name -> Tensor for every parameter and buffer (sharing their memory and version
-        counter, detached: a write into an entry is a write into the module)."""
+        counter, detached: a write into an entry is a write into the module).
+
+        ``layout='torch'``: the names and layouts PyTorch gives the same architecture (weights
+        transposed to (out, in); torch_layout.py), copies, for a PyTorch model to load:
+        ``mg.save(model.state_dict(layout='torch'), 'model.safetensors')``, then in PyTorch
+        ``model.load_state_dict(safetensors.torch.load_file('model.safetensors'))``."""
+        if layout == 'torch':
+            from .torch_layout import torch_state         # nn's own module, on demand
+            return torch_state(self)
+        if layout != 'minigen':
+            raise ValueError(f"state_dict: layout must be 'minigen' or 'torch'; got {layout!r}")
         return OrderedDict((name, t._alias()) for name, t in self._named_state())
 
     def load_state_dict(self, state_dict: Mapping[str, Tensor | ArrayLike],
