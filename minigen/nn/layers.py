@@ -27,6 +27,7 @@ def _empty(*shape: int) -> Parameter:
 class Linear(Module):
     """y = x W + b, W (in_features, out_features), both initialised U(−k, k), k = 1/√in (as
     PyTorch's default)."""
+    TORCH_NAMES = {'W': ('weight', True), 'b': ('bias', False)}     # PyTorch: weight (out, in)
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
         super().__init__()
@@ -49,6 +50,7 @@ class Embedding(Module):
 
     ``padding_idx`` (PyTorch's): that row starts at zeros and gets no gradient, so it stays
     what it is set to (a negative index counts from the end)."""
+    TORCH_NAMES = {'W': ('weight', False)}              # the same (num, dim) layout
 
     def __init__(self, num_embeddings: int, embedding_dim: int,
                  padding_idx: int | None = None) -> None:
@@ -74,6 +76,7 @@ class LayerNorm(Module):
     """Normalises the last axes (``normalized_shape``) of its input to mean 0 and variance 1,
     then scales by ``weight`` (ones) and shifts by ``bias`` (zeros), as PyTorch's LayerNorm;
     runs the fused kernel ``F.layer_norm``."""
+    TORCH_NAMES = {'weight': ('weight', False), 'bias': ('bias', False)}
 
     def __init__(self, normalized_shape: IntOrInts, eps: float = 1e-5,
                  elementwise_affine: bool = True, bias: bool = True) -> None:

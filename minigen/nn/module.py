@@ -225,15 +225,43 @@ class Module:
         counter, detached: a write into an entry is a write into the module).
 
         ``layout='torch'``: the names and layouts PyTorch gives the same architecture (weights
-        transposed to (out, in); torch_layout.py), copies, for a PyTorch model to load:
+        transposed to (out, in); each layer's ``TORCH_NAMES``), copies, for a PyTorch model:
         ``mg.save(model.state_dict(layout='torch'), 'model.safetensors')``, then in PyTorch
         ``model.load_state_dict(safetensors.torch.load_file('model.safetensors'))``."""
         if layout == 'torch':
-            from .torch_layout import torch_state         # nn's own module, on demand
-            return torch_state(self)
+            return self._torch_state()
         if layout != 'minigen':
             raise ValueError(f"state_dict: layout must be 'minigen' or 'torch'; got {layout!r}")
         return OrderedDict((name, t._alias()) for name, t in self._named_state())
+
+    # A layer's parameters as PyTorch names them: {own name: (PyTorch's name, transposed?)};
+    # None: no PyTorch layout known (state_dict(layout='torch') refuses such a layer).
+    TORCH_NAMES: dict[str, tuple[str, bool]] | None = None
+
+    def torch_name(self, name: str) -> tuple[str, bool]:
+        """(PyTorch's name for this module's own parameter ``name``, whether the weight is
+        stored transposed to PyTorch's (out, in)); a layer overrides it or sets TORCH_NAMES."""
+        if self.TORCH_NAMES is None or name not in self.TORCH_NAMES:
+            raise TypeError(f"state_dict(layout='torch'): no PyTorch layout is known for "
+                            f"{type(self).__name__} (parameter '{name}'); the layouts known are "
+                            "Linear, RNN, LSTM, GRU, Embedding and LayerNorm")
+        return self.TORCH_NAMES[name]
+
+    def _torch_state(self):
+        state = OrderedDict()
+        for prefix, module in self.named_modules():
+            for name in module._param_names + module._buffer_names:
+                t = getattr(module, name)
+                if t is None:
+                    continue
+                try:
+                    torch_name, transposed = module.torch_name(name)
+                except TypeError as exc:
+                    where = f" at '{prefix}'" if prefix else ''
+                    raise TypeError(f"{exc}{where}") from None
+                data = t.data.T.copy() if transposed else t.data.copy()
+                state[f'{prefix}.{torch_name}' if prefix else torch_name] = Tensor(data)
+        return state
 
     def load_state_dict(self, state_dict: Mapping[str, Tensor | ArrayLike],
                         strict: bool = True) -> IncompatibleKeys:

@@ -37,6 +37,10 @@ class RecurrentBase(Module):
     GATES = 1
     STATES = 1                                      # h (RNN, GRU), or h and c (LSTM)
 
+    def torch_name(self, name: str) -> tuple[str, bool]:
+        """PyTorch's names already; its weights are (G·H, in): the transpose of these."""
+        return name, name.startswith('weight_')
+
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
                  mode: str = 'fused') -> None:
