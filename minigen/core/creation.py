@@ -234,7 +234,7 @@ def from_dlpack(obj: Any, *, device: str | None = None, copy: bool | None = None
     dtype=float64)``.
     """
     if isinstance(obj, Tensor):
-        _refuse_export(obj, 'from_dlpack', 'mg.from_dlpack(t.detach())')
+        _refuse_export(obj, 'from_dlpack', 'mg.from_dlpack(t.detach())', BufferError)
         if device is not None and backend.normalize_device(device) != obj.device:
             raise BackendError(f"from_dlpack: the tensor {describe(obj)} lives on "
                                f"{obj.device}, not {device}; move it with .to({device!r})")

@@ -77,11 +77,13 @@ def _array(y):
     return backend.as_array(y, device='cpu') if isinstance(y, backend.scalar_type) else y
 
 
-def _refuse_export(t, what, instead):
-    """PyTorch's rule: memory handed out of the engine must not carry a graph with it."""
+def _refuse_export(t, what, instead, error=GraphError):
+    """PyTorch's rule: memory handed out of the engine must not carry a graph with it. DLPack
+    exports refuse with BufferError, the protocol's error (and PyTorch's), ``np.asarray`` with
+    GraphError, a RuntimeError as PyTorch's ``numpy()`` raises."""
     if t.requires_grad:
-        raise GraphError(f"{what}: this tensor {describe(t)} requires grad, and the array "
-                         f"would leave the graph unnoticed; use {instead} instead")
+        raise error(f"{what}: this tensor {describe(t)} requires grad, and the array "
+                    f"would leave the graph unnoticed; use {instead} instead")
 
 
 class _HookHandle:
@@ -258,7 +260,7 @@ class Tensor:
         library's ``from_dlpack(t)`` then reads the same memory, without a copy. The array's own
         ``__dlpack__`` makes it; arguments left at None are not passed on, so an older CuPy that
         takes only ``stream`` still works. A tensor that requires grad refuses, as in PyTorch."""
-        _refuse_export(self, '__dlpack__', 'tensor.detach()')
+        _refuse_export(self, '__dlpack__', 'tensor.detach()', BufferError)
         asked = {'stream': stream, 'max_version': max_version, 'dl_device': dl_device,
                  'copy': copy}
         try:
