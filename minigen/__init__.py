@@ -24,6 +24,7 @@ from .core.tensor import Tensor, bool_, double, float32, float64, int32, int64, 
 from .core.creation import (arange, as_tensor, from_numpy, full, get_rng_state, manual_seed,
                             multinomial, normal, ones, ones_like, rand, rand_like, randint, randn,
                             randn_like, set_rng_state, tensor, zeros, zeros_like)
+from .core.creation import from_dlpack
 from . import ops
 from .ops import *  # noqa: F401,F403  (every name of ops.__all__)
 from . import functional, nn, optim
@@ -44,6 +45,7 @@ __all__ = [
     'Tensor', 'tensor', 'zeros', 'ones', 'full', 'rand', 'randn', 'arange', 'zeros_like',
     'ones_like', 'manual_seed', 'get_rng_state', 'set_rng_state', 'float32', 'float64', 'int64',
     'randn_like', 'rand_like', 'randint', 'normal', 'multinomial', 'from_numpy', 'as_tensor',
+    'from_dlpack',
     'double', 'long', 'int32', 'bool_', 'device', 'cuda',
     # autograd
     'Function', 'grad', 'no_grad', 'enable_grad', 'is_grad_enabled', 'set_grad_enabled',

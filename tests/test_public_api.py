@@ -20,6 +20,7 @@ cumsum einsum gather gelu lerp masked_fill norm repeat scatter scatter_add sort 
 randn_like rand_like randint normal multinomial from_numpy as_tensor double long int32 bool_
 device cuda set_grad_enabled inference_mode equal allclose
 distributions
+from_dlpack
 '''.split()
 
 NN = '''

@@ -158,6 +158,27 @@ def array_module(array):
     return numpy
 
 
+# DLPack's device types (dlpack.h, DLDeviceType) that NumPy or CuPy can read, and which reads
+# them: kDLCPU and kDLCUDAHost (pinned host memory) NumPy, kDLCUDA and kDLCUDAManaged CuPy.
+DLPACK_DEVICES = {1: 'cpu', 3: 'cpu', 2: 'cuda', 13: 'cuda'}
+
+
+def module_for_dlpack(obj, op_name='from_dlpack'):
+    """numpy or cupy, whichever can read the memory of ``obj`` (anything with
+    ``__dlpack_device__``); a clear error for an object that speaks no DLPack, or lives on a
+    device neither reads."""
+    if not hasattr(obj, '__dlpack__') or not hasattr(obj, '__dlpack_device__'):
+        raise TypeError(f"{op_name}: expected an object with __dlpack__ and __dlpack_device__ "
+                        f"(a NumPy or CuPy array, a PyTorch or JAX tensor), got "
+                        f"{type(obj).__name__}")
+    device_type, device_id = obj.__dlpack_device__()
+    if int(device_type) not in DLPACK_DEVICES:
+        raise BackendError(f"{op_name}: the {type(obj).__name__} lives on DLPack device type "
+                           f"{int(device_type)} (id {device_id}); minigen reads the CPU "
+                           f"(kDLCPU = 1) and CUDA GPUs (kDLCUDA = 2) only")
+    return module_for_device(DLPACK_DEVICES[int(device_type)])
+
+
 def device_of(array):
     if _cupy is not None and isinstance(array, _cupy.ndarray):
         return CUDA

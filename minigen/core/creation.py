@@ -1,6 +1,7 @@
 """Making tensors: ``tensor`` from data, ``zeros``, ``ones``, ``full``, ``rand``, ``randn``,
 ``arange``, ``zeros_like``, ``ones_like``, the random ``randn_like``, ``rand_like``,
-``randint``, ``normal``, ``multinomial``; ``from_numpy`` and ``as_tensor`` (sharing memory);
+``randint``, ``normal``, ``multinomial``; ``from_numpy``, ``from_dlpack`` and ``as_tensor``
+(sharing memory);
 and ``manual_seed`` (with ``get_rng_state`` and
 ``set_rng_state``) for the random ones.
 
@@ -10,9 +11,11 @@ floating-point tensor can require gradients. Every one of them is a leaf of any 
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 from . import backend
-from .tensor import ArrayLike, DTypeLike, IntOrInts, Tensor, float32, int64
+from .errors import BackendError, describe
+from .tensor import ArrayLike, DTypeLike, IntOrInts, Tensor, _refuse_export, float32, int64
 
 
 def _make(data, requires_grad, op_name):
@@ -215,6 +218,30 @@ def from_numpy(array: ArrayLike) -> Tensor:
     if not isinstance(array, backend.numpy_namespace.ndarray):
         raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
     return Tensor(array)
+
+
+def from_dlpack(obj: Any, *, device: str | None = None, copy: bool | None = None) -> Tensor:
+    """A Tensor over the memory of ``obj``, any object that speaks DLPack (``__dlpack__`` and
+    ``__dlpack_device__``: NumPy and CuPy arrays, PyTorch and JAX tensors), without a copy.
+
+    The object's device picks the array module: the CPU (kDLCPU = 1) gives a NumPy array, a
+    CUDA GPU (kDLCUDA = 2) a CuPy one, and that module's ``from_dlpack`` reads the memory.
+    ``device`` and ``copy`` are passed on when given (NumPy 2's and the array API's meaning:
+    ``copy=True`` always copies, ``copy=False`` never does). A minigen Tensor comes back as an
+    alias sharing its version counter, as ``detach()`` does. Memory shared with a foreign array
+    cannot be version-counted: a write through the other library is invisible to minigen, as
+    with ``from_numpy``. ``mg.from_dlpack(np.ones(3))`` is ``tensor([1., 1., 1.],
+    dtype=float64)``.
+    """
+    if isinstance(obj, Tensor):
+        _refuse_export(obj, 'from_dlpack', 'mg.from_dlpack(t.detach())', BufferError)
+        if device is not None and backend.normalize_device(device) != obj.device:
+            raise BackendError(f"from_dlpack: the tensor {describe(obj)} lives on "
+                               f"{obj.device}, not {device}; move it with .to({device!r})")
+        return Tensor(obj.data.copy()) if copy else obj._alias()
+    xp = backend.module_for_dlpack(obj)
+    asked = {'device': device, 'copy': copy}
+    return Tensor(xp.from_dlpack(obj, **{k: v for k, v in asked.items() if v is not None}))
 
 
 def as_tensor(data: Tensor | ArrayLike, dtype: DTypeLike = None,

@@ -77,6 +77,15 @@ def _array(y):
     return backend.as_array(y, device='cpu') if isinstance(y, backend.scalar_type) else y
 
 
+def _refuse_export(t, what, instead, error=GraphError):
+    """PyTorch's rule: memory handed out of the engine must not carry a graph with it. DLPack
+    exports refuse with BufferError, the protocol's error (and PyTorch's), ``np.asarray`` with
+    GraphError, a RuntimeError as PyTorch's ``numpy()`` raises."""
+    if t.requires_grad:
+        raise error(f"{what}: this tensor {describe(t)} requires grad, and the array "
+                    f"would leave the graph unnoticed; use {instead} instead")
+
+
 class _HookHandle:
     """What register_hook returns: ``handle.remove()`` takes the hook off again."""
 
@@ -226,6 +235,45 @@ class Tensor:
     def numpy(self) -> Array:
         """The values as a numpy array (shares memory on the CPU, copied from the GPU)."""
         return backend.to_host(self.data)
+
+    def __array__(self, dtype: DTypeLike = None, copy: bool | None = None) -> Array:
+        """NumPy's door (``np.asarray(t)``, NumPy 2's signature): this tensor's own array on
+        the CPU, copied only when ``dtype`` or ``copy=True`` asks for it. As in PyTorch a tensor
+        that requires grad refuses (the array would leave the graph unnoticed), and, as in
+        CuPy, a GPU tensor refuses an implicit copy to the host. Writes through the array are
+        invisible to the version counter, as with ``.numpy()``."""
+        _refuse_export(self, 'np.asarray', 'np.asarray(t.detach())')
+        if self.device != 'cpu':
+            raise TypeError(f"np.asarray: this tensor {describe(self)} lives on {self.device}; "
+                            f"NumPy reads host memory only: copy it with .cpu() or .numpy()")
+        array = self.data
+        if dtype is None or array.dtype == dtype:
+            return array.copy() if copy else array
+        if copy is False:
+            raise ValueError(f"np.asarray: copy=False, but dtype {dtype} differs from the "
+                             f"tensor's {array.dtype}: the conversion needs a copy")
+        return array.astype(dtype)
+
+    def __dlpack__(self, *, stream: Any = None, max_version: tuple[int, int] | None = None,
+                   dl_device: tuple[int, int] | None = None, copy: bool | None = None) -> Any:
+        """The DLPack capsule of this tensor's array (the array API's signature): another
+        library's ``from_dlpack(t)`` then reads the same memory, without a copy. The array's own
+        ``__dlpack__`` makes it; arguments left at None are not passed on, so an older CuPy that
+        takes only ``stream`` still works. A tensor that requires grad refuses, as in PyTorch."""
+        _refuse_export(self, '__dlpack__', 'tensor.detach()', BufferError)
+        asked = {'stream': stream, 'max_version': max_version, 'dl_device': dl_device,
+                 'copy': copy}
+        try:
+            return self.data.__dlpack__(**{k: v for k, v in asked.items() if v is not None})
+        except BufferError as exc:      # strides DLPack cannot describe, a read-only array...
+            raise BufferError(f"__dlpack__: this tensor {describe(self)} with strides "
+                              f"{self.data.strides} cannot be exported ({exc}); export "
+                              f"t.clone(), which owns plain contiguous memory") from exc
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        """(device type, device id) in DLPack's numbering: (1, 0) for the CPU (kDLCPU),
+        (2, i) for CUDA device i (kDLCUDA)."""
+        return self.data.__dlpack_device__()
 
     def tolist(self) -> Any:
         return self.numpy().tolist()
