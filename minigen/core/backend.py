@@ -241,6 +241,15 @@ def result_dtype(*dtypes):
     return numpy.result_type(*dtypes)
 
 
+def broadcasts_to(shape, target):
+    """Whether an array of ``shape`` broadcasts to ``target`` without widening it (a mask, a
+    per-element weight)."""
+    try:
+        return numpy.broadcast_shapes(tuple(shape), tuple(target)) == tuple(target)
+    except ValueError:
+        return False
+
+
 def broadcast_shapes(*shapes):
     """The shape the given shapes broadcast to; ValueError when they don't."""
     return numpy.broadcast_shapes(*shapes)

@@ -170,11 +170,7 @@ def broadcast_weight(op_name: str, weight, like: Tensor, what: str):
     shape (and does not widen it)."""
     data = weight.data if isinstance(weight, Tensor) else weight
     array = backend.as_array(data, dtype=like.dtype, device=like.device)
-    try:
-        fits = backend.broadcast_shapes(array.shape, like.shape) == like.shape
-    except ValueError:
-        fits = False
-    if not fits:
+    if not backend.broadcasts_to(array.shape, like.shape):
         raise ShapeError(f"{op_name}: {what} must broadcast to the input's shape: {what} "
                          f"{describe(array)}, input {describe(like)}")
     return array

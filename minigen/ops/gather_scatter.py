@@ -172,11 +172,7 @@ def masked_fill(input: Tensor, mask: Tensor | ArrayLike, value: Tensor | float) 
     m = mask.data if isinstance(mask, Tensor) else backend.as_array(mask)
     if m.dtype.kind != 'b':
         raise TypeError(f"masked_fill: mask must be bool, got {describe(m)}")
-    try:
-        fits = backend.broadcast_shapes(m.shape, input.shape) == input.shape
-    except ValueError:
-        fits = False
-    if not fits:
+    if not backend.broadcasts_to(m.shape, input.shape):
         raise ShapeError(f"masked_fill: mask {describe(m)} does not broadcast to the input "
                          f"{describe(input)}")
     if isinstance(value, Tensor):

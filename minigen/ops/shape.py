@@ -182,11 +182,7 @@ class BroadcastTo(Function):
 def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
     """x repeated along new or size-1 axes to ``shape`` (no copy)."""
     shape = tuple(shape)
-    try:
-        ok = len(shape) >= x.ndim and backend.broadcast_shapes(x.shape, shape) == shape
-    except ValueError:
-        ok = False
-    if not ok:
+    if not backend.broadcasts_to(x.shape, shape):
         raise ShapeError(f"broadcast_to: cannot broadcast {describe(x)} to {shape}")
     if shape == x.shape:
         return x
