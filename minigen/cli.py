@@ -3,6 +3,7 @@
 user's mistake into one line on stderr and exit status 2."""
 import argparse
 import math
+import shlex
 import sys
 import time
 import warnings
@@ -92,24 +93,41 @@ def _seed(text):
     return value
 
 
-# The flags of `train` that set a config field (the others choose where and how to run).
-CONFIG_FLAGS = ('epochs', 'steps', 'lr', 'batch_size', 'hidden', 'latent', 'seed', 'threads',
-                'eval_every', 'cell', 'num_layers')
+def _one_of(choices):
+    def parse(text):
+        if text not in choices:
+            raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(choices)}")
+        return text
+    return parse
+
+
+# The flags of `train` that set a config field, and the parser of each one's value (the others
+# choose where and how to run). `sweep` takes the same flags, and parses its --set values so.
+FLAG_TYPES = {'epochs': _positive(int), 'steps': _positive(int), 'lr': _positive(float),
+              'batch_size': _positive(int), 'hidden': _positive(int),
+              'latent': _positive(int), 'seed': _seed, 'threads': _positive(int),
+              'eval_every': _positive(int), 'cell': _one_of(CELLS),
+              'num_layers': _positive(int)}
+CONFIG_FLAGS = tuple(FLAG_TYPES)
 
 
 def given_flags(args):
     """{config field: value} for every config flag the user gave, checked against the kind."""
     config, given = CONFIGS[args.model](), {}
     for name in CONFIG_FLAGS:
-        value = getattr(args, name)
+        value = getattr(args, name, None)
         if value is None:
             continue
-        if not hasattr(config, name):
-            raise UsageError(f"{args.model} has no --{name.replace('_', '-')}"
-                             + (f"; it trains for --{config.length_name}, not --{name}"
-                                if name in ('epochs', 'steps') else ''))
+        _check_has(config, args.model, name)
         given[name] = value
     return given
+
+
+def _check_has(config, kind, name):
+    if not hasattr(config, name):
+        raise UsageError(f"{kind} has no --{name.replace('_', '-')}"
+                         + (f"; it trains for --{config.length_name}, not --{name}"
+                            if name in ('epochs', 'steps') else ''))
 
 
 def config_from_flags(args):
@@ -147,6 +165,91 @@ def _train_command(args):
             draws = metrics.get(f'{key}_draws')         # test_nelbo: 20 draws, not 1 as shown
             print(f"  {key}: {shown}" + (f" ({draws} noise draws)" if draws else ''))
     return 0
+
+
+def _seeds(text):
+    from .train.sweep import parse_seeds
+    try:
+        return parse_seeds(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc).split(': ', 1)[1]) from None
+
+
+SETTABLE = tuple(n for n in CONFIG_FLAGS if n != 'seed') + ('data',)
+
+
+def _axis(text):
+    """--set NAME=V1,V2: (config field, [(each value as written, its value)])."""
+    name, sep, values = text.partition('=')
+    field = name.strip().replace('-', '_')
+    if field == 'seed':
+        raise argparse.ArgumentTypeError("seeds are swept with --seeds 0-4, not --set seed=")
+    if not sep or not values.strip():
+        raise argparse.ArgumentTypeError(f"{text!r}: give NAME=V1,V2,... (such as "
+                                         f"lr=1e-3,3e-3)")
+    if field not in SETTABLE:
+        raise argparse.ArgumentTypeError(f"{name.strip()!r} is not a setting of a run; one of "
+                                         + ', '.join(n.replace('_', '-') for n in SETTABLE))
+    texts = [v.strip() for v in values.split(',')]
+    if '' in texts:
+        raise argparse.ArgumentTypeError(f"{text!r}: a value is empty")
+    parse, parsed = FLAG_TYPES.get(field, str), []
+    for value in texts:
+        try:
+            parsed.append((value, parse(value)))
+        except argparse.ArgumentTypeError as exc:
+            raise argparse.ArgumentTypeError(f"{name.strip()}={value}: {exc}") from None
+    values = [v for _, v in parsed]
+    if len(set(values)) < len(values):
+        raise argparse.ArgumentTypeError(f"{text!r}: a value is given twice")
+    return field, parsed
+
+
+def _sweep_command(args):
+    """Run a sweep (train/sweep.py), then print and write its report (train/sweep_report.py)."""
+    from .core import backend
+    from .train import sweep as sweeps, sweep_report
+    flags = given_flags(args) | ({'data': args.data} if args.data else {})
+    config, names = CONFIGS[args.model](), [name for name, _ in args.set]
+    for name in names:
+        _check_has(config, args.model, name)
+        flag = '--' + name.replace('_', '-')
+        if name in flags or names.count(name) > 1:
+            raise UsageError(f"{flag} is given " + ('as a flag and swept with --set'
+                             if name in flags else 'twice with --set') + ": give it once")
+    if args.scheduler and args.workers:
+        raise UsageError("--workers is for the pool on this machine; a Dask cluster's "
+                         "workers are its own")
+    if args.device:
+        backend.module_for_device(args.device)          # no GPU: say so now, not per run
+    spec = sweeps.Sweep(args.model, args.seeds, args.set, flags, args.device)
+    command = ' '.join(['minigen'] + [shlex.quote(a) for a in args.argv])
+    client = sweeps.dask_client(args.scheduler) if args.scheduler else None
+    try:
+        sweeps.begin(spec, args.out, command)
+        records = sweeps.run_sweep(spec, args.out, args.workers, client, _echo_run)
+    finally:
+        if client is not None:
+            client.close()
+    summary = sweep_report.summarize(spec, records, command)
+    written = [sweep_report.write_json(summary, args.out),
+               sweep_report.save_curves(summary, args.out)]
+    print('\n' + sweep_report.table(summary))
+    print('\nwrote ' + ', '.join(path for path in written if path))
+    return 1 if any(s['failed'] for s in summary['settings']) else 0
+
+
+def _echo_run(record, done, total):
+    """One line per run as it ends: where it stands, and its measure or its error."""
+    from .train.sweep_report import SHOWN, final_metrics
+    name = (record['setting'] + ', ' if record['setting'] else '') + f"seed {record['seed']}"
+    if record['status'] == 'failed':
+        said = f"failed: {record['error']}"
+    else:
+        measure = SHOWN[record['kind']][0]
+        value = final_metrics(record['summary']).get(measure)
+        said = record['status'] + (f", {measure} {value:.5g}" if value is not None else '')
+    print(f"[{done}/{total}] {name}: {said} ({record['seconds']:.1f} s)", flush=True)
 
 
 def _print_how_it_ran(folder):
@@ -269,33 +372,7 @@ def add_train_parser(commands):
                                 description='Train a model; every epoch writes metrics.jsonl '
                                 'and an atomic checkpoint into the run folder.')
     train.add_argument('model', choices=KINDS)
-    train.add_argument('--epochs', type=_positive(int),
-                       help='epochs (image models)' + _defaults('epochs'))
-    train.add_argument('--steps', type=_positive(int),
-                       help='training steps (charrnn)' + _defaults('steps'))
-    train.add_argument('--lr', type=_positive(float), help='learning rate' + _defaults('lr'))
-    train.add_argument('--batch-size', type=_positive(int), dest='batch_size',
-                       help='examples per step' + _defaults('batch_size'))
-    train.add_argument('--hidden', type=_positive(int),
-                       help='hidden units' + _defaults('hidden'))
-    train.add_argument('--cell', choices=CELLS,
-                       help='recurrent cell (charrnn): Elman rnn, lstm or gru' + _defaults('cell'))
-    train.add_argument('--num-layers', type=_positive(int), dest='num_layers',
-                       help='recurrent layers, stacked (charrnn)' + _defaults('num_layers'))
-    train.add_argument('--latent', type=_positive(int),
-                       help='latent size (vae, gan, wgan-gp)' + _defaults('latent'))
-    train.add_argument('--seed', type=_seed, help='random seed' + _defaults('seed'))
-    train.add_argument('--eval-every', type=_positive(int), dest='eval_every',
-                       help='epochs between Fréchet distances (gan, wgan-gp), steps between '
-                       'metrics lines and checkpoints (charrnn)' + _defaults('eval_every'))
-    train.add_argument('--threads', type=_positive(int),
-                       help='BLAS threads (default: MINIGEN_NUM_THREADS, else 1: a second thread '
-                       'speeds up only the larger products on an idle machine, and slows training '
-                       'many times when another process is busy; a resumed run uses its own)')
-    train.add_argument('--device', choices=['cpu', 'cuda'], default=None)
-    train.add_argument('--data', help="digits (default), digits28 (the same upscaled to 28×28, "
-                       "a stand-in of MNIST's shape) or mnist:PATH for the image models; a "
-                       "UTF-8 text file for charrnn (default: Python's own stdlib sources)")
+    add_config_flags(train)
     train.add_argument('--out', help='the run folder (default runs/MODEL, never overwritten)')
     train.add_argument('--resume', metavar='DIR', help='continue the run in DIR where its '
                        'checkpoint left it (bit for bit); --epochs/--steps, --lr, --batch-size '
@@ -303,6 +380,61 @@ def add_train_parser(commands):
     train.add_argument('--quiet', action='store_true',
                        help='print only the final summary, no progress')
     train.set_defaults(run=_train_command)
+
+
+def add_config_flags(parser, seed=True):
+    """The flags that set a run's config (FLAG_TYPES), with --device and --data: `train`'s,
+    and `sweep`'s for every run of a sweep (which takes --seeds, not --seed)."""
+    def flag(name, help, **kw):
+        parser.add_argument('--' + name.replace('_', '-'), dest=name, help=help + _defaults(name),
+                            **({'type': FLAG_TYPES[name]} | kw))
+    flag('epochs', 'epochs (image models)')
+    flag('steps', 'training steps (charrnn)')
+    flag('lr', 'learning rate')
+    flag('batch_size', 'examples per step')
+    flag('hidden', 'hidden units')
+    flag('cell', 'recurrent cell (charrnn): Elman rnn, lstm or gru', type=None, choices=CELLS)
+    flag('num_layers', 'recurrent layers, stacked (charrnn)')
+    flag('latent', 'latent size (vae, gan, wgan-gp)')
+    if seed:
+        flag('seed', 'random seed')
+    flag('eval_every', 'epochs between Fréchet distances (gan, wgan-gp), steps between metrics '
+         'lines and checkpoints (charrnn)')
+    parser.add_argument('--threads', type=FLAG_TYPES['threads'],
+                        help='BLAS threads (default: MINIGEN_NUM_THREADS, else 1: a second thread '
+                        'speeds up only the larger products on an idle machine, and slows '
+                        'training many times when another process is busy; a resumed run uses '
+                        'its own)')
+    parser.add_argument('--device', choices=['cpu', 'cuda'], default=None)
+    parser.add_argument('--data', help="digits (default), digits28 (the same upscaled to "
+                        "28×28, a stand-in of MNIST's shape) or mnist:PATH for the image "
+                        "models; a UTF-8 text file for charrnn (default: Python's own stdlib "
+                        "sources)")
+
+
+def add_sweep_parser(commands):
+    sweep = commands.add_parser(
+        'sweep', help='train seeds × settings, each an ordinary run, in parallel (a process '
+        'pool, or a Dask cluster); a table of mean ± std per setting, and the curves',
+        description='Every combination of the --set values × every seed is one run in '
+        'OUT/SETTING/seed-S, trained as `minigen train` trains it. Run the same command again '
+        'to continue: finished runs are read, unfinished ones resume. Writes OUT/sweep.json '
+        '(every run, and mean ± std per setting) and OUT/curves.png; exits 1 if a run failed.')
+    sweep.add_argument('model', choices=KINDS)
+    sweep.add_argument('--seeds', type=_seeds, default=[0],
+                       help='a range 0-4, a list 0,3,7, or both: 0-2,9 (default 0)')
+    sweep.add_argument('--set', type=_axis, action='append', default=[], metavar='NAME=V1,V2',
+                       help='a setting to sweep, by its flag name (lr=1e-3,3e-3; batch-size=32,'
+                       '64; cell=lstm,gru; data=digits,digits28); each --set adds an axis')
+    add_config_flags(sweep, seed=False)
+    sweep.add_argument('--out', required=True, help='the sweep folder (the same one continues '
+                       'a sweep)')
+    sweep.add_argument('--workers', type=_positive(int), help='processes on this machine, each '
+                       'running one run at a time (default: one per core; 1: in this process)')
+    sweep.add_argument('--scheduler', metavar='ADDRESS', help='run on the Dask distributed '
+                       'cluster whose scheduler is at ADDRESS (tcp://host:8786); its workers '
+                       'must see --out and have minigen installed (pip install minigen[sweep])')
+    sweep.set_defaults(run=_sweep_command)
 
 
 def add_sample_parser(commands):
@@ -378,6 +510,7 @@ def parse(argv):
         prog='minigen', description='minigen, a reverse-mode autograd engine to read and verify.')
     commands = parser.add_subparsers(dest='command', required=True)
     add_train_parser(commands)
+    add_sweep_parser(commands)
     add_sample_parser(commands)
     add_tool_parsers(commands)
     add_explain_parser(commands)
@@ -385,6 +518,7 @@ def parse(argv):
     if rest and args.command != 'bench':
         commands.choices[args.command].error(f"unrecognized arguments: {' '.join(rest)}")
     args.rest = rest + (['--device', args.device] if args.command == 'bench' else [])
+    args.argv = sys.argv[1:] if argv is None else list(argv)
     return args
 
 
@@ -407,8 +541,10 @@ def main(argv=None):
         print(f"minigen {args.command}: {_one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"\nminigen {args.command}: interrupted; the checkpoint of the last finished "
-              "epoch is kept in the run folder (continue with --resume)", file=sys.stderr)
+        kept = ("finished runs and the checkpoints of unfinished ones are kept: run the same "
+                "command again to continue" if args.command == 'sweep' else "the checkpoint "
+                "of the last finished epoch is kept in the run folder (continue with --resume)")
+        print(f"\nminigen {args.command}: interrupted; {kept}", file=sys.stderr)
         return 130
 
 

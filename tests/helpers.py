@@ -1,4 +1,6 @@
 """Small helpers shared by the tests."""
+import json
+
 import numpy as np
 
 import minigen as mg
@@ -22,3 +24,31 @@ def rand64(*shape, device='cpu', seed=0, low=None):
 def host(t):
     """A Tensor's values as a numpy array (copied from the GPU when needed)."""
     return t.numpy() if isinstance(t, mg.Tensor) else np.asarray(t)
+
+
+def assert_same_run(a, b):
+    """Two run folders hold the same run: metrics (but for the time taken), checkpoint,
+    samples and summary (but for the wall time)."""
+    def metrics(folder):
+        rows = [json.loads(line) for line in (folder / 'metrics.jsonl').read_text().splitlines()]
+        return [{k: v for k, v in row.items() if k != 'seconds'} for row in rows]
+    assert metrics(a) == metrics(b)
+    state_a, state_b = (mg.load(f / 'checkpoint.safetensors') for f in (a, b))
+    flat_a, flat_b = flatten(state_a), flatten(state_b)
+    assert flat_a.keys() == flat_b.keys()
+    for key in flat_a:
+        np.testing.assert_array_equal(flat_a[key], flat_b[key], err_msg=key)
+    for name in ('samples.png', 'samples.txt'):
+        if (a / name).exists():
+            assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    summary_a, summary_b = (json.loads((f / 'summary.json').read_text()) for f in (a, b))
+    summary_a.pop('wall_seconds'), summary_b.pop('wall_seconds')
+    assert summary_a == summary_b
+
+
+def flatten(tree, prefix=''):
+    if isinstance(tree, dict):
+        return {k: v for key, sub in tree.items() for k, v in flatten(sub, f'{prefix}{key}.').items()}
+    if isinstance(tree, (list, tuple)):
+        return flatten(dict(enumerate(tree)), prefix)
+    return {prefix: tree.numpy() if isinstance(tree, mg.Tensor) else np.asarray(tree)}

@@ -315,6 +315,23 @@ CLI_CASES = [
      'does not exist'),
     ('sample of a prime with unknown characters', 'sample {charrnn} --prime XYZ', 2,
      'characters the model does not know'),
+    ('sweep seeds that run backwards', 'sweep vae --seeds 4-0 --out {tmp}/s', 2,
+     'the range 4-0 runs backwards'),
+    ('sweep of a setting that is not one', 'sweep vae --set width=1,2 --out {tmp}/s', 2,
+     "'width' is not a setting of a run"),
+    ('sweep of a value given twice', 'sweep vae --set lr=1e-3,0.001 --out {tmp}/s', 2,
+     'a value is given twice'),
+    ('sweep of seeds with --set', 'sweep vae --set seed=0,1 --out {tmp}/s', 2,
+     'seeds are swept with --seeds'),
+    ('sweep of a setting of another model', 'sweep vae --set cell=lstm,gru --out {tmp}/s', 2,
+     'vae has no --cell'),
+    ('sweep of a setting also given as a flag',
+     'sweep vae --set hidden=8,16 --hidden 8 --out {tmp}/s', 2, 'given as a flag and swept'),
+    ('sweep with --workers and --scheduler',
+     'sweep vae --workers 2 --scheduler tcp://127.0.0.1:9 --out {tmp}/s', 2,
+     '--workers is for the pool'),
+    ('sweep into a run\'s folder', 'sweep vae --out {vae}', 2,
+     'holds files but no sweep.json'),
 ]
 
 

@@ -18,7 +18,8 @@ LAYERS = [('core',), ('ops',), ('functional',), ('nn', 'optim', 'distributions')
           ('cli', '__main__')]
 LAYER_OF = {part: i for i, parts in enumerate(LAYERS) for part in parts}
 # Host-only code, which never touches device arrays, may import numpy directly (DESIGN.md).
-HOST_ONLY = {'io/container.py', 'data/idx.py', 'train/report.py', 'bench/numpy_steps.py',
+HOST_ONLY = {'io/container.py', 'data/idx.py', 'train/report.py', 'train/pictures.py',
+             'bench/numpy_steps.py',
              'bench/workloads.py', 'bench/numpy_lstm.py'}
 
 

@@ -1,14 +1,14 @@
 """Resume is bit-exact from the command line: a run trained to N, then resumed to 2N (or cut
 short by Ctrl-C and resumed), ends with the same metrics, weights, optimizer state, random
 state, samples and summary, bit for bit, as a run trained to 2N straight, for every model kind."""
-import json
 
-import numpy as np
 import pytest
 
 import minigen as mg
 from minigen.cli import main
 from minigen.train import loops
+
+from helpers import assert_same_run
 
 pytestmark = pytest.mark.slow
 
@@ -32,34 +32,6 @@ def train(kind, length, out, tmp_path, *extra):
 def resume(kind, length, out, *extra):
     return main(['train', kind, '--resume', str(out), LENGTH[kind], str(length), '--quiet',
                  *extra])
-
-
-def assert_same_run(a, b):
-    """Two run folders hold the same run: metrics (but for the time taken), checkpoint,
-    samples and summary (but for the wall time)."""
-    def metrics(folder):
-        rows = [json.loads(line) for line in (folder / 'metrics.jsonl').read_text().splitlines()]
-        return [{k: v for k, v in row.items() if k != 'seconds'} for row in rows]
-    assert metrics(a) == metrics(b)
-    state_a, state_b = (mg.load(f / 'checkpoint.safetensors') for f in (a, b))
-    flat_a, flat_b = flatten(state_a), flatten(state_b)
-    assert flat_a.keys() == flat_b.keys()
-    for key in flat_a:
-        np.testing.assert_array_equal(flat_a[key], flat_b[key], err_msg=key)
-    for name in ('samples.png', 'samples.txt'):
-        if (a / name).exists():
-            assert (a / name).read_bytes() == (b / name).read_bytes(), name
-    summary_a, summary_b = (json.loads((f / 'summary.json').read_text()) for f in (a, b))
-    summary_a.pop('wall_seconds'), summary_b.pop('wall_seconds')
-    assert summary_a == summary_b
-
-
-def flatten(tree, prefix=''):
-    if isinstance(tree, dict):
-        return {k: v for key, sub in tree.items() for k, v in flatten(sub, f'{prefix}{key}.').items()}
-    if isinstance(tree, (list, tuple)):
-        return flatten(dict(enumerate(tree)), prefix)
-    return {prefix: tree.numpy() if isinstance(tree, mg.Tensor) else np.asarray(tree)}
 
 
 @pytest.mark.parametrize('kind', ['vae', 'gan', 'wgan-gp', 'charrnn'])
