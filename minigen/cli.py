@@ -76,7 +76,8 @@ def _positive(kind):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
         if not math.isfinite(value) or value <= 0:
             raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
         return value
@@ -179,7 +180,7 @@ SETTABLE = tuple(n for n in CONFIG_FLAGS if n != 'seed') + ('data',)
 
 
 def _axis(text):
-    """--set NAME=V1,V2: (config field, [(each value as written, its value)])."""
+    """--set NAME=V1,V2: (config field, [its values]), each value parsed as its flag's."""
     name, sep, values = text.partition('=')
     field = name.strip().replace('-', '_')
     if field == 'seed':
@@ -196,13 +197,24 @@ def _axis(text):
     parse, parsed = FLAG_TYPES.get(field, str), []
     for value in texts:
         try:
-            parsed.append((value, parse(value)))
+            parsed.append(parse(value))
         except argparse.ArgumentTypeError as exc:
             raise argparse.ArgumentTypeError(f"{name.strip()}={value}: {exc}") from None
-    values = [v for _, v in parsed]
-    if len(set(values)) < len(values):
+    if len(set(parsed)) < len(parsed):
         raise argparse.ArgumentTypeError(f"{text!r}: a value is given twice")
     return field, parsed
+
+
+def _check_axes(kind, axes, flags):
+    """Each --set names a setting of ``kind``, once, and not also as a flag."""
+    config, names = CONFIGS[kind](), [name for name, _ in axes]
+    for name in names:
+        _check_has(config, kind, name)
+        flag = '--' + name.replace('_', '-')
+        if name in flags:
+            raise UsageError(f"{flag} is given as a flag and swept with --set: give it once")
+        if names.count(name) > 1:
+            raise UsageError(f"{flag} is given twice with --set: give it once")
 
 
 def _sweep_command(args):
@@ -210,13 +222,7 @@ def _sweep_command(args):
     from .core import backend
     from .train import sweep as sweeps, sweep_report
     flags = given_flags(args) | ({'data': args.data} if args.data else {})
-    config, names = CONFIGS[args.model](), [name for name, _ in args.set]
-    for name in names:
-        _check_has(config, args.model, name)
-        flag = '--' + name.replace('_', '-')
-        if name in flags or names.count(name) > 1:
-            raise UsageError(f"{flag} is given " + ('as a flag and swept with --set'
-                             if name in flags else 'twice with --set') + ": give it once")
+    _check_axes(args.model, args.set, flags)
     if args.scheduler and args.workers:
         raise UsageError("--workers is for the pool on this machine; a Dask cluster's "
                          "workers are its own")
@@ -227,6 +233,7 @@ def _sweep_command(args):
     client = sweeps.dask_client(args.scheduler) if args.scheduler else None
     try:
         sweeps.begin(spec, args.out, command)
+        print(_sweep_plan(spec, args, client), flush=True)
         records = sweeps.run_sweep(spec, args.out, args.workers, client, _echo_run)
     finally:
         if client is not None:
@@ -237,6 +244,22 @@ def _sweep_command(args):
     print('\n' + sweep_report.table(summary))
     print('\nwrote ' + ', '.join(path for path in written if path))
     return 1 if any(s['failed'] for s in summary['settings']) else 0
+
+
+def _sweep_plan(spec, args, client):
+    """'vae: 12 runs (2 × 2 settings × 3 seeds) on 2 processes, into OUT/'."""
+    from .train.sweep import default_workers
+    runs = len(spec.settings()) * len(spec.seeds)
+    grid = ' × '.join(str(len(values)) for _, values in spec.axes)
+    workers = min(args.workers or default_workers(), runs)
+    where = (f"on the Dask cluster at {args.scheduler}" if client is not None else
+             'in this process' if workers == 1 else f"on {workers} processes")
+    return (f"{args.model}: {_count(runs, 'run')} ({grid + ' settings × ' if grid else ''}"
+            f"{_count(len(spec.seeds), 'seed')}) {where}, into {args.out}/")
+
+
+def _count(n, noun):
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _echo_run(record, done, total):
@@ -541,9 +564,10 @@ def main(argv=None):
         print(f"minigen {args.command}: {_one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        kept = ("finished runs and the checkpoints of unfinished ones are kept: run the same "
-                "command again to continue" if args.command == 'sweep' else "the checkpoint "
-                "of the last finished epoch is kept in the run folder (continue with --resume)")
+        kept = ("finished runs and the checkpoints of unfinished ones are kept (runs already "
+                "started on a Dask cluster finish there): run the same command again to "
+                "continue" if args.command == 'sweep' else "the checkpoint of the last "
+                "finished epoch is kept in the run folder (continue with --resume)")
         print(f"\nminigen {args.command}: interrupted; {kept}", file=sys.stderr)
         return 130
 

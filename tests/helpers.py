@@ -27,8 +27,8 @@ def host(t):
 
 
 def assert_same_run(a, b):
-    """Two run folders hold the same run: metrics (but for the time taken), checkpoint,
-    samples and summary (but for the wall time)."""
+    """Two run folders hold the same run: metrics (but for the time taken), checkpoint (its
+    contents, and its bytes), samples and summary (but for the wall time)."""
     def metrics(folder):
         rows = [json.loads(line) for line in (folder / 'metrics.jsonl').read_text().splitlines()]
         return [{k: v for k, v in row.items() if k != 'seconds'} for row in rows]
@@ -38,6 +38,8 @@ def assert_same_run(a, b):
     assert flat_a.keys() == flat_b.keys()
     for key in flat_a:
         np.testing.assert_array_equal(flat_a[key], flat_b[key], err_msg=key)
+    checkpoints = [(f / 'checkpoint.safetensors').read_bytes() for f in (a, b)]
+    assert checkpoints[0] == checkpoints[1], 'the same state, but not the same file'
     for name in ('samples.png', 'samples.txt'):
         if (a / name).exists():
             assert (a / name).read_bytes() == (b / name).read_bytes(), name

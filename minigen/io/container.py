@@ -43,7 +43,20 @@ def write(path: str, structure: str, arrays: dict) -> None:
     metadata = {'format': FORMAT, 'version': VERSION, 'structure': structure,
                 'digest': digest(structure, tensors)}
     # The whole file is built in memory first: a checkpoint costs twice its size while saving.
-    write_atomically(path, _safetensors().numpy.save(tensors, metadata=metadata))
+    write_atomically(path, _metadata_in_order(_safetensors().numpy.save(tensors,
+                                                                        metadata=metadata)))
+
+
+def _metadata_in_order(data: bytes) -> bytes:
+    """The file with its header's "__metadata__" keys in sorted order. safetensors writes them
+    from a hash map, in an order that changes from one save to the next, so two saves of the
+    same state differed in their bytes; now the same state is the same file."""
+    n = int.from_bytes(data[:8], 'little')
+    header = json.loads(data[8:8 + n])
+    header['__metadata__'] = dict(sorted(header['__metadata__'].items()))
+    text = json.dumps(header, separators=(',', ':'), ensure_ascii=False).encode('utf-8')
+    text += b' ' * (-len(text) % 8)        # safetensors pads its header to 8 bytes, so do we
+    return len(text).to_bytes(8, 'little') + text + data[8 + n:]
 
 
 def _little_endian(array):

@@ -85,11 +85,17 @@ def _read(state, device=None):
 
 
 def _progress_problems(kind, progress):
+    """{'epoch': e} or {'step': s}, a count ≥ 0; a char-RNN's may carry 'train_nats' (a
+    number) and 'train_steps' (a count) too (loops.charrnn_loop says why)."""
     counter = 'step' if kind == 'charrnn' else 'epoch'
     if progress is None:
         return []
-    if (not isinstance(progress, dict) or set(progress) != {counter}
-            or not configs.fits_type(progress[counter], int) or progress[counter] < 0):
+    carried = {'train_nats': float, 'train_steps': int} if kind == 'charrnn' else {}
+    fits = (isinstance(progress, dict) and counter in progress
+            and set(progress) - {counter} in (set(), set(carried))
+            and all(configs.fits_type(progress[k], type_) and progress[k] >= 0
+                    for k, type_ in {counter: int, **carried}.items() if k in progress))
+    if not fits:
         return [f"progress is {progress!r}, not {{{counter!r}: a count ≥ 0}}"]
     return []
 

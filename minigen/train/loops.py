@@ -149,10 +149,19 @@ def continue_run(folder, kind, changes=None, device=None, data=None, quiet=False
         done, total = run.progress.get(counter, 0), getattr(run.config, run.config.length_name)
         print(f"resuming {folder} at {counter} {done} of {total}"
               + (f"; changed: {', '.join(lines)}" if lines else ''), flush=True)
-    keep_metrics_until(folder, counter, run.progress.get(counter, 0))
+    keep_metrics_until(folder, counter, _last_line_kept(run))
     with blas_threads(run.config):
         set_rng_state(run.rng)
         return folder, _loop(run, folder, data, device, quiet, began)
+
+
+def _last_line_kept(run):
+    """The count of the last metrics line a resumed run keeps: its checkpoint's; but when a
+    char-RNN that ended off the eval_every grid goes on, the line of that end goes (a straight
+    run has none there; charrnn_loop carries its steps on)."""
+    done, carried = run.progress.get(run.config.counter, 0), run.progress.get('train_steps', 0)
+    goes_on = getattr(run.config, run.config.length_name) > done
+    return done - carried if carried and goes_on else done
 
 
 def _resumed_data(run, spec):
@@ -178,11 +187,12 @@ def _loop(run, folder, data, device, quiet, began):
         return images_loop(run, folder, data, device, quiet, began)
 
 
-def _boundary(folder, run, row, counter, value):
+def _boundary(folder, run, row, counter, value, **carried):
     """The end of an epoch (or of eval_every steps): the metrics line, then the checkpoint (so
-    a run cut between the two has metrics one line ahead, which a resume drops)."""
+    a run cut between the two has metrics one line ahead, which a resume drops). ``carried``:
+    what the checkpoint's progress keeps besides the count (charrnn_loop says what)."""
     append_metrics(folder, row)
-    run.progress = {counter: value}
+    run.progress = {counter: value, **carried}
     save_checkpoint(folder, run)
     backend.restart_device_generators()     # a resumed run's GPU draws start here too
 
@@ -235,21 +245,31 @@ TEST_CURVE_CHARACTERS = 10_000      # the test curve reads this much of the test
 def charrnn_loop(run, folder, corpus, device=None, quiet=False, began=None):
     """charrnn: random windows of the training text; every ``eval_every`` steps a metrics line
     (bits per character: the training windows', and the first 10,000 characters of the test
-    text read in order) and a checkpoint; at the end the whole test text's bits per character."""
+    text read in order) and a checkpoint; at the end the whole test text's bits per character.
+
+    A run whose last step is not a multiple of eval_every writes a line there too, and its
+    checkpoint carries the training loss summed since the last multiple (``train_nats`` over
+    ``train_steps``): a longer resume drops that line and goes on summing, so that its next
+    line is the one a straight run writes."""
     config, start = run.config, run.progress.get('step', 0)
     opt, bar = run.optimizers['model'], Progress(config.steps, start, 'charrnn step', quiet)
     run_began = time.perf_counter() if began is None else began
-    total, count, began = 0.0, 0, time.perf_counter()
+    total, count = run.progress.get('train_nats', 0.0), run.progress.get('train_steps', 0)
+    began, shown = time.perf_counter(), start
     try:
         for step in range(start + 1, config.steps + 1):
             total, count = total + _charrnn_step(run, opt, corpus, step, device), count + 1
-            if step % config.eval_every == 0 or step == config.steps:
+            on_grid = step % config.eval_every == 0
+            if on_grid or step == config.steps:
                 test = run.model.bits_per_character(corpus.test[:TEST_CURVE_CHARACTERS])
                 row = {'step': step, 'train_bpc': total / count / math.log(2),
                        'test_bpc': test, 'seconds': time.perf_counter() - began}
-                _boundary(folder, run, row, 'step', step)
-                bar.update(count, train_bpc=row['train_bpc'], test_bpc=test)
-                total, count, began = 0.0, 0, time.perf_counter()
+                carried = {} if on_grid else {'train_nats': total, 'train_steps': count}
+                _boundary(folder, run, row, 'step', step, **carried)
+                bar.update(step - shown, train_bpc=row['train_bpc'], test_bpc=test)
+                shown, began = step, time.perf_counter()
+                if on_grid:
+                    total, count = 0.0, 0
     finally:
         bar.close()
     metrics, files = report.finish_charrnn(run.model, corpus, folder)

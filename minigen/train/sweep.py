@@ -15,8 +15,9 @@ that stops being finite) is reported, and the others go on.
 
 Where the runs go:
 
-- by default a pool of processes on this machine, one per core, each running one run at a time
-  with one BLAS thread (the runs' default), so that they do not fight over the cores;
+- by default on this machine, each run in a fresh process of its own, as many at a time as
+  there are cores, each with one BLAS thread (the runs' default) so that they do not fight
+  over the cores; a process that dies fails its own run only;
 - with ``scheduler`` a Dask distributed cluster, whose workers call the same ``run_one``. A
   run's random generator and its BLAS thread limit belong to its process, so ``run_one`` holds a
   lock: a worker process runs one run at a time whatever its thread count, and the results do
@@ -24,13 +25,14 @@ Where the runs go:
 
 sweep_report.py turns the runs' summaries into the table, sweep.json and the curves' picture.
 """
-import concurrent.futures
 import dataclasses
 import itertools
 import json
 import multiprocessing
+import multiprocessing.connection
 import os
 import re
+import signal
 import threading
 import time
 import traceback
@@ -42,12 +44,13 @@ from .checkpoint import checkpoint_path
 from .config import CONFIGS
 from .loops import continue_run, train
 from .memory import tune_malloc
+from .sweep_report import definition, write_json
 
 
 @dataclasses.dataclass
 class Sweep:
     """What a sweep runs: ``flags`` ({config field: value}) apply to every run; each axis is
-    (config field, [(the value as the user wrote it, the value), ...])."""
+    (config field, [its values]), such as ('lr', [1e-3, 3e-3])."""
     kind: str
     seeds: list
     axes: list = dataclasses.field(default_factory=list)
@@ -55,27 +58,30 @@ class Sweep:
     device: str | None = None
 
     def settings(self):
-        """[(label, {field: value})] for every combination of the axes, in the order given:
-        'lr=1e-3 hidden=128', or '' when there is no axis."""
+        """[(label, {field: value})] for every combination of the axes, in the order given,
+        labelled 'lr=0.001 hidden=128' ('' when there is no axis)."""
         names = [name for name, _ in self.axes]
-        return [(' '.join(f"{name.replace('_', '-')}={text}"
-                          for name, (text, _) in zip(names, combo)),
-                 {name: value for name, (_, value) in zip(names, combo)})
-                for combo in itertools.product(*(values for _, values in self.axes))]
+        settings = []
+        for combination in itertools.product(*(values for _, values in self.axes)):
+            values = dict(zip(names, combination))
+            label = ' '.join(f"{flag_name(name)}={value_text(v)}" for name, v in values.items())
+            settings.append((label, values))
+        return settings
 
     def tasks(self, out):
-        """Every run of the sweep, settings first, then seeds."""
+        """Every run of the sweep, settings first, then seeds; a UsageError if two settings
+        would share a folder."""
         tasks, folders = [], {}
         for label, values in self.settings():
-            setting_folder = folder_name(label)
-            if setting_folder in folders:
-                raise UsageError(f"the settings {folders[setting_folder]!r} and {label!r} would "
-                                 f"share the folder {setting_folder}")
-            folders[setting_folder] = label
+            folder = setting_folder(values)
+            if folder in folders:
+                raise UsageError(f"the settings {folders[folder]!r} and {label!r} would share "
+                                 f"the folder {folder}")
+            folders[folder] = label
             for seed in self.seeds:
-                folder = os.path.join(out, setting_folder, f'seed-{seed}')
-                tasks.append(Task(self.kind, {**self.flags, **values, 'seed': seed}, folder,
-                                  label, seed, self.device))
+                tasks.append(Task(self.kind, {**self.flags, **values, 'seed': seed},
+                                  os.path.join(out, folder, f'seed-{seed}'), label, seed,
+                                  self.device))
         return tasks
 
 
@@ -90,15 +96,30 @@ class Task:
     device: str | None = None
 
 
-def folder_name(label):
-    """A setting's folder: its label with ',' between the axes, and any character that has no
-    place in a file name (a path's '/') as '_'."""
-    return re.sub(r'[^\w.=+,-]', '_', label.replace(' ', ',')) if label else ''
+def flag_name(field):
+    return field.replace('_', '-')
+
+
+def value_text(value):
+    """A value as a label shows it: a float by its shortest exact form (1e-3 and 0.001 are
+    both 0.001, so they are one setting and one folder)."""
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def setting_folder(values):
+    """A setting's folder: 'lr=0.001,hidden=128' ('' when there is no axis), any character
+    that has no place in a file name (a path's '/', a space, a comma) written '_'."""
+    return ','.join(f"{flag_name(name)}={_file_name_part(value_text(v))}"
+                    for name, v in values.items())
+
+
+def _file_name_part(text):
+    return re.sub(r'[^\w.+-]', '_', text)
 
 
 def parse_seeds(text):
     """'0-4' → [0, 1, 2, 3, 4]; '0,3,7' → [0, 3, 7]; '0-2,9' → [0, 1, 2, 9]."""
-    seeds = []
+    seeds, seen = [], set()
     for part in text.split(','):
         match = re.fullmatch(r'\s*(\d+)\s*(?:-\s*(\d+)\s*)?', part)
         if not match:
@@ -107,10 +128,11 @@ def parse_seeds(text):
         first, last = int(match[1]), int(match[2] if match[2] is not None else match[1])
         if last < first:
             raise UsageError(f"--seeds {text}: the range {part.strip()} runs backwards")
-        seeds += range(first, last + 1)
-    repeated = sorted({s for s in seeds if seeds.count(s) > 1})
-    if repeated:
-        raise UsageError(f"--seeds {text}: seed {repeated[0]} is given twice")
+        for seed in range(first, last + 1):
+            if seed in seen:
+                raise UsageError(f"--seeds {text}: seed {seed} is given twice")
+            seen.add(seed)
+            seeds.append(seed)
     return seeds
 
 
@@ -213,14 +235,20 @@ def _read_json(path):
 # --------------------------------------------------------------------------------- the sweep
 
 def run_sweep(sweep, out, workers=None, client=None, echo=None):
-    """Run every run of ``sweep`` into ``out``: on a pool of ``workers`` processes (default one
-    per core; 1: in this process, one after another), or on the Dask cluster of ``client``
+    """Run every run of ``sweep`` into ``out``: ``workers`` at a time on this machine (default
+    one per core; 1: in this process, one after another), or on the Dask cluster of ``client``
     (``dask_client``). The list of records, in the grid's order; ``echo(record, done,
     total)`` is told of each as it ends."""
     tasks = sweep.tasks(out)
-    records, done = {}, 0
-    for record in _execute(tasks, workers, client):
-        done += 1
+    workers = min(workers or default_workers(), len(tasks))
+    if client is not None:
+        finished = _on_dask(tasks, client)
+    elif workers == 1:
+        finished = map(run_one, tasks)
+    else:
+        finished = _on_processes(tasks, workers)
+    records = {}
+    for done, record in enumerate(finished, 1):
         records[record['folder']] = record
         if echo:
             echo(record, done, len(tasks))
@@ -235,26 +263,51 @@ def default_workers():
         return os.cpu_count() or 1
 
 
-def _execute(tasks, workers, client):
-    """Each task's record, as each ends."""
-    if client is not None:
-        yield from _on_dask(tasks, client)
-        return
-    workers = min(workers or default_workers(), len(tasks))
-    if workers == 1:
-        for task in tasks:
-            yield run_one(task)
-        return
-    # spawn: a fresh interpreter per worker (forking a process with BLAS threads is unsafe)
-    pool = concurrent.futures.ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context('spawn'))
-    with pool:
-        futures = {pool.submit(run_one, task): task for task in tasks}
-        try:
-            yield from _records(futures, concurrent.futures.as_completed)
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
+def _on_processes(tasks, workers):
+    """Each task's record as it ends, every run in a fresh process of its own (spawned:
+    forking a process that holds BLAS threads is unsafe), ``workers`` at a time. A process
+    that dies (killed, out of memory) fails its own run only; when the sweep is interrupted
+    every run still going is stopped at once (its last checkpoint is whole: they are written
+    atomically)."""
+    context = multiprocessing.get_context('spawn')
+    waiting, running = list(reversed(tasks)), {}
+    try:
+        while waiting or running:
+            while waiting and len(running) < workers:
+                task = waiting.pop()
+                receive, send = context.Pipe(duplex=False)
+                process = context.Process(target=_run_and_send, args=(task, send), daemon=True)
+                process.start()
+                send.close()                 # the child's end: EOF here when the child dies
+                running[receive] = process, task
+            for receive in multiprocessing.connection.wait(list(running)):
+                process, task = running.pop(receive)
+                yield _received(receive, process, task)
+    finally:
+        for process, _ in running.values():
+            process.terminate()
+
+
+def _run_and_send(task, send):
+    """A run's process: Ctrl-C is the parent's to handle (it stops this process)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    send.send(run_one(task))
+    send.close()
+
+
+def _received(receive, process, task):
+    try:
+        record = receive.recv()
+    except EOFError:
+        process.join()
+        record = _failed(task, f"its process died (exit status {process.exitcode})")
+    process.join()
+    return record
+
+
+def _failed(task, error):
+    return {'kind': task.kind, 'setting': task.setting, 'seed': task.seed,
+            'folder': task.folder, 'status': 'failed', 'seconds': 0.0, 'error': error}
 
 
 CONNECT_SECONDS = 10                       # how long a Dask scheduler has to answer
@@ -276,35 +329,37 @@ def dask_client(address):
 
 
 def _on_dask(tasks, client):
+    """Each task's record as it ends, from the cluster's workers. A worker that dies fails
+    the run it held; an interrupted sweep cancels the runs not yet started (Dask cannot stop
+    one already running: it finishes on its worker)."""
     from distributed import as_completed
     futures = {client.submit(run_one, task, pure=False): task for task in tasks}
-    yield from _records(futures, as_completed)
+    try:
+        for future in as_completed(list(futures)):
+            try:
+                yield future.result()
+            except Exception as exc:
+                yield _failed(futures[future],
+                              f"its worker died: {type(exc).__name__}: {exc}")
+    finally:
+        client.cancel(list(futures))
 
 
-def _records(futures, as_completed):
-    """The records of ``futures`` ({future: task}) as they end; a worker that died mid-run
-    (killed, out of memory) fails that run, not the sweep."""
-    for future in as_completed(list(futures)):
-        try:
-            yield future.result()
-        except Exception as exc:
-            task = futures[future]
-            yield {'kind': task.kind, 'setting': task.setting, 'seed': task.seed,
-                   'folder': task.folder,
-                   'status': 'failed', 'seconds': 0.0,
-                   'error': f"its worker died: {type(exc).__name__}: {exc}"}
-
+# ------------------------------------------------------------------------- the sweep folder
 
 def begin(sweep, out, command=None):
     """Make (or reopen) the sweep folder ``out`` and write the sweep's definition into its
     sweep.json. A folder of an earlier sweep is continued only if that sweep trained the same
     kind with the same flags (its seeds and axes may grow; its --epochs/--steps too, and when
     not given again they stay as they were)."""
+    sweep.tasks(out)                        # two settings that would share a folder: say so now
     path = os.path.join(out, 'sweep.json')
     if os.path.exists(out) and not os.path.isdir(out):
         raise UsageError(f"--out {out} is a file, not a folder; name a folder for the sweep")
     if os.path.exists(path):
-        _check_continues(_read_json(path), sweep, out)
+        earlier = _earlier_sweep(path, out)
+        _check_same_kind_and_flags(earlier, sweep, out)
+        _keep_earlier_length(earlier, sweep)
     elif os.path.isdir(out) and os.listdir(out):
         raise UsageError(f"--out {out} holds files but no sweep.json, so it is not a sweep's "
                          f"folder; choose a new folder")
@@ -312,27 +367,48 @@ def begin(sweep, out, command=None):
         os.makedirs(out, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"--out {out}: cannot make the folder ({exc.strerror})") from None
-    from .sweep_report import write_json
-    write_json({'kind': sweep.kind, 'command': command, 'seeds': sweep.seeds,
-                'axes': {name: [text for text, _ in values] for name, values in sweep.axes},
-                'flags': sweep.flags, 'settings': None}, out)
+    write_json(definition(sweep, command), out)
 
 
-def _check_continues(earlier, sweep, out):
-    length = CONFIGS[sweep.kind]().length_name
+def _earlier_sweep(path, out):
+    try:
+        earlier = _read_json(path)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--out {out}: its sweep.json cannot be read ({exc}); choose a new "
+                         f"folder") from None
+    if not isinstance(earlier, dict) or not isinstance(earlier.get('flags', {}), dict):
+        raise UsageError(f"--out {out}: its sweep.json is not a sweep's record; choose a new "
+                         f"folder")
+    return earlier
+
+
+def _check_same_kind_and_flags(earlier, sweep, out):
+    """The same kind, and the same flags but for the run length (which may only grow)."""
     if earlier.get('kind') != sweep.kind:
         raise UsageError(f"--out {out} holds a sweep of {earlier.get('kind')}, not "
                          f"{sweep.kind}; choose a new folder")
-    before, now = dict(earlier.get('flags') or {}), dict(sweep.flags)
-    if length in before and length not in now:     # not given again: as long as before
-        sweep.flags[length] = now[length] = before[length]
-    if before.get(length, 0) > now.get(length, before.get(length, 0)):
+    length = CONFIGS[sweep.kind]().length_name
+    before, now = earlier.get('flags') or {}, sweep.flags
+    if length in before and length in now and now[length] < before[length]:
         raise UsageError(f"--out {out}: its runs were given --{length} {before[length]}; a "
                          f"sweep continued may train longer, not shorter")
-    if {k: v for k, v in before.items() if k != length} != \
-            {k: v for k, v in now.items() if k != length}:
-        shown = lambda flags: ' '.join(f"--{k.replace('_', '-')} {v}"       # noqa: E731
-                                       for k, v in sorted(flags.items())) or 'no flags'
-        raise UsageError(f"--out {out} holds a sweep run with {shown(before)}, not "
-                         f"{shown(now)}; continue it with the same flags, or choose a new "
-                         f"folder")
+    if _without(before, length) != _without(now, length):
+        raise UsageError(f"--out {out} holds a sweep run with {_flags_text(before)}, not "
+                         f"{_flags_text(now)}; continue it with the same flags, or choose a "
+                         f"new folder")
+
+
+def _keep_earlier_length(earlier, sweep):
+    """--epochs/--steps not given again: the runs stay as long as the earlier sweep's."""
+    length = CONFIGS[sweep.kind]().length_name
+    before = earlier.get('flags') or {}
+    if length in before and length not in sweep.flags:
+        sweep.flags[length] = before[length]
+
+
+def _without(flags, name):
+    return {k: v for k, v in flags.items() if k != name}
+
+
+def _flags_text(flags):
+    return ' '.join(f"--{flag_name(k)} {v}" for k, v in sorted(flags.items())) or 'no flags'

@@ -11,9 +11,9 @@ import statistics
 from .pictures import pyplot, save_and_close
 from .runs import read_metrics
 
-# The final metrics shown for each kind, the first of them the measure that names the best
-# setting (every one of these is better lower); then the learning curve drawn for the kind:
-# (the row counter, the metrics.jsonl key, its axis label).
+# The final metrics shown for each kind; the first is the measure that names the best setting
+# (lower is better for each of those). Then the learning curve drawn for each kind: (the row
+# counter, the metrics.jsonl key, its axis label).
 SHOWN = {
     'vae': ['test_nelbo', 'test_iwae_nll_k200', 'wall_seconds'],
     'gan': ['frechet_distance', 'classes_covered', 'smallest_class_share', 'wall_seconds'],
@@ -46,6 +46,13 @@ def spread(values):
             'min': min(values), 'max': max(values), 'n': len(values)}
 
 
+def definition(sweep, command=None):
+    """What sweep.json says of the sweep before its results: the command and the grid."""
+    return {'kind': sweep.kind, 'command': command, 'seeds': sweep.seeds,
+            'axes': {name: values for name, values in sweep.axes}, 'flags': sweep.flags,
+            'settings': None}
+
+
 def summarize(sweep, records, command=None):
     """What sweep.json holds: the sweep's definition, every run's record, and per setting the
     spread over seeds of each final metric; 'best' names the setting with the lowest mean of
@@ -62,9 +69,7 @@ def summarize(sweep, records, command=None):
                                      for k in names}})
     whole = [s for s in settings if not s['failed'] and measure in s['metrics']]
     best = min(whole, key=lambda s: s['metrics'][measure]['mean'], default=None)
-    return {'kind': sweep.kind, 'command': command, 'seeds': sweep.seeds,
-            'axes': {name: [text for text, _ in values] for name, values in sweep.axes},
-            'flags': sweep.flags, 'measure': measure, 'lower_is_better': True,
+    return {**definition(sweep, command), 'measure': measure, 'lower_is_better': True,
             'best': best and {'setting': best['setting'],
                               **{k: best['metrics'][measure][k] for k in ('mean', 'std')}},
             'settings': settings}
@@ -92,7 +97,12 @@ def write_json(summary, out):
 # -------------------------------------------------------------------------------- the tables
 
 def _number(value, digits=5):
-    return '—' if value is None else f"{value:.{digits}g}"
+    """``digits`` significant digits, written as Python writes that float (a standard
+    deviation of 123.4 is '120', not '1.2e+02'; 1e-05 stays so)."""
+    if value is None:
+        return '—'
+    text = repr(float(f"{value:.{digits}g}"))
+    return text[:-2] if text.endswith('.0') else text
 
 
 def table(summary):
@@ -142,8 +152,8 @@ def verdict(summary):
     for s in summary['settings']:
         for run in s['runs']:
             if run['status'] == 'failed':
-                lines.append(f"failed: {s['setting'] or 'seed'} seed {run['seed']}: "
-                             f"{run['error']}")
+                where = (s['setting'] + ' ' if s['setting'] else '') + f"seed {run['seed']}"
+                lines.append(f"failed: {where}: {run['error']}")
     return lines
 
 

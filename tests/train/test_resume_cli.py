@@ -43,6 +43,26 @@ def test_a_resumed_run_equals_a_run_straight_through(kind, tmp_path):
     assert_same_run(tmp_path / 'straight', tmp_path / 'resumed')
 
 
+@pytest.mark.parametrize('first', [4, 5, 6])
+def test_a_charrnn_that_ended_off_its_eval_grid_extends_as_a_straight_run(first, tmp_path):
+    """--eval-every 3: a run of 4 or 5 steps writes a line at its end, off the grid; extended
+    to 8 it drops that line and its line at step 6 sums steps 4-6, as a straight run's does."""
+    assert train('charrnn', 8, tmp_path / 'straight', tmp_path) == 0
+    assert train('charrnn', first, tmp_path / 'extended', tmp_path) == 0
+    assert resume('charrnn', 8, tmp_path / 'extended') == 0
+    assert_same_run(tmp_path / 'straight', tmp_path / 'extended')
+
+
+def test_a_charrnn_resumed_at_its_off_grid_end_keeps_that_line(tmp_path):
+    """Resumed without more steps (a run stopped while writing its samples), the end's line
+    stays: there is nothing after it."""
+    assert train('charrnn', 5, tmp_path / 'straight', tmp_path) == 0
+    assert train('charrnn', 5, tmp_path / 'again', tmp_path) == 0
+    (tmp_path / 'again' / 'summary.json').unlink()
+    assert resume('charrnn', 5, tmp_path / 'again') == 0
+    assert_same_run(tmp_path / 'straight', tmp_path / 'again')
+
+
 @pytest.mark.parametrize('cell', ['lstm', 'gru'])
 def test_a_resumed_gated_charrnn_of_two_layers_equals_one_run_straight_through(cell, tmp_path,
                                                                                capsys):

@@ -2,12 +2,17 @@
 for bit, on the process pool and on a Dask LocalCluster; an interrupted sweep resumes without
 redoing finished runs; a failing run is reported and the others finish; and every mistake on
 the command line is one line and exit status 2."""
-import concurrent.futures
 import json
+import os
+import signal
 import statistics
+import subprocess
+import sys
+import time
 
 import pytest
 
+import minigen as mg
 from minigen.cli import main
 from minigen.train import loops, sweep as sweeps, sweep_report
 
@@ -16,7 +21,7 @@ from helpers import assert_same_run
 pytestmark = pytest.mark.slow
 
 SMALL = ['--epochs', '2', '--hidden', '8', '--latent', '2', '--batch-size', '256']
-RATES, SEEDS = ('1e-3', '3e-3'), (0, 1)
+RATES, SEEDS = ('1e-3', '3e-3'), (0, 1)         # the folders say lr=0.001 and lr=0.003
 SWEEP = ['sweep', 'vae', '--seeds', '0,1', '--set', 'lr=' + ','.join(RATES), *SMALL]
 
 
@@ -35,7 +40,7 @@ def by_hand(tmp_path_factory):
 
 
 def run_folder(out, lr, seed):
-    return out / f'lr={lr}' / f'seed-{seed}'
+    return out / f'lr={float(lr)!r}' / f'seed-{seed}'
 
 
 def assert_sweep_equals(out, by_hand):
@@ -46,7 +51,7 @@ def assert_sweep_equals(out, by_hand):
     summary = json.loads((out / 'sweep.json').read_text())
     means = {}
     for setting in summary['settings']:
-        lr = setting['setting'].removeprefix('lr=')
+        lr = {f'lr={float(r)!r}': r for r in RATES}[setting['setting']]
         values = [json.loads((by_hand[lr, s] / 'summary.json').read_text())['test_nelbo']
                   for s in SEEDS]
         spread = setting['metrics']['test_nelbo']
@@ -64,7 +69,7 @@ def test_a_sweep_on_the_process_pool_equals_its_runs_started_by_hand(by_hand, tm
     assert_sweep_equals(tmp_path, by_hand)
     printed = capsys.readouterr().out
     assert printed.count(': ran, test_nelbo') == 4
-    assert '| lr=1e-3 | 2 | ' in printed and 'best by test_nelbo' in printed
+    assert '| lr=0.001 | 2 | ' in printed and 'best by test_nelbo' in printed
 
 
 def test_a_sweep_on_a_dask_local_cluster_equals_its_runs_started_by_hand(by_hand, tmp_path):
@@ -157,13 +162,47 @@ def test_a_run_folder_holding_something_else_fails_that_run_only(tmp_path, conte
     assert record['status'] == 'failed' and said in record['error']
 
 
-def test_a_worker_that_dies_fails_its_run_not_the_sweep():
-    task = sweeps.Sweep('vae', [3]).tasks('out')[0]
-    died = concurrent.futures.Future()
-    died.set_exception(MemoryError('killed'))
-    record, = sweeps._records({died: task}, concurrent.futures.as_completed)
-    assert record['status'] == 'failed' and record['seed'] == 3
-    assert record['error'] == 'its worker died: MemoryError: killed'
+def _dies_on_seed_1(task, send):
+    """A run's process that dies (as one killed, or out of memory) when its seed is 1."""
+    if task.seed == 1:
+        os._exit(3)
+    sweeps._run_and_send(task, send)
+
+
+def test_a_run_whose_process_dies_fails_alone(tmp_path, monkeypatch):
+    monkeypatch.setattr(sweeps, '_run_and_send', _dies_on_seed_1)
+    sweep = sweeps.Sweep('vae', [0, 1, 2], flags={'epochs': 1, 'hidden': 8, 'latent': 2,
+                                                  'batch_size': 512})
+    records = sweeps.run_sweep(sweep, str(tmp_path), workers=2)
+    assert [r['status'] for r in records] == ['ran', 'failed', 'ran']
+    assert records[1]['error'] == 'its process died (exit status 3)'
+
+
+def test_ctrl_c_stops_every_run_at_once(tmp_path):
+    """Ctrl-C (SIGINT to the terminal's process group) ends the sweep at once: the runs'
+    processes leave it to the parent, which stops them, each with its last checkpoint whole
+    (the interrupted test above shows the same command continuing)."""
+    argv = [sys.executable, '-m', 'minigen', *SWEEP[:6], '--epochs', '5000', '--hidden', '8',
+            '--latent', '2', '--batch-size', '256', '--workers', '2', '--out', str(tmp_path)]
+    sweep = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+    first = tmp_path / 'lr=0.001' / 'seed-0' / 'checkpoint.safetensors'
+    deadline = time.monotonic() + 120
+    while not first.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert first.exists()
+    os.killpg(sweep.pid, signal.SIGINT)
+    stopped = time.monotonic()
+    out, err = sweep.communicate(timeout=60)
+    assert sweep.returncode == 130 and time.monotonic() - stopped < 10
+    assert err.strip().splitlines() == [
+        'minigen sweep: interrupted; finished runs and the checkpoints of unfinished ones are '
+        'kept (runs already started on a Dask cluster finish there): run the same command '
+        'again to continue'], err
+    assert not list(tmp_path.glob('*/*/summary.json'))        # none had finished
+    written = first.stat().st_mtime_ns                 # a run still going writes each epoch
+    time.sleep(1.5)
+    assert first.stat().st_mtime_ns == written and mg.load(first)['progress']['epoch'] >= 1
 
 
 # ------------------------------------------------------------------------ the command line
@@ -246,8 +285,7 @@ def test_seeds_are_ranges_and_lists(text, seeds):
 # ------------------------------------------------------------------------ the report
 
 def test_the_report_gives_mean_sample_std_and_the_best_whole_setting():
-    sweep = sweeps.Sweep('charrnn', [0, 1, 2], axes=[('hidden', [('8', 8), ('16', 16)]),
-                                                     ('cell', [('rnn', 'rnn')])])
+    sweep = sweeps.Sweep('charrnn', [0, 1, 2], axes=[('hidden', [8, 16]), ('cell', ['rnn'])])
     bpc = {('hidden=8 cell=rnn', 0): 2.0, ('hidden=8 cell=rnn', 1): 2.5,
            ('hidden=8 cell=rnn', 2): 3.0, ('hidden=16 cell=rnn', 0): 1.0,
            ('hidden=16 cell=rnn', 1): 1.5}
@@ -270,9 +308,50 @@ def test_the_report_gives_mean_sample_std_and_the_best_whole_setting():
     assert 'failed: hidden=16 cell=rnn seed 2: the loss became nan at step 3' in text
 
 
-@pytest.mark.parametrize('label, folder', [
-    ('', ''), ('lr=1e-3', 'lr=1e-3'), ('lr=1e-3 batch-size=32', 'lr=1e-3,batch-size=32'),
-    ('data=mnist:/data/mnist', 'data=mnist__data_mnist'),
+@pytest.mark.parametrize('values, folder', [
+    ({}, ''), ({'lr': 1e-3}, 'lr=0.001'), ({'lr': 0.001, 'batch_size': 32},
+                                           'lr=0.001,batch-size=32'),
+    ({'data': 'mnist:/data/my digits,v2'}, 'data=mnist__data_my_digits_v2'),
 ])
-def test_a_setting_s_folder_is_its_label_made_a_file_name(label, folder):
-    assert sweeps.folder_name(label) == folder
+def test_a_setting_s_folder_is_its_values_made_a_file_name(values, folder):
+    assert sweeps.setting_folder(values) == folder
+
+
+def test_one_value_written_two_ways_is_one_setting(tmp_path):
+    """--set lr=1e-3,0.001 is refused; a sweep continued with lr=0.001 where it had lr=1e-3
+    finds the same runs (labels and folders show the value, not the text)."""
+    assert status(['sweep', 'vae', '--set', 'lr=1e-3,0.001', '--out', str(tmp_path)]) == 2
+    one, other = (sweeps.Sweep('vae', [0], axes=[('lr', [v])]).tasks('out')[0]
+                  for v in (float('1e-3'), float('0.001')))
+    assert one == other and one.setting == 'lr=0.001'
+
+
+def test_settings_that_would_share_a_folder_are_refused_before_any_is_made(tmp_path,
+                                                                            capsys):
+    assert main(['sweep', 'charrnn', '--set', 'data=a/b,a_b', '--out',
+                 str(tmp_path / 'sweep')]) == 2
+    assert "the settings 'data=a/b' and 'data=a_b' would share the folder data=a_b" in \
+        capsys.readouterr().err
+    assert not (tmp_path / 'sweep').exists()
+
+
+@pytest.mark.parametrize('content', ['{not json', '[1, 2]', '{"kind": "vae", "flags": 3}',
+                                     None])
+def test_a_damaged_sweep_json_is_one_line(tmp_path, capsys, content):
+    out = tmp_path / 'sweep'
+    out.mkdir()
+    if content is None:
+        (out / 'sweep.json').mkdir()             # a folder where the file should be
+    else:
+        (out / 'sweep.json').write_text(content)
+    assert main(['sweep', 'vae', '--out', str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count('\n') == 1 and f'--out {out}: its sweep.json' in err, err
+
+
+def test_a_failed_run_of_a_sweep_without_axes_is_named_by_its_seed():
+    record = {'setting': '', 'seed': 4, 'folder': 'x/seed-4', 'status': 'failed',
+              'seconds': 0.0, 'error': 'boom'}
+    summary = sweep_report.summarize(sweeps.Sweep('vae', [4]), [record])
+    assert sweep_report.verdict(summary) == [
+        'best: none (no setting finished every run with a test_nelbo)', 'failed: seed 4: boom']

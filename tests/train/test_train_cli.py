@@ -91,12 +91,13 @@ def test_every_number_flag_refuses_what_is_not_a_positive_finite_number(flag, va
     err = capsys.readouterr().err
     assert info.value.code == 2 and err.count('\n') == 1, err
     assert err.startswith('minigen train: error: argument ' + flag) and '--help' in err
-    if NUMBER_FLAGS[flag] is int and value in ('-0.5', 'nan', 'inf', '-inf', '1e400'):
-        assert 'is not a number' in err       # not a whole number, so not one of these
+    whole = 'whole ' if NUMBER_FLAGS[flag] is int else ''
+    if whole and value in ('-0.5', 'nan', 'inf', '-inf', '1e400'):
+        assert 'is not a whole number' in err       # so not one of these
     elif value in NOT_POSITIVE:
         assert 'must be a positive finite number' in err
     else:
-        assert 'is not a number' in err
+        assert f'is not a {whole}number' in err
 
 
 @pytest.mark.parametrize('argv, message', [
