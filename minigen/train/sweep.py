@@ -163,6 +163,8 @@ def run_one(task):
 
 
 def _train_or_resume(task):
+    if _finished_as_asked(task):
+        return 'done before'
     tune_malloc()                    # as `minigen train` does: the same process conditions
     recorded = _recorded(task.folder)
     if recorded is None:
@@ -172,12 +174,17 @@ def _train_or_resume(task):
             setattr(config, name, value)
         train(config, task.folder, task.device, quiet=True)
         return 'ran'
-    config, finished = recorded
-    changes = _changes(task, config)
-    if finished and not changes:
-        return 'done before'
-    continue_run(task.folder, task.kind, changes, task.device, quiet=True)
+    continue_run(task.folder, task.kind, _changes(task, recorded[0]), task.device, quiet=True)
     return 'resumed'
+
+
+def _finished_as_asked(task):
+    """Whether the run in the task's folder finished with the task's settings."""
+    try:
+        recorded = _recorded(task.folder)
+        return recorded is not None and recorded[1] and not _changes(task, recorded[0])
+    except (UsageError, OSError, ValueError, KeyError, TypeError):
+        return False                 # run_one, in its own process, will say what is wrong
 
 
 def _recorded(folder):
@@ -240,15 +247,17 @@ def run_sweep(sweep, out, workers=None, client=None, echo=None):
     (``dask_client``). The list of records, in the grid's order; ``echo(record, done,
     total)`` is told of each as it ends."""
     tasks = sweep.tasks(out)
-    workers = min(workers or default_workers(), len(tasks))
+    done_before = [t for t in tasks if _finished_as_asked(t)]     # read here, no process
+    to_run = [t for t in tasks if t not in done_before]
+    workers = min(workers or default_workers(), len(to_run) or 1)
     if client is not None:
-        finished = _on_dask(tasks, client)
+        finished = _on_dask(to_run, client)
     elif workers == 1:
-        finished = map(run_one, tasks)
+        finished = map(run_one, to_run)
     else:
-        finished = _on_processes(tasks, workers)
+        finished = _on_processes(to_run, workers)
     records = {}
-    for done, record in enumerate(finished, 1):
+    for done, record in enumerate(itertools.chain(map(run_one, done_before), finished), 1):
         records[record['folder']] = record
         if echo:
             echo(record, done, len(tasks))
