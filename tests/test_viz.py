@@ -178,7 +178,7 @@ def test_the_layout_of_any_graph_has_no_overlapping_boxes_and_edges_flow_rightwa
 
 @pytest.mark.parametrize('model', ['vae', 'gan', 'charrnn'])
 def test_the_tiny_models_graphs_lay_out_with_no_overlaps(model):
-    from minigen.cli import _tiny_loss
+    from minigen.cli.tools import _tiny_loss
     from minigen.viz.picture import box_size
     loss, names = _tiny_loss(model)
     graph = collect(loss, show_data=True, show_grad=True, names=names)
