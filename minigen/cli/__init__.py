@@ -20,13 +20,11 @@ from .train import add_sample_parser, add_train_parser
 USER_ERRORS = (UsageError, DataError, BackendError)
 
 
-
 class Parser(argparse.ArgumentParser):
     """argparse's parser, whose mistakes are one line on stderr (not the usage block too)."""
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
 
 
 def parse(argv):
@@ -47,10 +45,8 @@ def parse(argv):
     return args
 
 
-
 def _one_line(exc):
     return ' '.join(str(exc).split())
-
 
 
 def main(argv=None):

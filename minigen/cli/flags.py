@@ -22,7 +22,6 @@ def positive(kind):
     return parse
 
 
-
 def seed_number(text):
     try:
         value = int(text)
@@ -33,14 +32,12 @@ def seed_number(text):
     return value
 
 
-
 def one_of(choices):
     def parse(text):
         if text not in choices:
             raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(choices)}")
         return text
     return parse
-
 
 
 # The flags of `train` that set a config field, and the parser of each one's value (the others
@@ -52,9 +49,7 @@ FLAG_TYPES = {'epochs': positive(int), 'steps': positive(int), 'lr': positive(fl
               'num_layers': positive(int)}
 
 
-
 CONFIG_FLAGS = tuple(FLAG_TYPES)
-
 
 
 def given_flags(args):
@@ -69,13 +64,11 @@ def given_flags(args):
     return given
 
 
-
 def check_has(config, kind, name):
     if not hasattr(config, name):
         raise UsageError(f"{kind} has no --{name.replace('_', '-')}"
                          + (f"; it trains for --{config.length_name}, not --{name}"
                             if name in ('epochs', 'steps') else ''))
-
 
 
 def config_from_flags(args):
@@ -86,7 +79,6 @@ def config_from_flags(args):
     if args.data:
         config.data = args.data
     return config
-
 
 
 def default_text(name):
@@ -105,7 +97,6 @@ def default_text(name):
     if len({v.split(' ', 1)[1] for v in values}) == 1:        # the same for every kind
         return f" (default: {values[0].split(' ', 1)[1]})"
     return f" (default: {'; '.join(values)})"
-
 
 
 def add_config_flags(parser, seed=True):

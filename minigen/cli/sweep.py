@@ -17,9 +17,7 @@ def _seeds(text):
         raise argparse.ArgumentTypeError(str(exc).split(': ', 1)[1]) from None
 
 
-
 SETTABLE = tuple(n for n in CONFIG_FLAGS if n != 'seed') + ('data',)
-
 
 
 def _axis(text):
@@ -48,7 +46,6 @@ def _axis(text):
     return field, parsed
 
 
-
 def _check_axes(kind, axes, flags):
     """Each --set names a setting of ``kind``, once, and not also as a flag."""
     config, names = CONFIGS[kind](), [name for name, _ in axes]
@@ -59,7 +56,6 @@ def _check_axes(kind, axes, flags):
             raise UsageError(f"{flag} is given as a flag and swept with --set: give it once")
         if names.count(name) > 1:
             raise UsageError(f"{flag} is given twice with --set: give it once")
-
 
 
 def _sweep_command(args):
@@ -91,7 +87,6 @@ def _sweep_command(args):
     return 1 if any(s['failed'] for s in summary['settings']) else 0
 
 
-
 def _sweep_plan(spec, args, client):
     """'vae: 12 runs (2 × 2 settings × 3 seeds) on 2 processes, into OUT/'."""
     from ..train.sweep import default_workers
@@ -104,10 +99,8 @@ def _sweep_plan(spec, args, client):
             f"{_count(len(spec.seeds), 'seed')}) {where}, into {args.out}/")
 
 
-
 def _count(n, noun):
     return f"{n} {noun}{'' if n == 1 else 's'}"
-
 
 
 def _echo_run(record, done, total):
@@ -121,7 +114,6 @@ def _echo_run(record, done, total):
         value = final_metrics(record['summary']).get(measure)
         said = record['status'] + (f", {measure} {value:.5g}" if value is not None else '')
     print(f"[{done}/{total}] {name}: {said} ({record['seconds']:.1f} s)", flush=True)
-
 
 
 def add_sweep_parser(commands):

@@ -36,7 +36,6 @@ def _gradcheck_command(args):
     return 1 if failures else 0
 
 
-
 def _check_case(case, seed):
     """The results of gradcheck and gradgradcheck (None where the case skips it) on a case."""
     from ..check import check_gradients, check_second_gradients
@@ -47,14 +46,12 @@ def _check_case(case, seed):
     return first, second
 
 
-
 def _print_gradcheck_header(width):
     print(f"{'':<{width}}  {'gradcheck':^21}  {'gradgradcheck':^21}")
     header = f"{'op':<{width}}  {'max abs err':>10} {'max rel err':>10}  " \
              f"{'max abs err':>10} {'max rel err':>10}  result"
     print(header)
     print('-' * len(header))
-
 
 
 def _print_gradcheck_row(name, width, first, second):
@@ -65,7 +62,6 @@ def _print_gradcheck_row(name, width, first, second):
     print(f"{name:<{width}}  {first.max_abs_err:>10.1e} {first.max_rel_err:>10.1e}"
           f"  {second_cols}  {verdict}")
     return verdict
-
 
 
 def _graph_command(args):
@@ -93,7 +89,6 @@ def _graph_command(args):
     return 0
 
 
-
 def _tiny_loss(kind):
     """A tiny model's loss on one small batch, and {name: Tensor} for its leaves: the
     parameters by their names in the model, the data by the names the model's code uses."""
@@ -117,7 +112,6 @@ def _tiny_loss(kind):
     return loss, dict(model.named_parameters(), **data)
 
 
-
 def _explain_command(args):
     """Walk one training step of a small model: every forward op, every backward call in the
     order the walk runs them, and Adam's update of one parameter (train/explain.py)."""
@@ -139,7 +133,6 @@ def _explain_command(args):
     return 0
 
 
-
 def _bench_command(args):
     """Run the speed suite (minigen/bench/suite.py) with the flags after `bench`."""
     from ..bench import suite
@@ -148,7 +141,6 @@ def _bench_command(args):
         backend.module_for_device('cuda')            # no GPU: say so before starting
     suite.main(args.rest)
     return 0
-
 
 
 def add_tool_parsers(commands):
@@ -174,7 +166,6 @@ def add_tool_parsers(commands):
     check.add_argument('only', nargs='*', help='check only ops whose name contains one of these')
     check.add_argument('--seed', type=int, default=0, help='seed of the random inputs')
     check.set_defaults(run=_gradcheck_command)
-
 
 
 def add_explain_parser(commands):

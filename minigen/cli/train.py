@@ -31,7 +31,6 @@ def _train_command(args):
     return 0
 
 
-
 def _print_how_it_ran(folder):
     """The BLAS threads and malloc setting the run used, from its summary.json."""
     import json
@@ -41,14 +40,12 @@ def _print_how_it_ran(folder):
     print(f"  BLAS threads: {summary['config']['threads']}; malloc: {summary['malloc']}")
 
 
-
 def _sample_command(args):
     """Draw from a trained model; train/sampling.py's ``sample`` checks the flags (UsageError)."""
     from ..train import sample
     sample(args.checkpoint, args.n, args.temperature, args.prime, args.out, args.device,
            args.seed)
     return 0
-
 
 
 def add_train_parser(commands):
@@ -65,7 +62,6 @@ def add_train_parser(commands):
     train.add_argument('--quiet', action='store_true',
                        help='print only the final summary, no progress')
     train.set_defaults(run=_train_command)
-
 
 
 def add_sample_parser(commands):
