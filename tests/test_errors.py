@@ -332,6 +332,8 @@ CLI_CASES = [
      '--workers is for the pool'),
     ('sweep into a run\'s folder', 'sweep vae --out {vae}', 2,
      'holds files but no sweep.json'),
+    ('sweep into a folder inside a file', 'sweep vae --out {file}/s', 2,
+     'cannot make the folder'),
 ]
 
 

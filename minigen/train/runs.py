@@ -31,11 +31,17 @@ def new_run_folder(out, kind):
     elif os.path.exists(out) and os.listdir(out):
         raise UsageError(f"--out {out} already holds files; choose a new folder, or continue "
                          f"that run with --resume {out}")
+    make_folder(out)
+    return out
+
+
+def make_folder(out):
+    """Make the folder ``out`` (and its parents) if it is not there; a UsageError if it cannot
+    be made (inside a file, no permission)."""
     try:
         os.makedirs(out, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"--out {out}: cannot make the folder ({exc.strerror})") from None
-    return out
 
 
 def append_metrics(folder, row):

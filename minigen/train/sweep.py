@@ -44,6 +44,7 @@ from .checkpoint import checkpoint_path
 from .config import CONFIGS
 from .loops import continue_run, train
 from .memory import tune_malloc
+from .runs import make_folder
 from .sweep_report import definition, write_json
 
 
@@ -372,10 +373,7 @@ def begin(sweep, out, command=None):
     elif os.path.isdir(out) and os.listdir(out):
         raise UsageError(f"--out {out} holds files but no sweep.json, so it is not a sweep's "
                          f"folder; choose a new folder")
-    try:
-        os.makedirs(out, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"--out {out}: cannot make the folder ({exc.strerror})") from None
+    make_folder(out)
     write_json(definition(sweep, command), out)
 
 
